@@ -1,0 +1,156 @@
+// Copyright (c) RdsSessions contributors. Licensed under the MIT License.
+
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Management.Automation;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using System.Threading;
+using RdsSessions.Native;
+
+namespace RdsSessions
+{
+    /// <summary>
+    /// Finds and loads the Rust library from <c>runtimes/&lt;os&gt;-&lt;arch&gt;/native/</c> beside this
+    /// assembly and points the generated <c>[LibraryImport]</c>s at it.
+    /// </summary>
+    /// <remarks>
+    /// Neither .NET's default probing nor PowerShell's fallback resolver look under a module's
+    /// own runtimes/ tree, so the module registers a per-assembly resolver. It runs on import,
+    /// so a missing or mismatched library fails Import-Module with a clear message instead of
+    /// failing the first cmdlet call with a TypeInitializationException.
+    /// </remarks>
+    public static class NativeLoader
+    {
+        /// <summary>Environment variable naming the native library file to load instead.</summary>
+        public const string OverrideVariable = "RDSSESSIONS_NATIVE_PATH";
+
+        private static readonly object s_lock = new();
+        private static IntPtr s_handle;
+        private static int s_resolverRegistered;
+
+        /// <summary>The path the library was loaded from (null until loaded).</summary>
+        public static string? LoadedPath { get; private set; }
+
+        /// <summary>Loads the library (once per process) and verifies its version.</summary>
+        public static void EnsureLoaded()
+        {
+            lock (s_lock)
+            {
+                if (s_handle != IntPtr.Zero)
+                {
+                    return;
+                }
+
+                var searched = new List<string>();
+                foreach (string candidate in CandidatePaths())
+                {
+                    searched.Add(candidate);
+                    if (File.Exists(candidate) && NativeLibrary.TryLoad(candidate, out IntPtr handle))
+                    {
+                        s_handle = handle;
+                        LoadedPath = candidate;
+                        break;
+                    }
+                }
+
+                if (s_handle == IntPtr.Zero)
+                {
+                    throw new DllNotFoundException(
+                        $"RdsSessions could not load its native library '{Interop.NativeLib}' for {RuntimeInformation.RuntimeIdentifier} " +
+                        $"({RuntimeInformation.ProcessArchitecture}). Paths searched:{Environment.NewLine}  " +
+                        string.Join(Environment.NewLine + "  ", searched) + Environment.NewLine +
+                        $"Set {OverrideVariable} to the full path of the library to load it from elsewhere.");
+                }
+
+                if (Interlocked.Exchange(ref s_resolverRegistered, 1) == 0)
+                {
+                    NativeLibrary.SetDllImportResolver(typeof(NativeLoader).Assembly, Resolve);
+                }
+            }
+
+            // Touching Interop runs its generated static constructor, which compares the
+            // library's API hash with the bindings' and throws on a mismatch.
+            string nativeVersion;
+            using (Utf8String v = Interop.rds_version())
+            {
+                nativeVersion = v.String;
+            }
+
+            string moduleVersion = ModuleVersion;
+            if (!string.Equals(nativeVersion, moduleVersion, StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException(
+                    $"The native library at '{LoadedPath}' is version {nativeVersion}, but the module is version {moduleVersion}. " +
+                    "Reinstall the module or rebuild both from the same source.");
+            }
+        }
+
+        /// <summary>The module's version (from the assembly, stamped from Cargo.toml by the build).</summary>
+        public static string ModuleVersion =>
+            typeof(NativeLoader).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+            ?? typeof(NativeLoader).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+        private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
+        {
+            return string.Equals(libraryName, Interop.NativeLib, StringComparison.Ordinal) ? s_handle : IntPtr.Zero;
+        }
+
+        private static IEnumerable<string> CandidatePaths()
+        {
+            string? overridePath = Environment.GetEnvironmentVariable(OverrideVariable);
+            if (!string.IsNullOrWhiteSpace(overridePath))
+            {
+                // An explicit override is the only candidate: silently falling back would hide
+                // that the requested library was not used.
+                yield return Path.GetFullPath(overridePath);
+                yield break;
+            }
+
+            string baseDir = Path.GetDirectoryName(typeof(NativeLoader).Assembly.Location) ?? AppContext.BaseDirectory;
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (string rid in CandidateRids())
+            {
+                if (!seen.Add(rid))
+                {
+                    continue;
+                }
+
+                foreach (string file in FileNames())
+                {
+                    yield return Path.Combine(baseDir, "runtimes", rid, "native", file);
+                }
+            }
+        }
+
+        private static IEnumerable<string> CandidateRids()
+        {
+            // The RID the runtime was built for ("linux-x64", "linux-musl-x64", or a distro RID
+            // for source-built .NET), then the portable os-arch of this process.
+            yield return RuntimeInformation.RuntimeIdentifier;
+            string os = OperatingSystem.IsWindows() ? "win" : OperatingSystem.IsMacOS() ? "osx" : "linux";
+            yield return $"{os}-{RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant()}";
+        }
+
+        private static IEnumerable<string> FileNames()
+        {
+            string name = Interop.NativeLib;
+            if (OperatingSystem.IsWindows())
+            {
+                return new[] { $"{name}.dll" };
+            }
+
+            return OperatingSystem.IsMacOS()
+                ? new[] { $"lib{name}.dylib" }
+                : new[] { $"lib{name}.so" };
+        }
+    }
+
+    /// <summary>Loads the native library when the module is imported.</summary>
+    public sealed class ModuleInitializer : IModuleAssemblyInitializer
+    {
+        /// <inheritdoc />
+        public void OnImport() => NativeLoader.EnsureLoaded();
+    }
+}

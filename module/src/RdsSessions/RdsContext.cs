@@ -1,0 +1,65 @@
+// Copyright (c) RdsSessions contributors. Licensed under the MIT License.
+
+using System;
+using System.Management.Automation.Runspaces;
+using System.Runtime.CompilerServices;
+using RdsSessions.Native;
+
+namespace RdsSessions
+{
+    /// <summary>
+    /// The connection context of a PowerShell session, as <c>Add-RdsAccount</c> creates it and
+    /// <c>Get-RdsContext</c> shows it (the original's RdMgmtContext shape). It never holds a
+    /// token: credentials live in the native connection, which this object only references.
+    /// </summary>
+    public sealed class RdsContext
+    {
+        internal RdsContext(string deploymentUrl, string tenantGroupName, string? userName, RdsConnection connection)
+        {
+            DeploymentUrl = deploymentUrl;
+            TenantGroupName = tenantGroupName;
+            UserName = userName;
+            Connection = connection;
+        }
+
+        /// <summary>The broker URL every call goes to.</summary>
+        public string DeploymentUrl { get; }
+
+        /// <summary>The tenant group every call uses (default "Default Tenant Group").</summary>
+        public string TenantGroupName { get; }
+
+        /// <summary>Who signed in, when known (null for a token obtained elsewhere).</summary>
+        public string? UserName { get; }
+
+        /// <summary>The native connection (URL, tenant group, credentials, shared HTTP pool).</summary>
+        internal RdsConnection Connection { get; }
+
+        /// <inheritdoc />
+        public override string ToString() => $"{DeploymentUrl} ({TenantGroupName})";
+    }
+
+    /// <summary>
+    /// Keeps one <see cref="RdsContext"/> per runspace, like the original module's
+    /// per-session context: two runspaces in one process never share credentials.
+    /// </summary>
+    internal static class RdsContextStore
+    {
+        private static readonly ConditionalWeakTable<Runspace, RdsContext> s_contexts = new();
+
+        public static RdsContext? Current
+        {
+            get
+            {
+                Runspace? runspace = Runspace.DefaultRunspace;
+                return runspace is not null && s_contexts.TryGetValue(runspace, out RdsContext? context) ? context : null;
+            }
+        }
+
+        public static void Set(RdsContext context)
+        {
+            Runspace runspace = Runspace.DefaultRunspace
+                ?? throw new InvalidOperationException("RdsSessions cmdlets must run in a PowerShell runspace.");
+            s_contexts.AddOrUpdate(runspace, context);
+        }
+    }
+}

@@ -1,0 +1,325 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Collections.ObjectModel;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Host;
+using System.Management.Automation.Runspaces;
+using System.Net.Http;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using System.Security;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Xunit;
+
+namespace RdsSessions.Tests;
+
+/// <summary>Runs before any SMA type is touched: hermetic, telemetry-free engine.</summary>
+internal static class TestEnv
+{
+    [ModuleInitializer]
+    internal static void Init()
+    {
+        Environment.SetEnvironmentVariable("POWERSHELL_TELEMETRY_OPTOUT", "1");
+        Environment.SetEnvironmentVariable("POWERSHELL_UPDATECHECK", "Off");
+        Environment.SetEnvironmentVariable("PSModuleAnalysisCachePath",
+            Path.Combine(Path.GetTempPath(), $"rds-psmac-{Environment.ProcessId}"));
+    }
+
+    public static string Metadata(string key) => typeof(TestEnv).Assembly
+        .GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+
+    public static string ManifestPath => Metadata("ModuleManifest");
+    public static string EmulatorPath => Metadata("EmulatorPath");
+    public static string RepoRoot => Metadata("RepoRoot");
+    public static string Version => Metadata("RdsVersion");
+}
+
+/// <summary>The project's broker emulator as a child process on 127.0.0.1 (random port).</summary>
+public sealed class Emulator : IDisposable
+{
+    public const string Token = "rds-emulator-token";
+    private readonly Process _process;
+    private readonly HttpClient _http = new();
+
+    public Emulator()
+    {
+        if (!File.Exists(TestEnv.EmulatorPath))
+        {
+            throw new InvalidOperationException(
+                $"The emulator binary {TestEnv.EmulatorPath} does not exist; build it with: cargo build --release -p rds-emulator");
+        }
+
+        var psi = new ProcessStartInfo(TestEnv.EmulatorPath)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add("--port");
+        psi.ArgumentList.Add("0");
+        psi.ArgumentList.Add("--exit-on-stdin-eof");
+        _process = Process.Start(psi)!;
+        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (StdErr) StdErr.Add(e.Data); } };
+        _process.BeginErrorReadLine();
+
+        var line = _process.StandardOutput.ReadLineAsync();
+        if (!line.Wait(TimeSpan.FromSeconds(30)) || line.Result is null)
+        {
+            _process.Kill();
+            throw new InvalidOperationException("The emulator did not report its URL: " + string.Join("\n", StdErr));
+        }
+
+        Url = line.Result.Substring(line.Result.IndexOf("http://", StringComparison.Ordinal)).Trim();
+    }
+
+    public string Url { get; }
+
+    public List<string> StdErr { get; } = new();
+
+    public void SetState(JsonNode seed)
+    {
+        using var content = new StringContent(seed.ToJsonString(), Encoding.UTF8, "application/json");
+        var response = _http.PutAsync(Url + "/_emulator/state", content).GetAwaiter().GetResult();
+        Assert.True(response.IsSuccessStatusCode, "PUT /_emulator/state failed: " + response.StatusCode);
+    }
+
+    public JsonNode State() =>
+        JsonNode.Parse(_http.GetStringAsync(Url + "/_emulator/state").GetAwaiter().GetResult())!;
+
+    public JsonArray Requests() =>
+        JsonNode.Parse(_http.GetStringAsync(Url + "/_emulator/requests").GetAwaiter().GetResult())!.AsArray();
+
+    /// <summary>"Tenant/HostPool/SessionHost/Id" of every session left, sorted.</summary>
+    public List<string> SessionsLeft()
+    {
+        var left = new List<string>();
+        foreach (var tg in State()["tenantGroups"]!.AsArray())
+        foreach (var t in tg!["tenants"]!.AsArray())
+        foreach (var hp in t!["hostPools"]!.AsArray())
+        foreach (var sh in hp!["sessionHosts"]!.AsArray())
+        foreach (var s in sh!["sessions"]!.AsArray())
+        {
+            left.Add($"{t["name"]}/{hp["name"]}/{sh["name"]}/{s!["sessionId"]}");
+        }
+
+        left.Sort(StringComparer.Ordinal);
+        return left;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            _process.StandardInput.Close();
+            if (!_process.WaitForExit(5000))
+            {
+                _process.Kill();
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+
+        _process.Dispose();
+        _http.Dispose();
+    }
+}
+
+/// <summary>Builds emulator seeds: one tenant group with the given sessions.</summary>
+public static class Seed
+{
+    public const string TenantGroup = "Default Tenant Group";
+
+    /// <summary>Sessions given as "Tenant/HostPool/Host/Id"; hosts named in <paramref name="unreachable"/> refuse unforced logoffs.</summary>
+    public static JsonNode Of(IEnumerable<(string Tenant, string HostPool, string Host, int Id)> sessions,
+        IEnumerable<string>? unreachable = null, IEnumerable<string>? forbiddenTenants = null)
+    {
+        var down = new HashSet<string>(unreachable ?? Array.Empty<string>());
+        var forbidden = new HashSet<string>(forbiddenTenants ?? Array.Empty<string>());
+        var tenants = new JsonArray();
+        foreach (var t in sessions.GroupBy(s => s.Tenant))
+        {
+            var pools = new JsonArray();
+            foreach (var hp in t.GroupBy(s => s.HostPool))
+            {
+                var hosts = new JsonArray();
+                foreach (var sh in hp.GroupBy(s => s.Host))
+                {
+                    var list = new JsonArray();
+                    foreach (var s in sh)
+                    {
+                        list.Add(new JsonObject
+                        {
+                            ["sessionId"] = s.Id,
+                            ["userPrincipalName"] = $"user{s.Id}@contoso.com",
+                            ["adUserName"] = $"CONTOSO\\user{s.Id}",
+                            ["applicationType"] = "Desktop",
+                            ["sessionState"] = s.Id % 2 == 0 ? "Disconnected" : "Active",
+                            ["createTime"] = "2026-11-23T21:04:00Z",
+                        });
+                    }
+
+                    hosts.Add(new JsonObject { ["name"] = sh.Key, ["reachable"] = !down.Contains(sh.Key), ["sessions"] = list });
+                }
+
+                pools.Add(new JsonObject { ["name"] = hp.Key, ["sessionHosts"] = hosts });
+            }
+
+            tenants.Add(new JsonObject { ["name"] = t.Key, ["forbidden"] = forbidden.Contains(t.Key), ["hostPools"] = pools });
+        }
+
+        return new JsonObject
+        {
+            ["tenantGroups"] = new JsonArray { new JsonObject { ["name"] = TenantGroup, ["tenants"] = tenants } },
+        };
+    }
+
+    /// <summary>The default test world: Contoso/Pool1 with sh1 (17, 18, 19), sh2 (20, 21), and unreachable stale1 (30).</summary>
+    public static JsonNode Default() => Of(new[]
+    {
+        ("Contoso", "Pool1", "sh1.contoso.com", 17),
+        ("Contoso", "Pool1", "sh1.contoso.com", 18),
+        ("Contoso", "Pool1", "sh1.contoso.com", 19),
+        ("Contoso", "Pool1", "sh2.contoso.com", 20),
+        ("Contoso", "Pool1", "sh2.contoso.com", 21),
+        ("Contoso", "Pool1", "stale1.contoso.com", 30),
+    }, unreachable: new[] { "stale1.contoso.com" });
+
+    public static readonly string[] DefaultSessions =
+    {
+        "Contoso/Pool1/sh1.contoso.com/17", "Contoso/Pool1/sh1.contoso.com/18", "Contoso/Pool1/sh1.contoso.com/19",
+        "Contoso/Pool1/sh2.contoso.com/20", "Contoso/Pool1/sh2.contoso.com/21", "Contoso/Pool1/stale1.contoso.com/30",
+    };
+
+    public static List<string> DefaultExcept(params string[] gone) =>
+        DefaultSessions.Where(s => !gone.Contains(s)).OrderBy(s => s, StringComparer.Ordinal).ToList();
+}
+
+/// <summary>One emulator for the whole test run (a process start per test would dominate the run time).</summary>
+public sealed class EmulatorFixture : IDisposable
+{
+    public Emulator Emulator { get; } = new();
+
+    public void Dispose() => Emulator.Dispose();
+}
+
+[CollectionDefinition("Engine")]
+public sealed class EngineCollection : ICollectionFixture<EmulatorFixture>
+{
+}
+
+/// <summary>A runspace with only the Core cmdlets and the BUILT module imported by manifest path.</summary>
+public sealed class Engine : IDisposable
+{
+    public Engine(TestHost? host = null)
+    {
+        Host = host ?? new TestHost();
+        var iss = InitialSessionState.CreateDefault2();
+        iss.ThrowOnRunspaceOpenError = true;
+        iss.Variables.Add(new SessionStateVariableEntry(
+            "PSModuleAutoLoadingPreference", PSModuleAutoLoadingPreference.None, null));
+        Runspace = RunspaceFactory.CreateRunspace(Host, iss);
+        Runspace.Open();
+        using var ps = PowerShell.Create(Runspace);
+        ps.AddCommand("Import-Module").AddParameter("Name", TestEnv.ManifestPath).AddParameter("ErrorAction", "Stop").Invoke();
+    }
+
+    public TestHost Host { get; }
+
+    public Runspace Runspace { get; }
+
+    /// <summary>Signs in to the emulator in this runspace.</summary>
+    public Engine SignIn(Emulator emulator, string token = Emulator.Token)
+    {
+        Run("Add-RdsAccount -DeploymentUrl $args[0] -AccessToken $args[1] | Out-Null", emulator.Url, token);
+        return this;
+    }
+
+    /// <summary>Runs a script (arguments in $args); returns the PowerShell (streams, HadErrors) and output.</summary>
+    public Result Run(string script, params object[] args)
+    {
+        var ps = PowerShell.Create(Runspace);
+        ps.AddScript(script);
+        foreach (var a in args)
+        {
+            ps.AddArgument(a);
+        }
+
+        var output = ps.Invoke();
+        return new Result(ps, output);
+    }
+
+    public void Dispose() => Runspace.Dispose();
+
+    public sealed record Result(PowerShell PowerShell, Collection<PSObject> Output)
+    {
+        public List<ErrorRecord> Errors => PowerShell.Streams.Error.ToList();
+    }
+}
+
+/// <summary>A host whose prompts are answered from a queue (by index: 0 Yes, 1 Yes to All, 2 No, 3 No to All).</summary>
+public sealed class TestHost : PSHost
+{
+    public TestUI TestUI { get; } = new();
+    public override PSHostUserInterface UI => TestUI;
+    public override string Name => "RdsSessionsTestHost";
+    public override Version Version { get; } = new(1, 0);
+    public override Guid InstanceId { get; } = Guid.NewGuid();
+    public override CultureInfo CurrentCulture => CultureInfo.InvariantCulture;
+    public override CultureInfo CurrentUICulture => CultureInfo.InvariantCulture;
+    public override void SetShouldExit(int exitCode) { }
+    public override void EnterNestedPrompt() => throw new NotSupportedException();
+    public override void ExitNestedPrompt() => throw new NotSupportedException();
+    public override void NotifyBeginApplication() { }
+    public override void NotifyEndApplication() { }
+}
+
+public sealed class TestUI : PSHostUserInterface
+{
+    public const int Yes = 0, YesToAll = 1, No = 2, NoToAll = 3;
+    public ConcurrentQueue<int> Answers { get; } = new();
+    public List<(string Caption, string Message, string[] Labels)> Prompts { get; } = new();
+    public List<string> Lines { get; } = new();
+    public List<ProgressRecord> Progress { get; } = new();
+    public List<string> Verbose { get; } = new();
+    public List<string> Debug { get; } = new();
+    public List<string> Warnings { get; } = new();
+
+    public override PSHostRawUserInterface? RawUI => null;
+
+    public override int PromptForChoice(string caption, string message, Collection<ChoiceDescription> choices, int defaultChoice)
+    {
+        lock (Prompts)
+        {
+            Prompts.Add((caption, message, choices.Select(c => c.Label).ToArray()));
+        }
+
+        // An unanswered prompt is a test bug: fail loudly instead of picking a default.
+        return Answers.TryDequeue(out int answer) ? answer : throw new InvalidOperationException("Unexpected prompt: " + message);
+    }
+
+    public override Dictionary<string, PSObject> Prompt(string caption, string message, Collection<FieldDescription> descriptions)
+        => throw new NotImplementedException();
+    public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName)
+        => throw new NotImplementedException();
+    public override PSCredential PromptForCredential(string caption, string message, string userName, string targetName,
+        PSCredentialTypes allowedCredentialTypes, PSCredentialUIOptions options) => throw new NotImplementedException();
+    public override string ReadLine() => throw new NotImplementedException();
+    public override SecureString ReadLineAsSecureString() => throw new NotImplementedException();
+    public override void Write(string value) { lock (Lines) Lines.Add(value); }
+    public override void Write(ConsoleColor foregroundColor, ConsoleColor backgroundColor, string value) => Write(value);
+    public override void WriteLine(string value) { lock (Lines) Lines.Add(value); }
+    public override void WriteErrorLine(string value) { lock (Lines) Lines.Add(value); }
+    public override void WriteDebugLine(string message) { lock (Debug) Debug.Add(message); }
+    public override void WriteWarningLine(string message) { lock (Warnings) Warnings.Add(message); }
+    public override void WriteVerboseLine(string message) { lock (Verbose) Verbose.Add(message); }
+    public override void WriteProgress(long sourceId, ProgressRecord record) { lock (Progress) Progress.Add(record); }
+}

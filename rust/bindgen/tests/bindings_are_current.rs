@@ -1,0 +1,21 @@
+//! Fails when `bindings/Interop.cs` is not exactly what the Rust FFI surface generates.
+
+#[test]
+fn committed_bindings_match_the_generated_ones() {
+    let generated = rds_bindgen::generate().expect("bindings generate");
+    let path = rds_bindgen::committed_bindings_path();
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == generated,
+        "{} is stale: run `cargo run -p rds-bindgen` and commit the result",
+        path.display()
+    );
+}
+
+#[test]
+fn generated_bindings_expose_the_logoff_surface() {
+    let generated = rds_bindgen::generate().expect("bindings generate");
+    for needle in ["class RdsConnection", "CreateWithToken", "Logoff", "LogoffAsync", "rds_version", "ErrorInfo"] {
+        assert!(generated.contains(needle), "generated bindings lack {needle}");
+    }
+}

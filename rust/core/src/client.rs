@@ -1,0 +1,342 @@
+//! The broker client: one method per broker operation, one HTTP exchange each.
+//!
+//! The client does not own a runtime or a connection pool: it is built on a caller-supplied
+//! `reqwest::Client` (the FFI layer shares one per process), which keeps this crate usable
+//! from any tokio runtime, including tests that start their own.
+
+use crate::auth::TokenSource;
+use crate::error::{ApiError, BrokerObject, Error, ErrorKind};
+use crate::model::{SessionTarget, UserSession};
+use crate::route::{DEFAULT_TENANT_GROUP, DeploymentUrl, Name, PathPart};
+use crate::wire::parse_error_body;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Default per-request timeout. Generous because a broker under load answers slowly and a
+/// spurious timeout on a logoff leaves the admin unsure whether it happened.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Body sent with action POSTs. The broker ignores it, but observed clients always send a
+/// JSON body with `Content-Type: application/json`; whether an empty body is accepted is
+/// UNCONFIRMED (rds-api.md §1.4), so send the safe `{}`.
+const ACTION_BODY: &str = "{}";
+
+/// Options of [`BrokerClient::logoff`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LogoffOptions {
+    /// Send `force=true`: the broker removes the session record even when it cannot reach
+    /// the session host.
+    pub force: bool,
+}
+
+/// What a successful logoff returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogoffOutcome {
+    /// 200 or 204 (the broker's choice is UNCONFIRMED; both mean done).
+    pub status: u16,
+    /// The `x-ms-correlation-id` sent with the request.
+    pub correlation_id: String,
+}
+
+/// Builder for [`BrokerClient`].
+#[derive(Debug)]
+pub struct BrokerClientBuilder {
+    deployment_url: String,
+    tokens: Arc<dyn TokenSource>,
+    tenant_group: String,
+    http: Option<reqwest::Client>,
+    request_timeout: Duration,
+}
+
+impl BrokerClientBuilder {
+    /// The tenant group used in every route (default `Default Tenant Group`).
+    pub fn tenant_group(mut self, tenant_group: impl Into<String>) -> Self {
+        self.tenant_group = tenant_group.into();
+        self
+    }
+
+    /// The HTTP client (and so the connection pool) to use. Default: a new one.
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Per-request timeout (default [`DEFAULT_REQUEST_TIMEOUT`]).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Validates the URL and tenant group and builds the client.
+    pub fn build(self) -> Result<BrokerClient, Error> {
+        let base = DeploymentUrl::parse(&self.deployment_url)?;
+        let tenant_group = Name::new("TenantGroupName", &self.tenant_group)?;
+        if self.request_timeout.is_zero() {
+            return Err(Error::invalid_input("request timeout", "it must be greater than zero"));
+        }
+        let http = match self.http {
+            Some(http) => http,
+            None => default_http_client()?,
+        };
+        Ok(BrokerClient { http, base, tenant_group, tokens: self.tokens, request_timeout: self.request_timeout })
+    }
+}
+
+/// A `reqwest::Client` with this project's defaults (user agent, connect timeout, rustls).
+pub fn default_http_client() -> Result<reqwest::Client, Error> {
+    reqwest::Client::builder()
+        .user_agent(concat!("RdsSessions/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(15))
+        // Never follow redirects: a redirect would carry the bearer token to another origin.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| Error::new(ErrorKind::Network, format!("Could not create the HTTP client: {e}")).with_source(e))
+}
+
+/// A client for one deployment URL, tenant group and token source.
+#[derive(Clone, Debug)]
+pub struct BrokerClient {
+    http: reqwest::Client,
+    base: DeploymentUrl,
+    tenant_group: Name,
+    tokens: Arc<dyn TokenSource>,
+    request_timeout: Duration,
+}
+
+impl BrokerClient {
+    /// Starts building a client for `deployment_url` that authenticates with `tokens`.
+    pub fn builder(deployment_url: impl Into<String>, tokens: Arc<dyn TokenSource>) -> BrokerClientBuilder {
+        BrokerClientBuilder {
+            deployment_url: deployment_url.into(),
+            tokens,
+            tenant_group: DEFAULT_TENANT_GROUP.to_owned(),
+            http: None,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+        }
+    }
+
+    pub fn deployment_url(&self) -> &DeploymentUrl {
+        &self.base
+    }
+
+    pub fn tenant_group(&self) -> &str {
+        self.tenant_group.as_str()
+    }
+
+    /// The same client (same pool and tokens) for another tenant group (`Set-RdsContext`).
+    pub fn with_tenant_group(&self, tenant_group: &str) -> Result<BrokerClient, Error> {
+        let mut copy = self.clone();
+        copy.tenant_group = Name::new("TenantGroupName", tenant_group)?;
+        Ok(copy)
+    }
+
+    /// Logs a user session off:
+    /// `POST .../Tenants/{t}/HostPools/{hp}/SessionHosts/{sh}/Sessions/{id}/actions/logoff-user[?force=true]`.
+    pub async fn logoff(&self, target: &SessionTarget, options: LogoffOptions) -> Result<LogoffOutcome, Error> {
+        let names = TargetNames::validate(target)?;
+        let session_id = target.session_id.to_string();
+        let session_id = Name::new("SessionId", &session_id)?;
+        let mut url = self.base.join(&[
+            PathPart::Literal("TenantGroups"),
+            PathPart::Name(&self.tenant_group),
+            PathPart::Literal("Tenants"),
+            PathPart::Name(&names.tenant),
+            PathPart::Literal("HostPools"),
+            PathPart::Name(&names.host_pool),
+            PathPart::Literal("SessionHosts"),
+            PathPart::Name(&names.session_host),
+            PathPart::Literal("Sessions"),
+            PathPart::Name(&session_id),
+            PathPart::Literal("actions"),
+            PathPart::Literal("logoff-user"),
+        ]);
+        if options.force {
+            // Lowercase `true`: the literal the broker expects is UNCONFIRMED (rds-api.md §1.3);
+            // lowercase matches .NET Uri formatting used by the client the route was taken from.
+            url.query_pairs_mut().append_pair("force", "true");
+        }
+        let context = Context {
+            operation: format!(
+                "Could not log off session {} on session host '{}' (tenant '{}', host pool '{}')",
+                target.session_id, target.session_host, target.tenant, target.host_pool
+            ),
+            target: Some(target),
+        };
+        let (status, correlation_id, _) = self.exchange(Method::POST, url, &context).await?;
+        Ok(LogoffOutcome { status: status.as_u16(), correlation_id })
+    }
+
+    /// Lists the sessions of a host pool: `GET .../Tenants/{t}/HostPools/{hp}/Sessions`
+    /// (a bare JSON array).
+    pub async fn list_sessions(&self, tenant: &str, host_pool: &str) -> Result<Vec<UserSession>, Error> {
+        let tenant_name = Name::new("TenantName", tenant)?;
+        let host_pool_name = Name::new("HostPoolName", host_pool)?;
+        let url = self.base.join(&[
+            PathPart::Literal("TenantGroups"),
+            PathPart::Name(&self.tenant_group),
+            PathPart::Literal("Tenants"),
+            PathPart::Name(&tenant_name),
+            PathPart::Literal("HostPools"),
+            PathPart::Name(&host_pool_name),
+            PathPart::Literal("Sessions"),
+        ]);
+        let context = Context {
+            operation: format!("Could not list the sessions of host pool '{host_pool}' (tenant '{tenant}')"),
+            target: None,
+        };
+        let (_, correlation_id, body) = self.exchange(Method::GET, url, &context).await?;
+        serde_json::from_slice::<Vec<UserSession>>(&body).map_err(|e| {
+            Error::new(
+                ErrorKind::Protocol,
+                format!(
+                    "{}: the broker's answer is not a JSON array of sessions ({e}). Correlation id: {correlation_id}.",
+                    context.operation
+                ),
+            )
+            .with_source(e)
+        })
+    }
+
+    /// Sends one request and returns status, correlation id and body of a 2xx answer;
+    /// anything else becomes a classified [`Error`].
+    async fn exchange(&self, method: Method, url: url::Url, context: &Context<'_>) -> Result<(StatusCode, String, Vec<u8>), Error> {
+        let token = self.tokens.token().await?;
+        let correlation_id = uuid::Uuid::new_v4().to_string();
+        let is_post = method == Method::POST;
+        let mut request = self
+            .http
+            .request(method, url)
+            .bearer_auth(token.expose())
+            .header(ACCEPT, "application/json")
+            .header("x-ms-correlation-id", &correlation_id)
+            .timeout(self.request_timeout);
+        if is_post {
+            request = request.header(CONTENT_TYPE, "application/json").body(ACTION_BODY);
+        }
+        let response = request.send().await.map_err(|e| transport_error(e, context, &self.base))?;
+        let status = response.status();
+        let retry_after_secs = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let body = response.bytes().await.map_err(|e| transport_error(e, context, &self.base))?;
+        if status.is_success() {
+            return Ok((status, correlation_id, body.to_vec()));
+        }
+        let parsed = parse_error_body(&body);
+        let api = ApiError {
+            status: status.as_u16(),
+            code: parsed.code,
+            message: parsed.message,
+            target: parsed.target,
+            retry_after_secs,
+            correlation_id: Some(correlation_id),
+        };
+        Err(http_error(api, context))
+    }
+}
+
+/// Validated names of a [`SessionTarget`].
+struct TargetNames {
+    tenant: Name,
+    host_pool: Name,
+    session_host: Name,
+}
+
+impl TargetNames {
+    fn validate(target: &SessionTarget) -> Result<TargetNames, Error> {
+        if target.session_id < 0 {
+            return Err(Error::invalid_input(
+                "SessionId",
+                format!("{} is negative; session ids are 0 or greater", target.session_id),
+            ));
+        }
+        Ok(TargetNames {
+            tenant: Name::new("TenantName", &target.tenant)?,
+            host_pool: Name::new("HostPoolName", &target.host_pool)?,
+            session_host: Name::new("SessionHostName", &target.session_host)?,
+        })
+    }
+}
+
+/// What the caller was doing, to build messages that stand on their own.
+struct Context<'a> {
+    operation: String,
+    target: Option<&'a SessionTarget>,
+}
+
+fn transport_error(e: reqwest::Error, context: &Context<'_>, base: &DeploymentUrl) -> Error {
+    let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Network };
+    let cause = root_cause(&e);
+    let message = if kind == ErrorKind::Timeout {
+        format!("{}: the broker at {base} did not answer in time ({cause}).", context.operation)
+    } else {
+        format!("{}: the broker at {base} could not be reached ({cause}).", context.operation)
+    };
+    Error::new(kind, message).with_source(e)
+}
+
+/// The innermost error message: reqwest's own text repeats the URL and hides the reason.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = e;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    current.to_string()
+}
+
+fn http_error(api: ApiError, context: &Context<'_>) -> Error {
+    let status = api.status;
+    let (kind, not_found) = match status {
+        400 | 405 | 411 | 413 | 414 | 415 | 422 => (ErrorKind::BadRequest, BrokerObject::Unknown),
+        401 => (ErrorKind::Unauthorized, BrokerObject::Unknown),
+        403 => (ErrorKind::Forbidden, BrokerObject::Unknown),
+        404 => (ErrorKind::NotFound, BrokerObject::from_broker_error(api.code.as_deref(), api.message.as_deref())),
+        408 => (ErrorKind::Timeout, BrokerObject::Unknown),
+        409 => (ErrorKind::Conflict, BrokerObject::Unknown),
+        429 => (ErrorKind::Throttled, BrokerObject::Unknown),
+        500..=599 => (ErrorKind::ServerError, BrokerObject::Unknown),
+        _ => (ErrorKind::BadRequest, BrokerObject::Unknown),
+    };
+    let explanation = match (&api.message, kind) {
+        (Some(m), _) => m.clone(),
+        (None, ErrorKind::NotFound) => not_found_text(not_found, context.target),
+        (None, ErrorKind::Unauthorized) => {
+            "the broker rejected the access token (missing, expired, or issued for another audience); run Add-RdsAccount again".to_owned()
+        }
+        (None, ErrorKind::Forbidden) => {
+            "the signed-in identity has no RDS role that allows this (see New-RdsRoleAssignment)".to_owned()
+        }
+        (None, ErrorKind::Throttled) => "the broker is throttling requests; try again later".to_owned(),
+        (None, ErrorKind::ServerError) => "the broker failed to process the request".to_owned(),
+        (None, ErrorKind::Conflict) => "the request conflicts with the current state of the session".to_owned(),
+        (None, _) => "the broker rejected the request".to_owned(),
+    };
+    let mut facts = format!("HTTP {status}");
+    if let Some(code) = &api.code {
+        facts.push_str(", ");
+        facts.push_str(code);
+    }
+    if let Some(secs) = api.retry_after_secs {
+        facts.push_str(&format!(", retry after {secs} s"));
+    }
+    if let Some(id) = &api.correlation_id {
+        facts.push_str(", correlation id ");
+        facts.push_str(id);
+    }
+    let message = format!("{}: {} [{facts}]", context.operation, explanation.trim_end_matches('.'));
+    Error::new(kind, message).with_api(api, not_found)
+}
+
+fn not_found_text(object: BrokerObject, target: Option<&SessionTarget>) -> String {
+    match (object, target) {
+        (BrokerObject::Tenant, Some(t)) => format!("tenant '{}' does not exist", t.tenant),
+        (BrokerObject::HostPool, Some(t)) => format!("host pool '{}' does not exist", t.host_pool),
+        (BrokerObject::SessionHost, Some(t)) => format!("session host '{}' does not exist", t.session_host),
+        (BrokerObject::Session, Some(t)) => format!("session {} does not exist (already logged off?)", t.session_id),
+        (object, _) => format!("the {} does not exist", object.as_str()),
+    }
+}

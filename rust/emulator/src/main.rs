@@ -1,0 +1,184 @@
+//! `rds-emulator`: runs the RDS broker emulator as a standalone process.
+//!
+//! Prints exactly one line to stdout once listening,
+//! `RDS broker emulator listening on http://127.0.0.1:PORT`, which other programs read to find
+//! the URL. Logs one line per broker request to stderr (method, raw path, status; never headers
+//! or the token).
+
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use rds_emulator::{DEFAULT_ACCESS_TOKEN, Emulator, EmulatorConfig, Seed};
+use tokio::sync::{broadcast, oneshot};
+
+/// Windows Virtual Desktop (classic) RDS broker emulator.
+#[derive(Parser)]
+#[command(name = "rds-emulator", version, about, long_about = None)]
+struct Args {
+    /// Seed data (JSON, same shape as GET /_emulator/state). Default: the built-in sample.
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+
+    /// TCP port to listen on; 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+
+    /// Address to listen on. Non-loopback addresses need --allow-remote.
+    #[arg(long, value_name = "ADDR", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    bind: IpAddr,
+
+    /// Allow listening on a non-loopback address (the emulator has no real security).
+    #[arg(long)]
+    allow_remote: bool,
+
+    /// Bearer token clients must send. Prefer the environment variable: command lines are
+    /// visible to other users of the machine.
+    #[arg(
+        long,
+        env = "RDS_EMULATOR_TOKEN",
+        hide_env_values = true,
+        default_value = DEFAULT_ACCESS_TOKEN
+    )]
+    token: String,
+
+    /// Stop when stdin reaches end of file, so the emulator dies with the process that
+    /// spawned it.
+    #[arg(long)]
+    exit_on_stdin_eof: bool,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Args::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("rds-emulator: error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    if !args.bind.is_loopback() && !args.allow_remote {
+        return Err(format!(
+            "refusing to listen on non-loopback address {}; pass --allow-remote if you really \
+             want the emulator reachable from other machines",
+            args.bind
+        ));
+    }
+    if args.token.is_empty() {
+        return Err("the access token must not be empty".to_owned());
+    }
+    let seed = match &args.data {
+        Some(path) => Seed::from_file(path).map_err(|e| e.to_string())?,
+        None => Seed::sample(),
+    };
+    let bind = SocketAddr::new(args.bind, args.port);
+    let config = EmulatorConfig {
+        bind,
+        access_token: args.token,
+        seed,
+    };
+    let emulator = Emulator::start(config)
+        .await
+        .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+
+    // Subscribe before announcing the URL so no request can slip past the log.
+    tokio::spawn(log_requests(emulator.subscribe_requests()));
+    announce(&emulator.url()).map_err(|e| format!("cannot write to stdout: {e}"))?;
+
+    let stdin_closed = if args.exit_on_stdin_eof {
+        Some(watch_stdin())
+    } else {
+        None
+    };
+    wait_for_stop(stdin_closed).await;
+    eprintln!("rds-emulator: shutting down");
+    emulator.shutdown().await;
+    Ok(())
+}
+
+/// Writes the single stdout line that parent processes parse, and flushes it at once
+/// (stdout is block-buffered when it is a pipe).
+fn announce(url: &str) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    writeln!(stdout, "RDS broker emulator listening on {url}")?;
+    stdout.flush()
+}
+
+/// One stderr line per broker request. Deliberately only method, raw path and status: the
+/// query may carry message text and headers carry the token.
+async fn log_requests(mut records: broadcast::Receiver<rds_emulator::RequestRecord>) {
+    loop {
+        match records.recv().await {
+            Ok(record) => eprintln!("{} {} -> {}", record.method, record.raw_path, record.status),
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                eprintln!("rds-emulator: {missed} request(s) not logged (log fell behind)");
+            }
+            Err(broadcast::error::RecvError::Closed) => break,
+        }
+    }
+}
+
+/// Reads (and discards) stdin on a plain thread until end of file or error, then signals.
+/// A thread, not a tokio task: tokio's stdin is itself a blocking thread that would keep the
+/// runtime from shutting down.
+fn watch_stdin() -> oneshot::Receiver<()> {
+    let (closed, on_closed) = oneshot::channel();
+    std::thread::spawn(move || {
+        let mut stdin = io::stdin().lock();
+        let mut buffer = [0u8; 4096];
+        loop {
+            match stdin.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        let _ = closed.send(());
+    });
+    on_closed
+}
+
+/// Waits for Ctrl+C, SIGTERM (Unix) or, when watched, the end of stdin.
+async fn wait_for_stop(stdin_closed: Option<oneshot::Receiver<()>>) {
+    let stdin_closed = async {
+        match stdin_closed {
+            Some(closed) => {
+                let _ = closed.await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            // No signal handling available: rely on the other stop conditions.
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        () = stdin_closed => {}
+        () = ctrl_c => {}
+        () = terminate() => {}
+    }
+}
+
+#[cfg(unix)]
+async fn terminate() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut sigterm) => {
+            sigterm.recv().await;
+        }
+        Err(_) => std::future::pending().await,
+    }
+}
+
+#[cfg(not(unix))]
+async fn terminate() {
+    std::future::pending().await
+}

@@ -1,0 +1,456 @@
+//! HTTP routing: the broker routes (matched by hand on the raw path) and the admin routes.
+//!
+//! Broker routes are not given to axum's router on purpose. Names may contain any character,
+//! and a client that percent-encodes `/` as `%2F` must get *one* segment back; matching on the
+//! still-encoded path and decoding each segment afterwards guarantees that, independent of how
+//! any router library treats encoded slashes. It also lets one handler produce the broker's own
+//! 404/405 bodies and log every request with its final status.
+
+use std::borrow::Cow;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use percent_encoding::percent_decode_str;
+use serde::Serialize;
+
+use crate::broker::{self, LogoffRequest, PoolAddress};
+use crate::errors::BrokerError;
+use crate::model::Seed;
+use crate::state::{RequestRecord, SharedState};
+
+/// The `route` of a request that matched no broker route.
+pub(crate) const UNKNOWN_ROUTE: &str = "unknown";
+
+/// Largest accepted `PUT /_emulator/state` body: big enough for scale tests with tens of
+/// thousands of sessions, small enough to refuse a runaway upload.
+const MAX_STATE_BODY: usize = 64 * 1024 * 1024;
+
+/// The broker operations the emulator knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum RouteId {
+    ListSessions,
+    LogoffUser,
+}
+
+impl RouteId {
+    /// The name recorded in [`RequestRecord::route`].
+    fn name(self) -> &'static str {
+        match self {
+            Self::ListSessions => "listSessions",
+            Self::LogoffUser => "logoffUser",
+        }
+    }
+}
+
+/// A broker route: method plus path template. `{name}` is a parameter (one non-empty segment),
+/// anything else a literal compared ASCII-case-insensitively, as ASP.NET routing does.
+struct RouteDef {
+    id: RouteId,
+    method: Method,
+    template: &'static str,
+}
+
+/// All broker routes. A new operation (disconnect-user, send-message-user, ...) is one more
+/// entry here plus one arm in [`dispatch`].
+static ROUTES: &[RouteDef] = &[
+    RouteDef {
+        id: RouteId::ListSessions,
+        method: Method::GET,
+        template: "RdsManagement/V1/TenantGroups/{tenantGroup}/Tenants/{tenant}/HostPools/{hostPool}/Sessions",
+    },
+    RouteDef {
+        id: RouteId::LogoffUser,
+        method: Method::POST,
+        template: "RdsManagement/V1/TenantGroups/{tenantGroup}/Tenants/{tenant}/HostPools/{hostPool}/SessionHosts/{sessionHost}/Sessions/{sessionId}/actions/logoff-user",
+    },
+];
+
+/// The decoded path parameters of a matched route.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Params {
+    tenant_group: Option<String>,
+    tenant: Option<String>,
+    host_pool: Option<String>,
+    session_host: Option<String>,
+    session_id: Option<String>,
+}
+
+impl Params {
+    fn slot(&mut self, name: &str) -> Option<&mut Option<String>> {
+        match name {
+            "tenantGroup" => Some(&mut self.tenant_group),
+            "tenant" => Some(&mut self.tenant),
+            "hostPool" => Some(&mut self.host_pool),
+            "sessionHost" => Some(&mut self.session_host),
+            "sessionId" => Some(&mut self.session_id),
+            _ => None,
+        }
+    }
+
+    /// Copies the parameters into the log record.
+    fn write_to(&self, record: &mut RequestRecord) {
+        record.tenant_group.clone_from(&self.tenant_group);
+        record.tenant.clone_from(&self.tenant);
+        record.host_pool.clone_from(&self.host_pool);
+        record.session_host.clone_from(&self.session_host);
+        record.session_id.clone_from(&self.session_id);
+    }
+
+    fn pool_address(&self) -> PoolAddress<'_> {
+        PoolAddress {
+            tenant_group: self.tenant_group.as_deref().unwrap_or_default(),
+            tenant: self.tenant.as_deref().unwrap_or_default(),
+            host_pool: self.host_pool.as_deref().unwrap_or_default(),
+        }
+    }
+}
+
+/// Result of matching a raw path against the route table.
+#[derive(Debug, PartialEq, Eq)]
+enum RouteMatch {
+    /// Path and method match.
+    Found(RouteId, Params),
+    /// The path matches routes, but none for this method.
+    WrongMethod(RouteId, Params, Vec<Method>),
+    /// No route has this path.
+    NotFound,
+}
+
+/// Matches one template against the raw segments, returning the decoded parameters.
+///
+/// Decoding happens per segment *after* splitting, which is what makes `a%2Fb` one segment.
+/// A segment that does not decode to UTF-8 yields the 400 error instead.
+fn match_template(template: &str, segments: &[&str]) -> Option<Result<Params, BrokerError>> {
+    let parts: Vec<&str> = template.split('/').collect();
+    if parts.len() != segments.len() {
+        return None;
+    }
+    let mut params = Params::default();
+    let mut decode_error = None;
+    for (part, raw) in parts.iter().zip(segments) {
+        if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+            if raw.is_empty() {
+                return None;
+            }
+            match percent_decode_str(raw).decode_utf8() {
+                Ok(value) => {
+                    if let Some(slot) = params.slot(name) {
+                        *slot = Some(value.into_owned());
+                    }
+                }
+                Err(_) => {
+                    decode_error.get_or_insert_with(|| BrokerError::InvalidData {
+                        message: format!(
+                            "Path segment '{raw}' is not valid UTF-8 after percent-decoding."
+                        ),
+                    });
+                }
+            }
+        } else if !part.eq_ignore_ascii_case(raw) {
+            return None;
+        }
+    }
+    Some(match decode_error {
+        Some(error) => Err(error),
+        None => Ok(params),
+    })
+}
+
+/// Finds the route for `method` and the raw (still encoded) `path`.
+fn match_route(method: &Method, path: &str) -> Result<RouteMatch, (RouteId, BrokerError)> {
+    let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
+    let mut path_match: Option<(RouteId, Params)> = None;
+    let mut allowed = Vec::new();
+    for route in ROUTES {
+        let Some(result) = match_template(route.template, &segments) else {
+            continue;
+        };
+        let params = result.map_err(|error| (route.id, error))?;
+        if route.method == *method {
+            return Ok(RouteMatch::Found(route.id, params));
+        }
+        allowed.push(route.method.clone());
+        path_match.get_or_insert((route.id, params));
+    }
+    Ok(match path_match {
+        Some((id, params)) => RouteMatch::WrongMethod(id, params, allowed),
+        None => RouteMatch::NotFound,
+    })
+}
+
+/// Parses the `force` query parameter: absent means `Ok(None)`; `true`/`false` in any case
+/// are accepted; anything else, including an empty or repeated value, is a flat 400.
+fn parse_force(query: Option<&str>) -> Result<Option<bool>, BrokerError> {
+    let mut found: Option<bool> = None;
+    for pair in query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if !decode_query_component(key).eq_ignore_ascii_case("force") {
+            continue;
+        }
+        let value = decode_query_component(value);
+        let invalid = |reason: &str| BrokerError::InvalidData {
+            message: format!("The value '{value}' is not valid for parameter 'force': {reason}."),
+        };
+        if found.is_some() {
+            return Err(invalid("the parameter was given more than once"));
+        }
+        found = Some(if value.eq_ignore_ascii_case("true") {
+            true
+        } else if value.eq_ignore_ascii_case("false") {
+            false
+        } else {
+            return Err(invalid("expected 'true' or 'false'"));
+        });
+    }
+    Ok(found)
+}
+
+/// Decodes one `application/x-www-form-urlencoded` query component (`+` is a space).
+fn decode_query_component(text: &str) -> Cow<'_, str> {
+    if text.contains('+') {
+        let spaced = text.replace('+', " ");
+        Cow::Owned(percent_decode_str(&spaced).decode_utf8_lossy().into_owned())
+    } else {
+        percent_decode_str(text).decode_utf8_lossy()
+    }
+}
+
+/// Parses the session id segment; the real broker binds it to an `int`.
+fn parse_session_id(text: &str) -> Result<i32, BrokerError> {
+    text.parse().map_err(|_| BrokerError::InvalidData {
+        message: format!("Session id '{text}' is not a valid number."),
+    })
+}
+
+/// Builds the whole application: admin routes plus the broker fallback.
+pub(crate) fn router(state: SharedState) -> Router {
+    Router::new()
+        .route("/_emulator/health", get(health))
+        .route(
+            "/_emulator/state",
+            get(get_state)
+                .put(put_state)
+                .layer(DefaultBodyLimit::max(MAX_STATE_BODY)),
+        )
+        .route(
+            "/_emulator/requests",
+            get(get_requests).delete(clear_requests),
+        )
+        // Everything else is a broker request, including unknown paths, so clients that build
+        // a wrong URL see the broker's own 404 body and show up in the request log.
+        .fallback(broker_request)
+        .with_state(state)
+}
+
+/// Handles every non-admin request: route, authorize, run, log.
+async fn broker_request(State(state): State<SharedState>, request: Request) -> Response {
+    let (parts, _body) = request.into_parts();
+    // The body is ignored on purpose: the real broker accepts any body on its actions.
+    let mut record = RequestRecord::new(
+        parts.method.to_string(),
+        parts.uri.path().to_owned(),
+        parts.uri.query().map(str::to_owned),
+    );
+    record.authorized = state.is_authorized(&parts.headers);
+    let response = match dispatch(&state, &parts.method, &mut record) {
+        Ok(response) => response,
+        Err(error) => error.into_response(),
+    };
+    record.status = response.status().as_u16();
+    state.record(record);
+    response
+}
+
+/// Routes one request and runs it. Fills in `record` with everything learned on the way,
+/// even when the request fails, so the log shows what the client actually sent.
+fn dispatch(
+    state: &SharedState,
+    method: &Method,
+    record: &mut RequestRecord,
+) -> Result<Response, BrokerError> {
+    let (route, params) = match match_route(method, &record.raw_path) {
+        Ok(RouteMatch::Found(route, params)) => (route, params),
+        Ok(RouteMatch::WrongMethod(route, params, allow)) => {
+            record.route = route.name().to_owned();
+            params.write_to(record);
+            return Err(BrokerError::MethodNotAllowed { allow });
+        }
+        Ok(RouteMatch::NotFound) => {
+            return Err(BrokerError::RouteNotFound {
+                method: method.clone(),
+                raw_path: record.raw_path.clone(),
+            });
+        }
+        Err((route, decode_error)) => {
+            record.route = route.name().to_owned();
+            // Authentication still comes first: an anonymous caller learns nothing else.
+            if !record.authorized {
+                return Err(BrokerError::Unauthorized);
+            }
+            return Err(decode_error);
+        }
+    };
+    record.route = route.name().to_owned();
+    params.write_to(record);
+    if !record.authorized {
+        return Err(BrokerError::Unauthorized);
+    }
+    match route {
+        RouteId::ListSessions => state.with(|inner| {
+            let sessions = broker::list_sessions(&mut inner.seed, params.pool_address())?;
+            // Serialized while the lock is held because the views borrow from the state.
+            Ok(Json(sessions).into_response())
+        }),
+        RouteId::LogoffUser => {
+            let force = parse_force(record.query.as_deref());
+            record.force = force.as_ref().ok().copied().flatten();
+            let session_id_text = params.session_id.as_deref().unwrap_or_default();
+            let request = LogoffRequest {
+                pool: params.pool_address(),
+                session_host: params.session_host.as_deref().unwrap_or_default(),
+                session_id_text,
+                session_id: parse_session_id(session_id_text),
+                force: force.map(Option::unwrap_or_default),
+            };
+            state.with(|inner| broker::logoff_user(&mut inner.seed, request))?;
+            Ok(StatusCode::OK.into_response())
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Admin routes: no authentication, never logged. For tests and demos only.
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+}
+
+async fn health() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+async fn get_state(State(state): State<SharedState>) -> Json<Seed> {
+    Json(state.snapshot())
+}
+
+async fn put_state(State(state): State<SharedState>, body: Bytes) -> Response {
+    // Parsed by hand (not with the Json extractor) to accept any content type and to give
+    // the serde error, with its line and column, back to whoever wrote the seed.
+    let parsed = std::str::from_utf8(&body)
+        .map_err(|e| format!("the body is not UTF-8: {e}"))
+        .and_then(|text| Seed::from_json(text).map_err(|e| e.to_string()));
+    match parsed {
+        Ok(seed) => {
+            state.replace(seed);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(reason) => (
+            StatusCode::BAD_REQUEST,
+            Json(serde_json::json!({
+                "error": {
+                    "code": "InvalidState",
+                    "message": format!("The body is not a valid emulator state: {reason}"),
+                }
+            })),
+        )
+            .into_response(),
+    }
+}
+
+async fn get_requests(State(state): State<SharedState>) -> Json<Vec<RequestRecord>> {
+    Json(state.requests())
+}
+
+async fn clear_requests(State(state): State<SharedState>) -> Response<Body> {
+    state.clear_requests();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_parameter_has_a_slot() {
+        for route in ROUTES {
+            for part in route.template.split('/') {
+                if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
+                    assert!(Params::default().slot(name).is_some(), "{name}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn encoded_slash_stays_inside_one_segment() {
+        let path = "/RdsManagement/V1/TenantGroups/a%2Fb/Tenants/t/HostPools/p/Sessions";
+        let Ok(RouteMatch::Found(RouteId::ListSessions, params)) = match_route(&Method::GET, path)
+        else {
+            panic!("route should match");
+        };
+        assert_eq!(params.tenant_group.as_deref(), Some("a/b"));
+        let unencoded = "/RdsManagement/V1/TenantGroups/a/b/Tenants/t/HostPools/p/Sessions";
+        assert_eq!(
+            match_route(&Method::GET, unencoded),
+            Ok(RouteMatch::NotFound)
+        );
+    }
+
+    #[test]
+    fn literals_are_case_insensitive_and_empty_segments_do_not_match() {
+        let path = "/rdsmanagement/v1/tenantgroups/g/tenants/t/hostpools/p/sessions";
+        assert!(matches!(
+            match_route(&Method::GET, path),
+            Ok(RouteMatch::Found(RouteId::ListSessions, _))
+        ));
+        let empty = "/RdsManagement/V1/TenantGroups//Tenants/t/HostPools/p/Sessions";
+        assert_eq!(match_route(&Method::GET, empty), Ok(RouteMatch::NotFound));
+    }
+
+    #[test]
+    fn wrong_method_lists_the_allowed_ones() {
+        let path = "/RdsManagement/V1/TenantGroups/g/Tenants/t/HostPools/p/Sessions";
+        let Ok(RouteMatch::WrongMethod(RouteId::ListSessions, _, allow)) =
+            match_route(&Method::DELETE, path)
+        else {
+            panic!("should be a method mismatch");
+        };
+        assert_eq!(allow, [Method::GET]);
+    }
+
+    #[test]
+    fn force_parsing() {
+        assert_eq!(parse_force(None), Ok(None));
+        assert_eq!(parse_force(Some("")), Ok(None));
+        assert_eq!(parse_force(Some("force=true")), Ok(Some(true)));
+        assert_eq!(parse_force(Some("Force=TRUE")), Ok(Some(true)));
+        assert_eq!(parse_force(Some("x=1&force=False")), Ok(Some(false)));
+        assert_eq!(parse_force(Some("forceful=yes")), Ok(None));
+        assert!(parse_force(Some("force=yes")).is_err());
+        assert!(parse_force(Some("force=")).is_err());
+        assert!(parse_force(Some("force")).is_err());
+        assert!(parse_force(Some("force=true&force=true")).is_err());
+    }
+
+    #[test]
+    fn session_id_must_be_an_i32() {
+        assert_eq!(parse_session_id("17"), Ok(17));
+        assert_eq!(parse_session_id("-3"), Ok(-3));
+        assert_eq!(
+            parse_session_id("abc"),
+            Err(BrokerError::InvalidData {
+                message: "Session id 'abc' is not a valid number.".into()
+            })
+        );
+        assert!(parse_session_id("2147483648").is_err());
+    }
+}

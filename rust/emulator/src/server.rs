@@ -1,0 +1,269 @@
+//! Starting and stopping the HTTP server, on the caller's runtime or on a thread of its own.
+
+use std::fmt;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::thread;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::{broadcast, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::model::Seed;
+use crate::routes;
+use crate::state::{RequestRecord, SharedState};
+
+/// The bearer token the emulator accepts unless configured otherwise.
+pub const DEFAULT_ACCESS_TOKEN: &str = "rds-emulator-token";
+
+/// How long [`Emulator::shutdown`] waits for in-flight requests before cutting them off.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// How to start an emulator. `EmulatorConfig::default()` listens on a random loopback port,
+/// accepts [`DEFAULT_ACCESS_TOKEN`] and serves [`Seed::sample`].
+#[derive(Clone)]
+pub struct EmulatorConfig {
+    /// Address to listen on; port 0 picks a free port. Default `127.0.0.1:0`.
+    pub bind: SocketAddr,
+    /// The token a request must send as `Authorization: Bearer <token>`. Must not be empty.
+    pub access_token: String,
+    /// The initial broker data.
+    pub seed: Seed,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            access_token: DEFAULT_ACCESS_TOKEN.to_owned(),
+            seed: Seed::sample(),
+        }
+    }
+}
+
+impl fmt::Debug for EmulatorConfig {
+    // Hand-written so the token never ends up in a log or a test failure message.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorConfig")
+            .field("bind", &self.bind)
+            .field("access_token", &"<redacted>")
+            .field("seed", &self.seed)
+            .finish()
+    }
+}
+
+/// A running emulator served by a task on the caller's tokio runtime.
+///
+/// Dropping it without [`Emulator::shutdown`] still asks the server to stop, but does not wait.
+#[derive(Debug)]
+pub struct Emulator {
+    addr: SocketAddr,
+    state: SharedState,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl Emulator {
+    /// Binds the listener, spawns the server task and returns once the socket is listening
+    /// (connections made from then on are queued and served).
+    ///
+    /// Must be called from within a tokio runtime. Fails when the address cannot be bound or
+    /// the access token is empty.
+    pub async fn start(config: EmulatorConfig) -> io::Result<Emulator> {
+        if config.access_token.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the access token must not be empty",
+            ));
+        }
+        let listener = TcpListener::bind(config.bind).await?;
+        let addr = listener.local_addr()?;
+        let state = SharedState::new(config.seed, &config.access_token);
+        let app = routes::router(state.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    // A dropped sender means the handle is gone: stop as well.
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok(Emulator {
+            addr,
+            state,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:49152` (no trailing slash).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A snapshot of the current broker data.
+    pub fn state(&self) -> Seed {
+        self.state.snapshot()
+    }
+
+    /// Replaces the broker data and clears the request log.
+    pub fn set_state(&self, seed: Seed) {
+        self.state.replace(seed);
+    }
+
+    /// Every broker request so far, oldest first.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.state.requests()
+    }
+
+    /// Empties the request log without touching the data.
+    pub fn clear_requests(&self) {
+        self.state.clear_requests();
+    }
+
+    /// A live feed of request records, each sent once its response status is known.
+    /// A receiver that falls more than 1024 records behind misses the oldest ones.
+    pub fn subscribe_requests(&self) -> broadcast::Receiver<RequestRecord> {
+        self.state.subscribe()
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish (up to a few seconds)
+    /// and waits for the server task to end.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take() {
+            // A client holding a connection open mid-request must not hang the caller.
+            if tokio::time::timeout(SHUTDOWN_GRACE, &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+            }
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// An emulator on its own thread with its own single-threaded tokio runtime.
+///
+/// For synchronous tests, in particular tests of a blocking C ABI that runs its own runtime
+/// and therefore must not be called from inside one. Dropping it stops the server and joins
+/// the thread.
+#[derive(Debug)]
+pub struct BackgroundEmulator {
+    addr: SocketAddr,
+    state: SharedState,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl BackgroundEmulator {
+    /// Starts the server thread and returns once the emulator is listening.
+    /// May be called from anywhere, including from inside another tokio runtime.
+    pub fn start(config: EmulatorConfig) -> io::Result<BackgroundEmulator> {
+        let (ready_tx, ready_rx) =
+            std::sync::mpsc::channel::<io::Result<(SocketAddr, SharedState)>>();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let thread = thread::Builder::new()
+            .name("rds-emulator".to_owned())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(error) => {
+                        let _ = ready_tx.send(Err(error));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    match Emulator::start(config).await {
+                        Ok(emulator) => {
+                            let _ = ready_tx.send(Ok((emulator.addr, emulator.state.clone())));
+                            // Also ends when the handle is dropped without sending.
+                            let _ = stopped.await;
+                            emulator.shutdown().await;
+                        }
+                        Err(error) => {
+                            let _ = ready_tx.send(Err(error));
+                        }
+                    }
+                });
+            })?;
+        let (addr, state) = match ready_rx.recv() {
+            Ok(result) => result?,
+            Err(_) => {
+                let _ = thread.join();
+                return Err(io::Error::other(
+                    "the emulator thread ended before it was listening",
+                ));
+            }
+        };
+        Ok(BackgroundEmulator {
+            addr,
+            state,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:49152` (no trailing slash).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A snapshot of the current broker data.
+    pub fn state(&self) -> Seed {
+        self.state.snapshot()
+    }
+
+    /// Replaces the broker data and clears the request log.
+    pub fn set_state(&self, seed: Seed) {
+        self.state.replace(seed);
+    }
+
+    /// Every broker request so far, oldest first.
+    pub fn requests(&self) -> Vec<RequestRecord> {
+        self.state.requests()
+    }
+
+    /// Empties the request log without touching the data.
+    pub fn clear_requests(&self) {
+        self.state.clear_requests();
+    }
+}
+
+impl Drop for BackgroundEmulator {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            // A panic on the server thread has already been reported by the panic hook;
+            // re-raising it from a destructor would only risk an abort.
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! `BackgroundEmulator` serves from its own thread, so plain synchronous tests can use it.
+
+mod common;
+
+use std::net::TcpStream;
+
+use common::{TG, bearer, blocking_request, logoff_path, session_ids, sessions_path};
+use rds_emulator::{BackgroundEmulator, EmulatorConfig, Seed};
+
+#[test]
+fn serves_plain_synchronous_tests_and_stops_on_drop() {
+    let emulator = BackgroundEmulator::start(EmulatorConfig::default()).expect("starts");
+    let url = emulator.url();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let auth = bearer();
+    let headers = [("Authorization", auth.as_str())];
+
+    let (status, body) = blocking_request(
+        &url,
+        "GET",
+        &sessions_path(TG, "Contoso", "Pool-Desktop"),
+        &headers,
+        "",
+    );
+    assert_eq!(status, 200);
+    let sessions: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(sessions.as_array().expect("array").len(), 7);
+
+    let (status, _) = blocking_request(
+        &url,
+        "POST",
+        &logoff_path(TG, "Contoso", "Pool-Desktop", "sh1.contoso.com", "3"),
+        &headers,
+        "{}",
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        session_ids(
+            &emulator.state(),
+            "Contoso",
+            "Pool-Desktop",
+            "sh1.contoso.com"
+        ),
+        [2, 5, 17]
+    );
+    assert_eq!(emulator.requests().len(), 2);
+
+    emulator.set_state(Seed::sample());
+    assert!(emulator.requests().is_empty());
+    assert_eq!(emulator.state(), Seed::sample());
+
+    let addr = emulator.local_addr();
+    drop(emulator);
+    assert!(
+        TcpStream::connect(addr).is_err(),
+        "the listener is closed once the emulator is dropped"
+    );
+}
+
+#[test]
+fn a_port_in_use_is_reported_by_start() {
+    let first = BackgroundEmulator::start(EmulatorConfig::default()).expect("starts");
+    let error = BackgroundEmulator::start(EmulatorConfig {
+        bind: first.local_addr(),
+        ..EmulatorConfig::default()
+    })
+    .expect_err("port is taken");
+    assert_eq!(error.kind(), std::io::ErrorKind::AddrInUse);
+}
+
+#[tokio::test]
+async fn can_be_started_and_dropped_inside_a_tokio_runtime() {
+    let emulator = BackgroundEmulator::start(EmulatorConfig::default()).expect("starts");
+    let response = reqwest::get(format!("{}/_emulator/health", emulator.url()))
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), reqwest::StatusCode::OK);
+    drop(emulator);
+}

@@ -1,0 +1,175 @@
+//! The `rds-emulator` executable: announcement line, request log, exit on stdin EOF, and
+//! clear failures for bad input.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{TG, blocking_request, sessions_path};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_rds-emulator");
+const ANNOUNCEMENT: &str = "RDS broker emulator listening on ";
+
+/// Waits for the child to exit, killing it (and failing) after `limit`.
+fn wait_with_timeout(child: &mut Child, limit: Duration) -> ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("rds-emulator did not exit within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Runs the binary with arguments that must make it fail; returns its stderr.
+fn run_expecting_failure(args: &[&str]) -> String {
+    // --exit-on-stdin-eof and a null stdin make a wrongly successful start end by itself.
+    let output = Command::new(BINARY)
+        .args(args)
+        .arg("--exit-on-stdin-eof")
+        .stdin(Stdio::null())
+        .output()
+        .expect("binary runs");
+    assert!(!output.status.success(), "expected failure for {args:?}");
+    assert!(output.stdout.is_empty(), "nothing announced for {args:?}");
+    String::from_utf8(output.stderr).expect("UTF-8 stderr")
+}
+
+#[test]
+fn prints_its_url_serves_logs_and_exits_when_stdin_closes() {
+    let secret = "binary-test-secret-8c1d";
+    let mut child = Command::new(BINARY)
+        .arg("--exit-on-stdin-eof")
+        .env("RDS_EMULATOR_TOKEN", secret)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    stdout.read_line(&mut line).expect("first line");
+    let url = line
+        .trim_end()
+        .strip_prefix(ANNOUNCEMENT)
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    let port: u16 = url
+        .strip_prefix("http://127.0.0.1:")
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected URL {url:?}"));
+    assert_ne!(port, 0);
+
+    let (status, body) = blocking_request(&url, "GET", "/_emulator/health", &[], "");
+    assert_eq!((status, body.as_str()), (200, r#"{"status":"ok"}"#));
+
+    let list = sessions_path(TG, "Contoso", "Pool-Desktop");
+    let good = format!("Bearer {secret}");
+    let (status, _) = blocking_request(&url, "GET", &list, &[("Authorization", &good)], "");
+    assert_eq!(status, 200, "the token comes from RDS_EMULATOR_TOKEN");
+    let (status, _) = blocking_request(
+        &url,
+        "GET",
+        &list,
+        &[("Authorization", "Bearer rds-emulator-token")],
+        "",
+    );
+    assert_eq!(status, 401, "the default token no longer works");
+
+    drop(child.stdin.take());
+    let exit = wait_with_timeout(&mut child, Duration::from_secs(10));
+    assert!(exit.success(), "{exit:?}");
+
+    let mut rest = String::new();
+    stdout.read_to_string(&mut rest).expect("rest of stdout");
+    assert_eq!(rest, "", "exactly one line on stdout");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("stderr");
+    assert!(stderr.contains(&format!("GET {list} -> 200")), "{stderr}");
+    assert!(stderr.contains(&format!("GET {list} -> 401")), "{stderr}");
+    assert!(!stderr.contains("/_emulator/health"), "{stderr}");
+    assert!(!stderr.contains(secret), "{stderr}");
+    assert!(!stderr.contains("Authorization"), "{stderr}");
+}
+
+#[test]
+fn serves_a_data_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("seed.json");
+    std::fs::write(
+        &path,
+        r#"{"tenantGroups":[{"name":"G","tenants":[{"name":"T","hostPools":[{"name":"P","sessionHosts":[]}]}]}]}"#,
+    )
+    .expect("write seed");
+    let mut child = Command::new(BINARY)
+        .arg("--data")
+        .arg(&path)
+        .arg("--exit-on-stdin-eof")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("first line");
+    let url = line
+        .trim_end()
+        .strip_prefix(ANNOUNCEMENT)
+        .expect("announced");
+    let (status, body) = blocking_request(url, "GET", "/_emulator/state", &[], "");
+    assert_eq!(status, 200);
+    assert!(body.contains(r#""name":"G""#), "{body}");
+    drop(child.stdin.take());
+    assert!(wait_with_timeout(&mut child, Duration::from_secs(10)).success());
+}
+
+#[test]
+fn a_missing_data_file_fails_clearly() {
+    let stderr = run_expecting_failure(&["--data", "/no/such/dir/seed.json"]);
+    assert!(
+        stderr.contains("cannot read data file '/no/such/dir/seed.json'"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_invalid_data_file_fails_clearly() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bad.json");
+    std::fs::write(&path, r#"{"tenantGroups": 5}"#).expect("write");
+    let path = path.to_str().expect("UTF-8 path");
+    let stderr = run_expecting_failure(&["--data", path]);
+    assert!(stderr.contains("is not a valid seed"), "{stderr}");
+    assert!(stderr.contains(path), "{stderr}");
+}
+
+#[test]
+fn a_taken_port_fails_clearly() {
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port().to_string();
+    let stderr = run_expecting_failure(&["--port", &port]);
+    assert!(
+        stderr.contains(&format!("cannot listen on 127.0.0.1:{port}")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_non_loopback_address_needs_allow_remote() {
+    let stderr = run_expecting_failure(&["--bind", "0.0.0.0"]);
+    assert!(stderr.contains("--allow-remote"), "{stderr}");
+}

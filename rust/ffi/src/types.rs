@@ -1,0 +1,155 @@
+//! The FFI's own types. They mirror `rds_core` types on purpose instead of annotating them:
+//! the ABI changes only when this file does.
+
+use interoptopus::ffi;
+
+/// Coarse failure classification; the PowerShell layer maps each to an ErrorCategory and a
+/// stable ErrorId. Append only: the numeric values are part of the ABI.
+#[ffi]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    InvalidInput,
+    NotFound,
+    Unauthorized,
+    Forbidden,
+    Throttled,
+    BadRequest,
+    Conflict,
+    ServerError,
+    Network,
+    Timeout,
+    Protocol,
+    Cancelled,
+    /// A bug in this library (a caught panic, a runtime that could not start).
+    Internal,
+}
+
+/// Which broker object a `NotFound` is about.
+#[ffi]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BrokerObject {
+    Unknown,
+    TenantGroup,
+    Tenant,
+    HostPool,
+    SessionHost,
+    Session,
+}
+
+/// A failure, fully described. Never contains a token or secret.
+#[ffi]
+#[derive(Clone, Debug)]
+pub struct ErrorInfo {
+    pub kind: ErrorKind,
+    /// For `NotFound`: which object.
+    pub not_found: BrokerObject,
+    /// HTTP status of the broker's answer, 0 when there was none.
+    pub http_status: u16,
+    /// Seconds the broker asked to wait (`Retry-After`), 0 when it did not say.
+    pub retry_after_secs: u32,
+    /// The broker's error code (`TenantNotFound`, `InvalidDataFormat`, ...), empty if none.
+    pub broker_code: ffi::String,
+    /// A complete, user-facing message.
+    pub message: ffi::String,
+}
+
+impl ErrorInfo {
+    pub(crate) fn new(kind: ErrorKind, message: String) -> ErrorInfo {
+        ErrorInfo {
+            kind,
+            not_found: BrokerObject::Unknown,
+            http_status: 0,
+            retry_after_secs: 0,
+            broker_code: ffi::String::from_string(String::new()),
+            message: ffi::String::from_string(message),
+        }
+    }
+
+    pub(crate) fn invalid_input(message: &str) -> ErrorInfo {
+        ErrorInfo::new(ErrorKind::InvalidInput, message.to_owned())
+    }
+
+    pub(crate) fn internal_message(message: &str) -> ErrorInfo {
+        ErrorInfo::new(ErrorKind::Internal, message.to_owned())
+    }
+
+    /// From a caught panic payload. Panic messages come from this library's own code, never
+    /// from request data, so they are safe to show.
+    pub(crate) fn internal(panic: &(dyn std::any::Any + Send)) -> ErrorInfo {
+        let detail = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no details".to_owned());
+        ErrorInfo::new(
+            ErrorKind::Internal,
+            format!("Internal error in the RdsSessions native library (please report it): {detail}"),
+        )
+    }
+
+    /// The kind, for Rust callers and tests.
+    pub fn error_kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The message, for Rust callers and tests.
+    pub fn message(&self) -> &str {
+        self.message.as_str()
+    }
+}
+
+impl From<rds_core::Error> for ErrorInfo {
+    fn from(e: rds_core::Error) -> ErrorInfo {
+        use rds_core::ErrorKind as K;
+        let kind = match e.kind() {
+            K::InvalidInput => ErrorKind::InvalidInput,
+            K::NotFound => ErrorKind::NotFound,
+            K::Unauthorized => ErrorKind::Unauthorized,
+            K::Forbidden => ErrorKind::Forbidden,
+            K::Throttled => ErrorKind::Throttled,
+            K::BadRequest => ErrorKind::BadRequest,
+            K::Conflict => ErrorKind::Conflict,
+            K::ServerError => ErrorKind::ServerError,
+            K::Network => ErrorKind::Network,
+            K::Timeout => ErrorKind::Timeout,
+            K::Protocol => ErrorKind::Protocol,
+            K::Cancelled => ErrorKind::Cancelled,
+        };
+        let not_found = match e.not_found() {
+            rds_core::BrokerObject::TenantGroup => BrokerObject::TenantGroup,
+            rds_core::BrokerObject::Tenant => BrokerObject::Tenant,
+            rds_core::BrokerObject::HostPool => BrokerObject::HostPool,
+            rds_core::BrokerObject::SessionHost => BrokerObject::SessionHost,
+            rds_core::BrokerObject::Session => BrokerObject::Session,
+            rds_core::BrokerObject::Unknown => BrokerObject::Unknown,
+        };
+        let api = e.api();
+        ErrorInfo {
+            kind,
+            not_found,
+            http_status: api.map(|a| a.status).unwrap_or(0),
+            retry_after_secs: api
+                .and_then(|a| a.retry_after_secs)
+                .map(|s| u32::try_from(s).unwrap_or(u32::MAX))
+                .unwrap_or(0),
+            broker_code: ffi::String::from_string(api.and_then(|a| a.code.clone()).unwrap_or_default()),
+            message: ffi::String::from_string(e.message().to_owned()),
+        }
+    }
+}
+
+/// A successful logoff.
+#[ffi]
+#[derive(Clone, Debug)]
+pub struct LogoffDone {
+    /// 200 or 204.
+    pub http_status: u16,
+    /// The `x-ms-correlation-id` sent, for support cases.
+    pub correlation_id: ffi::String,
+}
+
+impl From<rds_core::LogoffOutcome> for LogoffDone {
+    fn from(o: rds_core::LogoffOutcome) -> LogoffDone {
+        LogoffDone { http_status: o.status, correlation_id: ffi::String::from_string(o.correlation_id) }
+    }
+}
