@@ -1,0 +1,136 @@
+//! The C ABI exercised as a C caller does: load the built `librds_sessions` with `dlopen`
+//! (libloading), look the exported symbols up by name and call them through plain
+//! `extern "C"` function pointers, against a real emulator on its own thread.
+
+use interoptopus::ffi;
+use rds_emulator::{BackgroundEmulator, DEFAULT_ACCESS_TOKEN, EmulatorConfig, Seed};
+use rds_sessions::{BrokerObject, ErrorInfo, ErrorKind, LogoffDone};
+use std::ffi::c_void;
+use std::path::PathBuf;
+
+type Connection = *const c_void;
+type CreateWithToken = unsafe extern "C" fn(ffi::String, ffi::String, ffi::String) -> ffi::Result<Connection, ErrorInfo>;
+type Logoff =
+    unsafe extern "C" fn(Connection, ffi::String, ffi::String, ffi::String, i32, ffi::Bool) -> ffi::Result<LogoffDone, ErrorInfo>;
+type Destroy = unsafe extern "C" fn(Connection);
+type Version = unsafe extern "C" fn() -> ffi::String;
+type TenantGroup = unsafe extern "C" fn(Connection) -> ffi::String;
+
+/// `target/<profile>/librds_sessions.so` next to this test's `deps/` folder.
+fn library_path() -> PathBuf {
+    let exe = std::env::current_exe().expect("test exe");
+    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
+    profile_dir.join(libloading::library_filename("rds_sessions"))
+}
+
+struct Abi {
+    _lib: libloading::Library,
+    create: CreateWithToken,
+    logoff: Logoff,
+    destroy: Destroy,
+    version: Version,
+    tenant_group: TenantGroup,
+}
+
+fn load() -> Abi {
+    let path = library_path();
+    // SAFETY: loading our own library; its initialisers are Rust statics only.
+    let lib = unsafe { libloading::Library::new(&path) }.unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()));
+    // SAFETY: the symbol types mirror the `#[ffi]` signatures in rust/ffi/src/lib.rs.
+    unsafe {
+        let create = *lib.get::<CreateWithToken>(b"rds_connection_create_with_token").expect("symbol");
+        let logoff = *lib.get::<Logoff>(b"rds_connection_logoff").expect("symbol");
+        let destroy = *lib.get::<Destroy>(b"rds_connection_destroy").expect("symbol");
+        let version = *lib.get::<Version>(b"rds_version").expect("symbol");
+        let tenant_group = *lib.get::<TenantGroup>(b"rds_connection_tenant_group").expect("symbol");
+        Abi { _lib: lib, create, logoff, destroy, version, tenant_group }
+    }
+}
+
+fn s(text: &str) -> ffi::String {
+    ffi::String::from_string(text.to_owned())
+}
+
+fn emulator() -> BackgroundEmulator {
+    let seed = Seed::from_json(
+        r#"{"tenantGroups":[{"name":"Default Tenant Group","tenants":[{"name":"Contoso","hostPools":[{"name":"Pool1","sessionHosts":[
+            {"name":"sh1","sessions":[
+              {"sessionId":17,"userPrincipalName":"a","adUserName":"C\\a","applicationType":"Desktop","sessionState":"Active","createTime":"2026-11-23T00:00:00Z"},
+              {"sessionId":18,"userPrincipalName":"b","adUserName":"C\\b","applicationType":"Desktop","sessionState":"Active","createTime":"2026-11-23T00:00:00Z"}]}]}]}]}]}"#,
+    )
+    .expect("seed");
+    BackgroundEmulator::start(EmulatorConfig { seed, ..EmulatorConfig::default() }).expect("emulator")
+}
+
+fn sessions_left(emu: &BackgroundEmulator) -> Vec<i32> {
+    emu.state().tenant_groups[0].tenants[0].host_pools[0].session_hosts[0].sessions.iter().map(|s| s.session_id).collect()
+}
+
+#[test]
+fn version_is_the_workspace_version() {
+    let abi = load();
+    // SAFETY: no arguments; returns an owned string.
+    let v = unsafe { (abi.version)() };
+    assert_eq!(v.as_str(), env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn create_logoff_destroy_through_the_c_abi() {
+    let emu = emulator();
+    let abi = load();
+    // SAFETY: owned strings are moved into the call, as the C# bindings do.
+    let created = unsafe { (abi.create)(s(&emu.url()), s("Default Tenant Group"), s(DEFAULT_ACCESS_TOKEN)) };
+    let connection = match created {
+        ffi::Ok(c) => c,
+        _ => panic!("create failed"),
+    };
+    // SAFETY: `connection` is a live handle from `create`.
+    let group = unsafe { (abi.tenant_group)(connection) };
+    assert_eq!(group.as_str(), "Default Tenant Group");
+
+    // SAFETY: as above.
+    let done = unsafe { (abi.logoff)(connection, s("Contoso"), s("Pool1"), s("sh1"), 17, ffi::Bool::from(false)) };
+    match done {
+        ffi::Ok(d) => assert_eq!(d.http_status, 200),
+        ffi::Err(e) => panic!("logoff failed: {}", e.message()),
+        _ => panic!("logoff panicked"),
+    }
+    assert_eq!(sessions_left(&emu), vec![18]);
+
+    // SAFETY: as above.
+    let missing = unsafe { (abi.logoff)(connection, s("Contoso"), s("Pool1"), s("sh1"), 17, ffi::Bool::from(false)) };
+    match missing {
+        ffi::Err(e) => {
+            assert_eq!(e.error_kind(), ErrorKind::NotFound);
+            assert_eq!(e.not_found, BrokerObject::Session);
+            assert_eq!(e.http_status, 404);
+            assert_eq!(e.broker_code.as_str(), "SessionNotFound");
+        }
+        _ => panic!("expected a typed NotFound"),
+    }
+
+    // SAFETY: destroying the handle once.
+    unsafe { (abi.destroy)(connection) };
+}
+
+#[test]
+fn invalid_input_is_a_typed_error_not_a_crash() {
+    let abi = load();
+    for (url, token, needle) in [
+        ("http://example.com", "t", "https is required"),
+        ("https://u:p@example.com", "t", "user name or password"),
+        ("https://example.com", "   ", "AccessToken"),
+        ("", "t", "empty"),
+    ] {
+        // SAFETY: owned strings moved in.
+        let created = unsafe { (abi.create)(s(url), s("Default Tenant Group"), s(token)) };
+        match created {
+            ffi::Err(e) => {
+                assert_eq!(e.error_kind(), ErrorKind::InvalidInput, "{url}");
+                assert!(e.message().contains(needle), "{url}: {}", e.message());
+                assert!(!e.message().contains("u:p@"), "the user-info must not be echoed");
+            }
+            _ => panic!("{url}: expected InvalidInput"),
+        }
+    }
+}
