@@ -1,6 +1,5 @@
 //! Generation of `bindings/Interop.cs` from [`rds_sessions::ffi_inventory`].
 
-use interoptopus::lang::meta::FileEmission;
 use interoptopus_csharp::RustLibrary;
 use interoptopus_csharp::config::HeaderConfig;
 use interoptopus_csharp::dispatch::Dispatch;
@@ -15,7 +14,9 @@ pub const NAMESPACE: &str = "RdsSessions.Native";
 
 /// `<repo>/bindings/Interop.cs`.
 pub fn committed_bindings_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../bindings").join(FILE_NAME)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../bindings")
+        .join(FILE_NAME)
 }
 
 /// The C# source the current Rust FFI surface generates.
@@ -25,9 +26,13 @@ pub fn generate() -> Result<String, Box<dyn std::error::Error>> {
         // Everything in one file and namespace: one artefact to diff and to compile.
         .dispatch(Dispatch::custom(|_, _| Target::new(FILE_NAME, NAMESPACE)))
         // No generator version or timestamp in the header, so the file is reproducible.
-        .headers(HeaderConfig { emit_version: false })
+        .headers(HeaderConfig {
+            emit_version: false,
+        })
         .build()
         .process()?;
-    let text = output.buffer(FILE_NAME).ok_or("the generator produced no Interop.cs")?;
+    let text = output
+        .buffer(FILE_NAME)
+        .ok_or("the generator produced no Interop.cs")?;
     Ok(text.to_string())
 }

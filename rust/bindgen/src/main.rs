@@ -7,7 +7,7 @@
 //! The generated file is committed and never edited by hand; `cargo test -p rds-bindgen`
 //! fails when it is stale.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -51,6 +51,6 @@ fn main() -> ExitCode {
     }
 }
 
-fn display(path: &PathBuf) -> String {
+fn display(path: &Path) -> String {
     path.display().to_string()
 }

@@ -15,7 +15,17 @@ fn committed_bindings_match_the_generated_ones() {
 #[test]
 fn generated_bindings_expose_the_logoff_surface() {
     let generated = rds_bindgen::generate().expect("bindings generate");
-    for needle in ["class RdsConnection", "CreateWithToken", "Logoff", "LogoffAsync", "rds_version", "ErrorInfo"] {
-        assert!(generated.contains(needle), "generated bindings lack {needle}");
+    for needle in [
+        "class RdsConnection",
+        "CreateWithToken",
+        "Logoff",
+        "LogoffAsync",
+        "rds_version",
+        "ErrorInfo",
+    ] {
+        assert!(
+            generated.contains(needle),
+            "generated bindings lack {needle}"
+        );
     }
 }

@@ -74,13 +74,22 @@ impl BrokerClientBuilder {
         let base = DeploymentUrl::parse(&self.deployment_url)?;
         let tenant_group = Name::new("TenantGroupName", &self.tenant_group)?;
         if self.request_timeout.is_zero() {
-            return Err(Error::invalid_input("request timeout", "it must be greater than zero"));
+            return Err(Error::invalid_input(
+                "request timeout",
+                "it must be greater than zero",
+            ));
         }
         let http = match self.http {
             Some(http) => http,
             None => default_http_client()?,
         };
-        Ok(BrokerClient { http, base, tenant_group, tokens: self.tokens, request_timeout: self.request_timeout })
+        Ok(BrokerClient {
+            http,
+            base,
+            tenant_group,
+            tokens: self.tokens,
+            request_timeout: self.request_timeout,
+        })
     }
 }
 
@@ -92,7 +101,13 @@ pub fn default_http_client() -> Result<reqwest::Client, Error> {
         // Never follow redirects: a redirect would carry the bearer token to another origin.
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|e| Error::new(ErrorKind::Network, format!("Could not create the HTTP client: {e}")).with_source(e))
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Network,
+                format!("Could not create the HTTP client: {e}"),
+            )
+            .with_source(e)
+        })
 }
 
 /// A client for one deployment URL, tenant group and token source.
@@ -107,7 +122,10 @@ pub struct BrokerClient {
 
 impl BrokerClient {
     /// Starts building a client for `deployment_url` that authenticates with `tokens`.
-    pub fn builder(deployment_url: impl Into<String>, tokens: Arc<dyn TokenSource>) -> BrokerClientBuilder {
+    pub fn builder(
+        deployment_url: impl Into<String>,
+        tokens: Arc<dyn TokenSource>,
+    ) -> BrokerClientBuilder {
         BrokerClientBuilder {
             deployment_url: deployment_url.into(),
             tokens,
@@ -134,7 +152,11 @@ impl BrokerClient {
 
     /// Logs a user session off:
     /// `POST .../Tenants/{t}/HostPools/{hp}/SessionHosts/{sh}/Sessions/{id}/actions/logoff-user[?force=true]`.
-    pub async fn logoff(&self, target: &SessionTarget, options: LogoffOptions) -> Result<LogoffOutcome, Error> {
+    pub async fn logoff(
+        &self,
+        target: &SessionTarget,
+        options: LogoffOptions,
+    ) -> Result<LogoffOutcome, Error> {
         let names = TargetNames::validate(target)?;
         let session_id = target.session_id.to_string();
         let session_id = Name::new("SessionId", &session_id)?;
@@ -165,12 +187,19 @@ impl BrokerClient {
             target: Some(target),
         };
         let (status, correlation_id, _) = self.exchange(Method::POST, url, &context).await?;
-        Ok(LogoffOutcome { status: status.as_u16(), correlation_id })
+        Ok(LogoffOutcome {
+            status: status.as_u16(),
+            correlation_id,
+        })
     }
 
     /// Lists the sessions of a host pool: `GET .../Tenants/{t}/HostPools/{hp}/Sessions`
     /// (a bare JSON array).
-    pub async fn list_sessions(&self, tenant: &str, host_pool: &str) -> Result<Vec<UserSession>, Error> {
+    pub async fn list_sessions(
+        &self,
+        tenant: &str,
+        host_pool: &str,
+    ) -> Result<Vec<UserSession>, Error> {
         let tenant_name = Name::new("TenantName", tenant)?;
         let host_pool_name = Name::new("HostPoolName", host_pool)?;
         let url = self.base.join(&[
@@ -183,7 +212,9 @@ impl BrokerClient {
             PathPart::Literal("Sessions"),
         ]);
         let context = Context {
-            operation: format!("Could not list the sessions of host pool '{host_pool}' (tenant '{tenant}')"),
+            operation: format!(
+                "Could not list the sessions of host pool '{host_pool}' (tenant '{tenant}')"
+            ),
             target: None,
         };
         let (_, correlation_id, body) = self.exchange(Method::GET, url, &context).await?;
@@ -201,7 +232,12 @@ impl BrokerClient {
 
     /// Sends one request and returns status, correlation id and body of a 2xx answer;
     /// anything else becomes a classified [`Error`].
-    async fn exchange(&self, method: Method, url: url::Url, context: &Context<'_>) -> Result<(StatusCode, String, Vec<u8>), Error> {
+    async fn exchange(
+        &self,
+        method: Method,
+        url: url::Url,
+        context: &Context<'_>,
+    ) -> Result<(StatusCode, String, Vec<u8>), Error> {
         let token = self.tokens.token().await?;
         let correlation_id = uuid::Uuid::new_v4().to_string();
         let is_post = method == Method::POST;
@@ -213,16 +249,24 @@ impl BrokerClient {
             .header("x-ms-correlation-id", &correlation_id)
             .timeout(self.request_timeout);
         if is_post {
-            request = request.header(CONTENT_TYPE, "application/json").body(ACTION_BODY);
+            request = request
+                .header(CONTENT_TYPE, "application/json")
+                .body(ACTION_BODY);
         }
-        let response = request.send().await.map_err(|e| transport_error(e, context, &self.base))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(e, context, &self.base))?;
         let status = response.status();
         let retry_after_secs = response
             .headers()
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
-        let body = response.bytes().await.map_err(|e| transport_error(e, context, &self.base))?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| transport_error(e, context, &self.base))?;
         if status.is_success() {
             return Ok((status, correlation_id, body.to_vec()));
         }
@@ -251,7 +295,10 @@ impl TargetNames {
         if target.session_id < 0 {
             return Err(Error::invalid_input(
                 "SessionId",
-                format!("{} is negative; session ids are 0 or greater", target.session_id),
+                format!(
+                    "{} is negative; session ids are 0 or greater",
+                    target.session_id
+                ),
             ));
         }
         Ok(TargetNames {
@@ -269,12 +316,22 @@ struct Context<'a> {
 }
 
 fn transport_error(e: reqwest::Error, context: &Context<'_>, base: &DeploymentUrl) -> Error {
-    let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Network };
+    let kind = if e.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Network
+    };
     let cause = root_cause(&e);
     let message = if kind == ErrorKind::Timeout {
-        format!("{}: the broker at {base} did not answer in time ({cause}).", context.operation)
+        format!(
+            "{}: the broker at {base} did not answer in time ({cause}).",
+            context.operation
+        )
     } else {
-        format!("{}: the broker at {base} could not be reached ({cause}).", context.operation)
+        format!(
+            "{}: the broker at {base} could not be reached ({cause}).",
+            context.operation
+        )
     };
     Error::new(kind, message).with_source(e)
 }
@@ -294,7 +351,10 @@ fn http_error(api: ApiError, context: &Context<'_>) -> Error {
         400 | 405 | 411 | 413 | 414 | 415 | 422 => (ErrorKind::BadRequest, BrokerObject::Unknown),
         401 => (ErrorKind::Unauthorized, BrokerObject::Unknown),
         403 => (ErrorKind::Forbidden, BrokerObject::Unknown),
-        404 => (ErrorKind::NotFound, BrokerObject::from_broker_error(api.code.as_deref(), api.message.as_deref())),
+        404 => (
+            ErrorKind::NotFound,
+            BrokerObject::from_broker_error(api.code.as_deref(), api.message.as_deref()),
+        ),
         408 => (ErrorKind::Timeout, BrokerObject::Unknown),
         409 => (ErrorKind::Conflict, BrokerObject::Unknown),
         429 => (ErrorKind::Throttled, BrokerObject::Unknown),
@@ -327,7 +387,11 @@ fn http_error(api: ApiError, context: &Context<'_>) -> Error {
         facts.push_str(", correlation id ");
         facts.push_str(id);
     }
-    let message = format!("{}: {} [{facts}]", context.operation, explanation.trim_end_matches('.'));
+    let message = format!(
+        "{}: {} [{facts}]",
+        context.operation,
+        explanation.trim_end_matches('.')
+    );
     Error::new(kind, message).with_api(api, not_found)
 }
 
@@ -335,8 +399,13 @@ fn not_found_text(object: BrokerObject, target: Option<&SessionTarget>) -> Strin
     match (object, target) {
         (BrokerObject::Tenant, Some(t)) => format!("tenant '{}' does not exist", t.tenant),
         (BrokerObject::HostPool, Some(t)) => format!("host pool '{}' does not exist", t.host_pool),
-        (BrokerObject::SessionHost, Some(t)) => format!("session host '{}' does not exist", t.session_host),
-        (BrokerObject::Session, Some(t)) => format!("session {} does not exist (already logged off?)", t.session_id),
+        (BrokerObject::SessionHost, Some(t)) => {
+            format!("session host '{}' does not exist", t.session_host)
+        }
+        (BrokerObject::Session, Some(t)) => format!(
+            "session {} does not exist (already logged off?)",
+            t.session_id
+        ),
         (object, _) => format!("the {} does not exist", object.as_str()),
     }
 }

@@ -133,7 +133,8 @@ pub struct ApiError {
 pub struct Error {
     kind: ErrorKind,
     not_found: BrokerObject,
-    api: Option<ApiError>,
+    // Boxed: the broker details are rare on the happy path and would make every Result large.
+    api: Option<Box<ApiError>>,
     message: String,
     #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
@@ -142,7 +143,13 @@ pub struct Error {
 impl Error {
     /// A new error of `kind` with a complete, user-facing message.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error { kind, not_found: BrokerObject::Unknown, api: None, message: message.into(), source: None }
+        Error {
+            kind,
+            not_found: BrokerObject::Unknown,
+            api: None,
+            message: message.into(),
+            source: None,
+        }
     }
 
     /// Input that cannot be sent; `what` names the parameter.
@@ -150,13 +157,16 @@ impl Error {
         Error::new(ErrorKind::InvalidInput, format!("Invalid {what}: {why}"))
     }
 
-    pub(crate) fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Error {
+    pub(crate) fn with_source(
+        mut self,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
         self.source = Some(Box::new(source));
         self
     }
 
     pub(crate) fn with_api(mut self, api: ApiError, not_found: BrokerObject) -> Error {
-        self.api = Some(api);
+        self.api = Some(Box::new(api));
         self.not_found = not_found;
         self
     }
@@ -173,7 +183,7 @@ impl Error {
 
     /// The broker's error, when the failure was an HTTP error response.
     pub fn api(&self) -> Option<&ApiError> {
-        self.api.as_ref()
+        self.api.as_deref()
     }
 
     /// HTTP status, when there was a response.

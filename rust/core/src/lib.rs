@@ -23,7 +23,7 @@ pub use auth::{AccessToken, StaticToken, TokenSource};
 pub use client::{BrokerClient, BrokerClientBuilder, LogoffOptions, LogoffOutcome};
 pub use error::{ApiError, BrokerObject, Error, ErrorKind};
 pub use model::{SessionTarget, UserSession};
-pub use route::{DeploymentUrl, DEFAULT_TENANT_GROUP};
+pub use route::{DEFAULT_TENANT_GROUP, DeploymentUrl};
 
 /// Version of this crate, which is the one version of the whole project
 /// (`[workspace.package].version`).

@@ -57,6 +57,10 @@ impl SessionTarget {
 
 impl std::fmt::Display for SessionTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}/{}/{}", self.tenant, self.host_pool, self.session_host, self.session_id)
+        write!(
+            f,
+            "{}/{}/{}/{}",
+            self.tenant, self.host_pool, self.session_host, self.session_id
+        )
     }
 }

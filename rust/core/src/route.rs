@@ -18,7 +18,11 @@ pub const DEFAULT_TENANT_GROUP: &str = "Default Tenant Group";
 pub const MAX_NAME_CHARS: usize = 1024;
 
 /// Everything except `A-Z a-z 0-9 - . _ ~` is encoded.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// A validated broker base URL (for example `https://rdbroker.wvd.microsoft.com`).
 ///
@@ -56,15 +60,23 @@ impl DeploymentUrl {
             "http" => {
                 return Err(Error::invalid_input(
                     WHAT,
-                    format!("'{trimmed}' uses http; https is required except for loopback addresses (127.0.0.1, ::1, localhost)"),
+                    format!(
+                        "'{trimmed}' uses http; https is required except for loopback addresses (127.0.0.1, ::1, localhost)"
+                    ),
                 ));
             }
             other => {
-                return Err(Error::invalid_input(WHAT, format!("scheme '{other}' is not supported; use https")));
+                return Err(Error::invalid_input(
+                    WHAT,
+                    format!("scheme '{other}' is not supported; use https"),
+                ));
             }
         }
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(Error::invalid_input(WHAT, format!("'{trimmed}' must not contain a query or fragment")));
+            return Err(Error::invalid_input(
+                WHAT,
+                format!("'{trimmed}' must not contain a query or fragment"),
+            ));
         }
         let mut base = url;
         // Normalise "https://host/prefix/" to "https://host/prefix" so joining is uniform.
@@ -93,7 +105,9 @@ impl DeploymentUrl {
         let url = Url::parse(&text).unwrap_or_else(|_| self.base.clone());
         debug_assert_eq!(
             url.path_segments().map(|s| s.count()),
-            self.base.path_segments().map(|s| s.filter(|x| !x.is_empty()).count() + 2 + parts.len())
+            self.base
+                .path_segments()
+                .map(|s| s.filter(|x| !x.is_empty()).count() + 2 + parts.len())
         );
         url
     }
@@ -111,7 +125,9 @@ pub fn is_loopback_host(host: &str) -> bool {
         return true;
     }
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    bare.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+    bare.parse::<IpAddr>()
+        .map(|ip| ip.is_loopback())
+        .unwrap_or(false)
 }
 
 /// One piece of a route.
@@ -131,20 +147,28 @@ impl Name {
     /// Validates `value` as the parameter `what` (for example `TenantName`).
     pub fn new(what: &str, value: &str) -> Result<Name, Error> {
         if value.trim().is_empty() {
-            return Err(Error::invalid_input(what, "the value is empty or only white space"));
+            return Err(Error::invalid_input(
+                what,
+                "the value is empty or only white space",
+            ));
         }
         if value == "." || value == ".." {
             // The WHATWG URL rules treat these (even percent-encoded) as relative path steps,
             // so they cannot be sent as a name without changing the route.
             return Err(Error::invalid_input(
                 what,
-                format!("'{value}' cannot be used as a name because URLs treat it as a relative path step"),
+                format!(
+                    "'{value}' cannot be used as a name because URLs treat it as a relative path step"
+                ),
             ));
         }
         if let Some(c) = value.chars().find(|c| c.is_control()) {
             return Err(Error::invalid_input(
                 what,
-                format!("the value contains the control character U+{:04X}", u32::from(c)),
+                format!(
+                    "the value contains the control character U+{:04X}",
+                    u32::from(c)
+                ),
             ));
         }
         let chars = value.chars().count();
@@ -169,7 +193,10 @@ mod tests {
 
     fn route(base: &str, names: &[&str]) -> String {
         let base = DeploymentUrl::parse(base).expect("valid base");
-        let names: Vec<Name> = names.iter().map(|n| Name::new("Name", n).expect("valid name")).collect();
+        let names: Vec<Name> = names
+            .iter()
+            .map(|n| Name::new("Name", n).expect("valid name"))
+            .collect();
         let parts: Vec<PathPart<'_>> = names.iter().map(PathPart::Name).collect();
         base.join(&parts).to_string()
     }
@@ -197,9 +224,18 @@ mod tests {
             ("http://rdbroker.wvd.microsoft.com", "https is required"),
             ("http://10.0.0.1", "https is required"),
             ("ftp://rdbroker", "not supported"),
-            ("https://user:pw@rdbroker.wvd.microsoft.com", "user name or password"),
-            ("https://rdbroker.wvd.microsoft.com/?x=1", "query or fragment"),
-            ("https://rdbroker.wvd.microsoft.com/#frag", "query or fragment"),
+            (
+                "https://user:pw@rdbroker.wvd.microsoft.com",
+                "user name or password",
+            ),
+            (
+                "https://rdbroker.wvd.microsoft.com/?x=1",
+                "query or fragment",
+            ),
+            (
+                "https://rdbroker.wvd.microsoft.com/#frag",
+                "query or fragment",
+            ),
         ] {
             let err = DeploymentUrl::parse(bad).expect_err(bad);
             assert_eq!(err.kind(), ErrorKind::InvalidInput);
@@ -215,7 +251,10 @@ mod tests {
 
     #[test]
     fn hostile_names_stay_one_segment() {
-        let url = route("https://broker", &["a/b", "x?y", "#h", "100%", "%2F", "a b", "Zoë 東京", "..."]);
+        let url = route(
+            "https://broker",
+            &["a/b", "x?y", "#h", "100%", "%2F", "a b", "Zoë 東京", "..."],
+        );
         assert_eq!(
             url,
             "https://broker/RdsManagement/V1/a%2Fb/x%3Fy/%23h/100%25/%252F/a%20b/Zo%C3%AB%20%E6%9D%B1%E4%BA%AC/..."
@@ -226,7 +265,10 @@ mod tests {
 
     #[test]
     fn base_path_prefix_is_kept() {
-        assert_eq!(route("http://127.0.0.1:1/api/", &["t"]), "http://127.0.0.1:1/api/RdsManagement/V1/t");
+        assert_eq!(
+            route("http://127.0.0.1:1/api/", &["t"]),
+            "http://127.0.0.1:1/api/RdsManagement/V1/t"
+        );
     }
 
     #[test]
@@ -234,7 +276,11 @@ mod tests {
         for bad in ["", " ", "\t", ".", "..", "a\nb", "nul\0"] {
             let err = Name::new("TenantName", bad).expect_err(bad);
             assert_eq!(err.kind(), ErrorKind::InvalidInput);
-            assert!(err.message().starts_with("Invalid TenantName: "), "{}", err.message());
+            assert!(
+                err.message().starts_with("Invalid TenantName: "),
+                "{}",
+                err.message()
+            );
         }
         let long = "x".repeat(MAX_NAME_CHARS + 1);
         assert!(Name::new("HostPoolName", &long).is_err());

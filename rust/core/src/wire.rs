@@ -48,8 +48,13 @@ pub(crate) fn parse_error_body(body: &[u8]) -> ErrorBody {
     if let Ok(nested) = serde_json::from_slice::<Nested>(body) {
         let e = nested.error;
         // Microsoft's management UX prefers the last detail message: it is the most specific.
-        let detail = e.details.into_iter().rev().find(|d| d.message.as_deref().is_some_and(|m| !m.trim().is_empty()));
-        let (detail_message, detail_target) = detail.map(|d| (d.message, d.target)).unwrap_or_default();
+        let detail = e
+            .details
+            .into_iter()
+            .rev()
+            .find(|d| d.message.as_deref().is_some_and(|m| !m.trim().is_empty()));
+        let (detail_message, detail_target) =
+            detail.map(|d| (d.message, d.target)).unwrap_or_default();
         return ErrorBody {
             code: non_empty(e.code),
             message: non_empty(detail_message).or_else(|| non_empty(e.message)),
@@ -57,13 +62,22 @@ pub(crate) fn parse_error_body(body: &[u8]) -> ErrorBody {
         };
     }
     if let Ok(flat) = serde_json::from_slice::<Flat>(body) {
-        return ErrorBody { code: non_empty(flat.error), message: non_empty(flat.message), target: None };
+        return ErrorBody {
+            code: non_empty(flat.error),
+            message: non_empty(flat.message),
+            target: None,
+        };
     }
     // A plain-text body (proxies, gateways) is still the best message there is; keep it short.
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
-    let message = (!text.is_empty() && !text.starts_with('<')).then(|| text.chars().take(300).collect());
-    ErrorBody { code: None, message, target: None }
+    let message =
+        (!text.is_empty() && !text.starts_with('<')).then(|| text.chars().take(300).collect());
+    ErrorBody {
+        code: None,
+        message,
+        target: None,
+    }
 }
 
 #[cfg(test)]
@@ -82,7 +96,10 @@ mod tests {
     #[test]
     fn nested_shape_without_details() {
         let e = parse_error_body(br#"{"error":{"code":"Unauthorized","message":"no"}}"#);
-        assert_eq!((e.code.as_deref(), e.message.as_deref()), (Some("Unauthorized"), Some("no")));
+        assert_eq!(
+            (e.code.as_deref(), e.message.as_deref()),
+            (Some("Unauthorized"), Some("no"))
+        );
     }
 
     #[test]
@@ -96,7 +113,10 @@ mod tests {
     fn garbage_and_html_bodies_do_not_fail() {
         assert_eq!(parse_error_body(b"").message, None);
         assert_eq!(parse_error_body(b"<html>502</html>").message, None);
-        assert_eq!(parse_error_body(b"upstream timed out").message.as_deref(), Some("upstream timed out"));
+        assert_eq!(
+            parse_error_body(b"upstream timed out").message.as_deref(),
+            Some("upstream timed out")
+        );
         assert_eq!(parse_error_body(b"{\"error\":42}").code, None);
     }
 }

@@ -22,13 +22,21 @@ fn world() -> Seed {
 }
 
 async fn start(seed: Seed) -> Emulator {
-    Emulator::start(EmulatorConfig { seed, ..EmulatorConfig::default() }).await.expect("emulator starts")
+    Emulator::start(EmulatorConfig {
+        seed,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .expect("emulator starts")
 }
 
 fn client(emulator: &Emulator, token: &str) -> BrokerClient {
-    BrokerClient::builder(emulator.url(), Arc::new(StaticToken::new(rds_core::AccessToken::new(token))))
-        .build()
-        .expect("client")
+    BrokerClient::builder(
+        emulator.url(),
+        Arc::new(StaticToken::new(rds_core::AccessToken::new(token))),
+    )
+    .build()
+    .expect("client")
 }
 
 fn ids_left(emulator: &Emulator) -> Vec<(String, i32)> {
@@ -51,12 +59,21 @@ fn ids_left(emulator: &Emulator) -> Vec<(String, i32)> {
 async fn logoff_removes_exactly_that_session() {
     let emu = start(world()).await;
     let outcome = client(&emu, DEFAULT_ACCESS_TOKEN)
-        .logoff(&SessionTarget::new("Contoso", "Pool1", "sh1.contoso.com", 17), LogoffOptions::default())
+        .logoff(
+            &SessionTarget::new("Contoso", "Pool1", "sh1.contoso.com", 17),
+            LogoffOptions::default(),
+        )
         .await
         .expect("logoff succeeds");
     assert!(outcome.status == 200 || outcome.status == 204);
     assert_eq!(outcome.correlation_id.len(), 36);
-    assert_eq!(ids_left(&emu), vec![("sh1.contoso.com".into(), 18), ("stale1.contoso.com".into(), 30)]);
+    assert_eq!(
+        ids_left(&emu),
+        vec![
+            ("sh1.contoso.com".into(), 18),
+            ("stale1.contoso.com".into(), 30)
+        ]
+    );
     let request = emu.requests().pop().expect("one request");
     assert_eq!(request.method, "POST");
     assert_eq!(request.force, None);
@@ -71,13 +88,21 @@ async fn unreachable_host_needs_force() {
     let emu = start(world()).await;
     let c = client(&emu, DEFAULT_ACCESS_TOKEN);
     let target = SessionTarget::new("Contoso", "Pool1", "stale1.contoso.com", 30);
-    let err = c.logoff(&target, LogoffOptions::default()).await.expect_err("409 without force");
+    let err = c
+        .logoff(&target, LogoffOptions::default())
+        .await
+        .expect_err("409 without force");
     assert_eq!(err.kind(), ErrorKind::Conflict);
     assert_eq!(err.status(), Some(409));
-    assert_eq!(err.api().and_then(|a| a.code.as_deref()), Some("SessionHostUnreachable"));
+    assert_eq!(
+        err.api().and_then(|a| a.code.as_deref()),
+        Some("SessionHostUnreachable")
+    );
     assert_eq!(ids_left(&emu).len(), 3);
 
-    c.logoff(&target, LogoffOptions { force: true }).await.expect("forced logoff succeeds");
+    c.logoff(&target, LogoffOptions { force: true })
+        .await
+        .expect("forced logoff succeeds");
     assert_eq!(ids_left(&emu).len(), 2);
     let request = emu.requests().pop().expect("request");
     assert_eq!(request.query.as_deref(), Some("force=true"));
@@ -89,13 +114,32 @@ async fn each_missing_object_is_a_typed_not_found() {
     let emu = start(world()).await;
     let c = client(&emu, DEFAULT_ACCESS_TOKEN);
     let cases = [
-        (SessionTarget::new("Nope", "Pool1", "sh1.contoso.com", 17), BrokerObject::Tenant, "TenantNotFound"),
-        (SessionTarget::new("Contoso", "Nope", "sh1.contoso.com", 17), BrokerObject::HostPool, "HostPoolNotFound"),
-        (SessionTarget::new("Contoso", "Pool1", "nope", 17), BrokerObject::SessionHost, "SessionHostNotFound"),
-        (SessionTarget::new("Contoso", "Pool1", "sh1.contoso.com", 99), BrokerObject::Session, "SessionNotFound"),
+        (
+            SessionTarget::new("Nope", "Pool1", "sh1.contoso.com", 17),
+            BrokerObject::Tenant,
+            "TenantNotFound",
+        ),
+        (
+            SessionTarget::new("Contoso", "Nope", "sh1.contoso.com", 17),
+            BrokerObject::HostPool,
+            "HostPoolNotFound",
+        ),
+        (
+            SessionTarget::new("Contoso", "Pool1", "nope", 17),
+            BrokerObject::SessionHost,
+            "SessionHostNotFound",
+        ),
+        (
+            SessionTarget::new("Contoso", "Pool1", "sh1.contoso.com", 99),
+            BrokerObject::Session,
+            "SessionNotFound",
+        ),
     ];
     for (target, object, code) in cases {
-        let err = c.logoff(&target, LogoffOptions::default()).await.expect_err("404");
+        let err = c
+            .logoff(&target, LogoffOptions::default())
+            .await
+            .expect_err("404");
         assert_eq!(err.kind(), ErrorKind::NotFound, "{target}");
         assert_eq!(err.not_found(), object, "{target}");
         assert_eq!(err.status(), Some(404));
@@ -104,7 +148,10 @@ async fn each_missing_object_is_a_typed_not_found() {
     }
     let other_group = c.with_tenant_group("Nope Group").expect("valid name");
     let err = other_group
-        .logoff(&SessionTarget::new("Contoso", "Pool1", "sh1.contoso.com", 17), LogoffOptions::default())
+        .logoff(
+            &SessionTarget::new("Contoso", "Pool1", "sh1.contoso.com", 17),
+            LogoffOptions::default(),
+        )
         .await
         .expect_err("404");
     assert_eq!(err.not_found(), BrokerObject::TenantGroup);
@@ -115,7 +162,10 @@ async fn each_missing_object_is_a_typed_not_found() {
 async fn a_wrong_token_is_unauthorized_and_never_echoed() {
     let emu = start(world()).await;
     let err = client(&emu, "wrong-secret-token")
-        .logoff(&SessionTarget::new("Contoso", "Pool1", "sh1.contoso.com", 17), LogoffOptions::default())
+        .logoff(
+            &SessionTarget::new("Contoso", "Pool1", "sh1.contoso.com", 17),
+            LogoffOptions::default(),
+        )
         .await
         .expect_err("401");
     assert_eq!(err.kind(), ErrorKind::Unauthorized);
@@ -133,19 +183,36 @@ async fn listing_returns_the_sessions_with_broker_fields() {
     assert_eq!(sessions.len(), 3);
     assert_eq!(sessions[0].session_host_name, "sh1.contoso.com");
     assert_eq!(sessions[0].session_id, 17);
-    assert_eq!(sessions[0].user_principal_name.as_deref(), Some("a@contoso.com"));
+    assert_eq!(
+        sessions[0].user_principal_name.as_deref(),
+        Some("a@contoso.com")
+    );
     assert_eq!(sessions[1].session_state.as_deref(), Some("Disconnected"));
     assert_eq!(sessions[0].tenant_group_name, "Default Tenant Group");
 }
 
 #[tokio::test]
 async fn hostile_names_are_sent_as_single_segments() {
-    for name in ["a/b", "x?y", "#frag", "100%", "%2F", "with space", "Zoë 東京", "...", "a+b", ";=&"] {
+    for name in [
+        "a/b",
+        "x?y",
+        "#frag",
+        "100%",
+        "%2F",
+        "with space",
+        "Zoë 東京",
+        "...",
+        "a+b",
+        ";=&",
+    ] {
         let json = serde_json::json!({"tenantGroups":[{"name":"Default Tenant Group","tenants":[{"name":name,"hostPools":[{"name":name,"sessionHosts":[{"name":name,"sessions":[
             {"sessionId":1,"userPrincipalName":"u","adUserName":"d\\u","applicationType":"Desktop","sessionState":"Active","createTime":"2026-11-23T00:00:00Z"}]}]}]}]}]});
         let emu = start(seed(&json.to_string())).await;
         client(&emu, DEFAULT_ACCESS_TOKEN)
-            .logoff(&SessionTarget::new(name, name, name, 1), LogoffOptions::default())
+            .logoff(
+                &SessionTarget::new(name, name, name, 1),
+                LogoffOptions::default(),
+            )
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         let request = emu.requests().pop().expect("request");
@@ -168,7 +235,10 @@ async fn unsendable_input_fails_before_any_request() {
         SessionTarget::new("Contoso", "Pool1", "a\u{7}b", 1),
         SessionTarget::new("Contoso", "Pool1", "sh1", -5),
     ] {
-        let err = c.logoff(&target, LogoffOptions::default()).await.expect_err("invalid");
+        let err = c
+            .logoff(&target, LogoffOptions::default())
+            .await
+            .expect_err("invalid");
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{target:?}");
     }
     assert!(emu.requests().is_empty());
@@ -179,11 +249,23 @@ async fn a_closed_port_is_a_network_error() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("addr"));
     drop(listener);
-    let c = BrokerClient::builder(url, Arc::new(StaticToken::new(rds_core::AccessToken::new("t")))).build().expect("client");
+    let c = BrokerClient::builder(
+        url,
+        Arc::new(StaticToken::new(rds_core::AccessToken::new("t"))),
+    )
+    .build()
+    .expect("client");
     let err = c
-        .logoff(&SessionTarget::new("Contoso", "Pool1", "sh1", 1), LogoffOptions::default())
+        .logoff(
+            &SessionTarget::new("Contoso", "Pool1", "sh1", 1),
+            LogoffOptions::default(),
+        )
         .await
         .expect_err("refused");
     assert_eq!(err.kind(), ErrorKind::Network);
-    assert!(err.message().contains("could not be reached"), "{}", err.message());
+    assert!(
+        err.message().contains("could not be reached"),
+        "{}",
+        err.message()
+    );
 }

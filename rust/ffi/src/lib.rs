@@ -65,22 +65,37 @@ impl RdsConnection {
         guard(move || {
             let token = AccessToken::new(access_token.into_string());
             if token.is_empty() {
-                return Err(ErrorInfo::invalid_input("Invalid AccessToken: the value is empty"));
+                return Err(ErrorInfo::invalid_input(
+                    "Invalid AccessToken: the value is empty",
+                ));
             }
-            let client = BrokerClient::builder(deployment_url.as_str(), Arc::new(StaticToken::new(token)))
-                .tenant_group(tenant_group.as_str())
-                .http_client(runtime::shared_http_client().map_err(ErrorInfo::from)?)
-                .build()
-                .map_err(ErrorInfo::from)?;
-            Ok(RdsConnection { runtime: SharedRuntime, client })
+            let client =
+                BrokerClient::builder(deployment_url.as_str(), Arc::new(StaticToken::new(token)))
+                    .tenant_group(tenant_group.as_str())
+                    .http_client(runtime::shared_http_client().map_err(ErrorInfo::from)?)
+                    .build()
+                    .map_err(ErrorInfo::from)?;
+            Ok(RdsConnection {
+                runtime: SharedRuntime,
+                client,
+            })
         })
     }
 
     /// A connection identical to this one but for another tenant group (`Set-RdsContext`).
-    pub fn create_for_tenant_group(source: &RdsConnection, tenant_group: ffi::String) -> ffi::Result<Self, ErrorInfo> {
+    pub fn create_for_tenant_group(
+        source: &RdsConnection,
+        tenant_group: ffi::String,
+    ) -> ffi::Result<Self, ErrorInfo> {
         guard(|| {
-            let client = source.client.with_tenant_group(tenant_group.as_str()).map_err(ErrorInfo::from)?;
-            Ok(RdsConnection { runtime: SharedRuntime, client })
+            let client = source
+                .client
+                .with_tenant_group(tenant_group.as_str())
+                .map_err(ErrorInfo::from)?;
+            Ok(RdsConnection {
+                runtime: SharedRuntime,
+                client,
+            })
         })
     }
 
@@ -104,9 +119,15 @@ impl RdsConnection {
         force: ffi::Bool,
     ) -> ffi::Result<LogoffDone, ErrorInfo> {
         guard(|| {
-            let target = SessionTarget::new(tenant.as_str(), host_pool.as_str(), session_host.as_str(), session_id);
+            let target = SessionTarget::new(
+                tenant.as_str(),
+                host_pool.as_str(),
+                session_host.as_str(),
+                session_id,
+            );
             let options = LogoffOptions { force: force.is() };
-            let outcome = runtime::block_on(self.client.logoff(&target, options))?.map_err(ErrorInfo::from)?;
+            let outcome = runtime::block_on(self.client.logoff(&target, options))?
+                .map_err(ErrorInfo::from)?;
             Ok(LogoffDone::from(outcome))
         })
     }
@@ -121,7 +142,12 @@ impl RdsConnection {
         session_id: i32,
         force: ffi::Bool,
     ) -> ffi::Result<LogoffDone, ErrorInfo> {
-        let target = SessionTarget::new(tenant.into_string(), host_pool.into_string(), session_host.into_string(), session_id);
+        let target = SessionTarget::new(
+            tenant.into_string(),
+            host_pool.into_string(),
+            session_host.into_string(),
+            session_id,
+        );
         let options = LogoffOptions { force: force.is() };
         // A panic inside the future is caught by the runtime's task; it surfaces on the C# side
         // as a cancelled Task, never as an unwind through the ABI.

@@ -32,7 +32,8 @@ pub(crate) fn block_on<F: Future>(future: F) -> Result<F::Output, ErrorInfo> {
 
 /// The one `reqwest::Client` (and so one connection pool) of the process.
 pub(crate) fn shared_http_client() -> Result<reqwest::Client, rds_core::Error> {
-    HTTP.get_or_try_init(rds_core::client::default_http_client).cloned()
+    HTTP.get_or_try_init(rds_core::client::default_http_client)
+        .cloned()
 }
 
 /// `AsyncRuntime` for interoptopus async services that spawns onto the shared runtime.

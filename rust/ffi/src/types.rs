@@ -83,7 +83,9 @@ impl ErrorInfo {
             .unwrap_or_else(|| "no details".to_owned());
         ErrorInfo::new(
             ErrorKind::Internal,
-            format!("Internal error in the RdsSessions native library (please report it): {detail}"),
+            format!(
+                "Internal error in the RdsSessions native library (please report it): {detail}"
+            ),
         )
     }
 
@@ -132,7 +134,9 @@ impl From<rds_core::Error> for ErrorInfo {
                 .and_then(|a| a.retry_after_secs)
                 .map(|s| u32::try_from(s).unwrap_or(u32::MAX))
                 .unwrap_or(0),
-            broker_code: ffi::String::from_string(api.and_then(|a| a.code.clone()).unwrap_or_default()),
+            broker_code: ffi::String::from_string(
+                api.and_then(|a| a.code.clone()).unwrap_or_default(),
+            ),
             message: ffi::String::from_string(e.message().to_owned()),
         }
     }
@@ -150,6 +154,9 @@ pub struct LogoffDone {
 
 impl From<rds_core::LogoffOutcome> for LogoffDone {
     fn from(o: rds_core::LogoffOutcome) -> LogoffDone {
-        LogoffDone { http_status: o.status, correlation_id: ffi::String::from_string(o.correlation_id) }
+        LogoffDone {
+            http_status: o.status,
+            correlation_id: ffi::String::from_string(o.correlation_id),
+        }
     }
 }

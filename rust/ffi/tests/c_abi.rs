@@ -9,9 +9,19 @@ use std::ffi::c_void;
 use std::path::PathBuf;
 
 type Connection = *const c_void;
-type CreateWithToken = unsafe extern "C" fn(ffi::String, ffi::String, ffi::String) -> ffi::Result<Connection, ErrorInfo>;
-type Logoff =
-    unsafe extern "C" fn(Connection, ffi::String, ffi::String, ffi::String, i32, ffi::Bool) -> ffi::Result<LogoffDone, ErrorInfo>;
+type CreateWithToken = unsafe extern "C" fn(
+    ffi::String,
+    ffi::String,
+    ffi::String,
+) -> ffi::Result<Connection, ErrorInfo>;
+type Logoff = unsafe extern "C" fn(
+    Connection,
+    ffi::String,
+    ffi::String,
+    ffi::String,
+    i32,
+    ffi::Bool,
+) -> ffi::Result<LogoffDone, ErrorInfo>;
 type Destroy = unsafe extern "C" fn(Connection);
 type Version = unsafe extern "C" fn() -> ffi::String;
 type TenantGroup = unsafe extern "C" fn(Connection) -> ffi::String;
@@ -19,7 +29,10 @@ type TenantGroup = unsafe extern "C" fn(Connection) -> ffi::String;
 /// `target/<profile>/librds_sessions.so` next to this test's `deps/` folder.
 fn library_path() -> PathBuf {
     let exe = std::env::current_exe().expect("test exe");
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>");
     profile_dir.join(libloading::library_filename("rds_sessions"))
 }
 
@@ -35,15 +48,29 @@ struct Abi {
 fn load() -> Abi {
     let path = library_path();
     // SAFETY: loading our own library; its initialisers are Rust statics only.
-    let lib = unsafe { libloading::Library::new(&path) }.unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()));
+    let lib = unsafe { libloading::Library::new(&path) }
+        .unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()));
     // SAFETY: the symbol types mirror the `#[ffi]` signatures in rust/ffi/src/lib.rs.
     unsafe {
-        let create = *lib.get::<CreateWithToken>(b"rds_connection_create_with_token").expect("symbol");
+        let create = *lib
+            .get::<CreateWithToken>(b"rds_connection_create_with_token")
+            .expect("symbol");
         let logoff = *lib.get::<Logoff>(b"rds_connection_logoff").expect("symbol");
-        let destroy = *lib.get::<Destroy>(b"rds_connection_destroy").expect("symbol");
+        let destroy = *lib
+            .get::<Destroy>(b"rds_connection_destroy")
+            .expect("symbol");
         let version = *lib.get::<Version>(b"rds_version").expect("symbol");
-        let tenant_group = *lib.get::<TenantGroup>(b"rds_connection_tenant_group").expect("symbol");
-        Abi { _lib: lib, create, logoff, destroy, version, tenant_group }
+        let tenant_group = *lib
+            .get::<TenantGroup>(b"rds_connection_tenant_group")
+            .expect("symbol");
+        Abi {
+            _lib: lib,
+            create,
+            logoff,
+            destroy,
+            version,
+            tenant_group,
+        }
     }
 }
 
@@ -59,11 +86,19 @@ fn emulator() -> BackgroundEmulator {
               {"sessionId":18,"userPrincipalName":"b","adUserName":"C\\b","applicationType":"Desktop","sessionState":"Active","createTime":"2026-11-23T00:00:00Z"}]}]}]}]}]}"#,
     )
     .expect("seed");
-    BackgroundEmulator::start(EmulatorConfig { seed, ..EmulatorConfig::default() }).expect("emulator")
+    BackgroundEmulator::start(EmulatorConfig {
+        seed,
+        ..EmulatorConfig::default()
+    })
+    .expect("emulator")
 }
 
 fn sessions_left(emu: &BackgroundEmulator) -> Vec<i32> {
-    emu.state().tenant_groups[0].tenants[0].host_pools[0].session_hosts[0].sessions.iter().map(|s| s.session_id).collect()
+    emu.state().tenant_groups[0].tenants[0].host_pools[0].session_hosts[0]
+        .sessions
+        .iter()
+        .map(|s| s.session_id)
+        .collect()
 }
 
 #[test]
@@ -79,7 +114,13 @@ fn create_logoff_destroy_through_the_c_abi() {
     let emu = emulator();
     let abi = load();
     // SAFETY: owned strings are moved into the call, as the C# bindings do.
-    let created = unsafe { (abi.create)(s(&emu.url()), s("Default Tenant Group"), s(DEFAULT_ACCESS_TOKEN)) };
+    let created = unsafe {
+        (abi.create)(
+            s(&emu.url()),
+            s("Default Tenant Group"),
+            s(DEFAULT_ACCESS_TOKEN),
+        )
+    };
     let connection = match created {
         ffi::Ok(c) => c,
         _ => panic!("create failed"),
@@ -89,7 +130,16 @@ fn create_logoff_destroy_through_the_c_abi() {
     assert_eq!(group.as_str(), "Default Tenant Group");
 
     // SAFETY: as above.
-    let done = unsafe { (abi.logoff)(connection, s("Contoso"), s("Pool1"), s("sh1"), 17, ffi::Bool::from(false)) };
+    let done = unsafe {
+        (abi.logoff)(
+            connection,
+            s("Contoso"),
+            s("Pool1"),
+            s("sh1"),
+            17,
+            ffi::Bool::from(false),
+        )
+    };
     match done {
         ffi::Ok(d) => assert_eq!(d.http_status, 200),
         ffi::Err(e) => panic!("logoff failed: {}", e.message()),
@@ -98,7 +148,16 @@ fn create_logoff_destroy_through_the_c_abi() {
     assert_eq!(sessions_left(&emu), vec![18]);
 
     // SAFETY: as above.
-    let missing = unsafe { (abi.logoff)(connection, s("Contoso"), s("Pool1"), s("sh1"), 17, ffi::Bool::from(false)) };
+    let missing = unsafe {
+        (abi.logoff)(
+            connection,
+            s("Contoso"),
+            s("Pool1"),
+            s("sh1"),
+            17,
+            ffi::Bool::from(false),
+        )
+    };
     match missing {
         ffi::Err(e) => {
             assert_eq!(e.error_kind(), ErrorKind::NotFound);
@@ -128,7 +187,10 @@ fn invalid_input_is_a_typed_error_not_a_crash() {
             ffi::Err(e) => {
                 assert_eq!(e.error_kind(), ErrorKind::InvalidInput, "{url}");
                 assert!(e.message().contains(needle), "{url}: {}", e.message());
-                assert!(!e.message().contains("u:p@"), "the user-info must not be echoed");
+                assert!(
+                    !e.message().contains("u:p@"),
+                    "the user-info must not be echoed"
+                );
             }
             _ => panic!("{url}: expected InvalidInput"),
         }
