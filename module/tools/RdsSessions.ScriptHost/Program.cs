@@ -36,7 +36,7 @@ var output = new PSDataCollection<PSObject>();
 output.DataAdded += (s, e) => Console.WriteLine(((PSDataCollection<PSObject>)s!)[e.Index]?.ToString());
 try
 {
-    ps.Invoke<PSObject, PSObject>(null, output);
+    ps.Invoke<PSObject, PSObject>(null, output, new PSInvocationSettings());
 }
 catch (RuntimeException e)
 {

@@ -32,7 +32,7 @@ namespace RdsSessions.Commands
             RdsConnection connection;
             try
             {
-                connection = NativeCalls.CreateWithToken(DeploymentUrl, RdsSessions.DefaultTenantGroup, AccessToken);
+                connection = NativeCalls.CreateWithToken(DeploymentUrl, RdsModule.DefaultTenantGroup, AccessToken);
             }
             catch (RdsBrokerException e)
             {
@@ -58,7 +58,7 @@ namespace RdsSessions.Commands
         /// <inheritdoc />
         protected override void EndProcessing()
         {
-            WriteObject(RdsSessions.RequireContext(this));
+            WriteObject(RdsModule.RequireContext(this));
         }
     }
 }

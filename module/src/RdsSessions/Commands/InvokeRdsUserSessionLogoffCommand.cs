@@ -66,7 +66,7 @@ namespace RdsSessions.Commands
         /// <inheritdoc />
         protected override void BeginProcessing()
         {
-            _context = RdsSessions.RequireContext(this);
+            _context = RdsModule.RequireContext(this);
         }
 
         /// <inheritdoc />

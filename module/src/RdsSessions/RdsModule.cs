@@ -6,7 +6,7 @@ using System.Management.Automation;
 namespace RdsSessions
 {
     /// <summary>Module-wide constants and helpers shared by the cmdlets.</summary>
-    public static class RdsSessions
+    public static class RdsModule
     {
         /// <summary>The tenant group Add-RdsAccount selects (as the original does).</summary>
         public const string DefaultTenantGroup = "Default Tenant Group";
