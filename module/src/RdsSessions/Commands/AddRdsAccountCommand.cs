@@ -37,7 +37,8 @@ namespace RdsSessions.Commands
             catch (RdsBrokerException e)
             {
                 // Invalid invocation (bad URL, empty token): nothing to continue with.
-                ThrowTerminatingError(new ErrorRecord(e, "InvalidAccountParameters", e.Category, DeploymentUrl));
+                // No target object: the URL as given may carry user-info (a password).
+                ThrowTerminatingError(new ErrorRecord(e, "InvalidAccountParameters", e.Category, null));
                 return;
             }
 

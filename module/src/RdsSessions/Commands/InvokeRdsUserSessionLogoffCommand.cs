@@ -135,8 +135,9 @@ namespace RdsSessions.Commands
             {
                 return ShouldContinue(query, "Log off user session", ref _yesToAll, ref _noToAll);
             }
-            catch (HostException e)
+            catch (Exception e) when (e is HostException or PSInvalidOperationException)
             {
+                // HostException: a host without UI; PSInvalidOperationException: pwsh -NonInteractive.
                 ThrowTerminatingError(new ErrorRecord(
                     new InvalidOperationException(
                         "Invoke-RdsUserSessionLogoff asks for confirmation, but this PowerShell host cannot prompt. " +

@@ -1,0 +1,497 @@
+# Copyright (c) RdsSessions contributors. Licensed under the MIT License.
+#
+# Pester 5 tests of Invoke-RdsUserSessionLogoff: the BUILT module (out/RdsSessions/<version>/)
+# against the project's RDS broker emulator (target/release/rds-emulator) over loopback HTTP.
+# Build first, then run: ./build.ps1; Invoke-Pester ./Pester   (or: ./build.ps1 -Task Test)
+#
+# Every call in this process passes -NoUserPrompt: without it the cmdlet prompts, which would
+# hang an interactive test run. Prompting is tested in child processes.
+
+BeforeDiscovery {
+    . (Join-Path -Path $PSScriptRoot -ChildPath 'common.ps1')
+
+    $skipReason = Get-RdsTestSkipReason
+    if ($skipReason) {
+        Write-Warning "Skipping the Invoke-RdsUserSessionLogoff tests. $skipReason"
+    }
+
+    # The parameter contract of the original help page (reference/Invoke-RdsUserSessionLogoff.md).
+    $mandatoryParameterCases = @(
+        @{ ParameterName = 'TenantName'; TypeName = 'System.String'; Position = 0 }
+        @{ ParameterName = 'HostPoolName'; TypeName = 'System.String'; Position = 1 }
+        @{ ParameterName = 'SessionHostName'; TypeName = 'System.String'; Position = 2 }
+        @{ ParameterName = 'SessionId'; TypeName = 'System.Int32'; Position = 3 }
+    )
+    $switchParameterCases = @(
+        @{ ParameterName = 'NoUserPrompt' }
+        @{ ParameterName = 'Force' }
+        @{ ParameterName = 'PassThru' }
+    )
+
+    $notFoundCases = @(
+        @{ ErrorId = 'TenantNotFound'; TenantName = 'NoSuchTenant'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 }
+        @{ ErrorId = 'HostPoolNotFound'; TenantName = 'Contoso'; HostPoolName = 'NoSuchPool'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 }
+        @{ ErrorId = 'SessionHostNotFound'; TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'nosuch.contoso.com'; SessionId = 17 }
+        @{ ErrorId = 'SessionNotFound'; TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 99 }
+    )
+
+    $invalidInputCases = @(
+        @{ Case = "'..' as the tenant name"; TenantName = '..'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 }
+        @{ Case = "'.' as the host pool name"; TenantName = 'Contoso'; HostPoolName = '.'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 }
+        @{ Case = "'..' as the session host name"; TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = '..'; SessionId = 17 }
+        @{ Case = 'a blank session host name'; TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = '   '; SessionId = 17 }
+        @{ Case = 'a control character in the tenant name'; TenantName = "Con`ttoso"; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 }
+        @{ Case = 'a negative session id'; TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = -1 }
+    )
+
+    $hostileNameCases = @(Get-RdsHostileNameCase)
+}
+
+Describe 'Invoke-RdsUserSessionLogoff' -Tag 'Integration' -Skip:([bool]$skipReason) {
+    BeforeAll {
+        . (Join-Path -Path $PSScriptRoot -ChildPath 'common.ps1')
+
+        $manifestPath = Get-RdsModuleManifest
+        Import-Module -Name $manifestPath -Force -ErrorAction Stop
+
+        $accessToken = 'rds-emulator-token'
+        $emulator = Start-RdsEmulator -AccessToken $accessToken
+        $null = Add-RdsAccount -DeploymentUrl $emulator.Url -AccessToken $accessToken
+
+        $fqidSuffix = ',RdsSessions.Commands.InvokeRdsUserSessionLogoffCommand'
+        $childParameters = [ordered]@{
+            ManifestPath = $manifestPath
+            Url          = $emulator.Url
+            AccessToken  = $accessToken
+        }
+
+        # Splattable addresses of the session hosts the tests use most.
+        $sh1 = @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com' }
+        $sh2 = @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh2.contoso.com' }
+        $app1 = @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Apps'; SessionHostName = 'app1.contoso.com' }
+        $stale1 = @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Apps'; SessionHostName = 'stale1.contoso.com' }
+        $northwind = @{ TenantName = 'Northwind'; HostPoolName = 'Northwind-Pool'; SessionHostName = 'nw1.northwind.com' }
+
+        # The known state every test starts from (the emulator's sample data, plus a forbidden
+        # tenant and hosts with hostile names).
+        $sessionSpecs = [System.Collections.Generic.List[object]]::new()
+        $sessionSpecs.AddRange([object[]]@(
+                @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 2; UserPrincipalName = 'alice@contoso.com'; SessionState = 'Active' }
+                @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 3; UserPrincipalName = 'bob@contoso.com'; SessionState = 'Disconnected' }
+                @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 5; UserPrincipalName = 'carol@contoso.com'; SessionState = 'Active' }
+                @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 17; UserPrincipalName = 'dave@contoso.com'; SessionState = 'Disconnected' }
+                @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh2.contoso.com'; SessionId = 2; UserPrincipalName = 'erin@contoso.com'; SessionState = 'Active' }
+                @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh2.contoso.com'; SessionId = 4; UserPrincipalName = 'frank@contoso.com'; SessionState = 'Active' }
+                @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh2.contoso.com'; SessionId = 9; UserPrincipalName = 'alice@contoso.com'; SessionState = 'Disconnected' }
+                @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Apps'; SessionHostName = 'app1.contoso.com'; SessionId = 1; UserPrincipalName = 'grace@contoso.com'; SessionState = 'Active'; ApplicationType = 'RemoteApp' }
+                @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Apps'; SessionHostName = 'app1.contoso.com'; SessionId = 6; UserPrincipalName = 'heidi@contoso.com'; SessionState = 'Disconnected'; ApplicationType = 'RemoteApp' }
+                @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Apps'; SessionHostName = 'stale1.contoso.com'; SessionId = 3; UserPrincipalName = 'ivan@contoso.com'; SessionState = 'Disconnected'; ApplicationType = 'RemoteApp' }
+                @{ TenantName = 'Fabrikam'; HostPoolName = 'Fabrikam-Pool'; SessionHostName = 'vm1.fabrikam.com'; SessionId = 11; UserPrincipalName = 'judy@fabrikam.com'; SessionState = 'Active' }
+                @{ TenantName = 'Northwind'; HostPoolName = 'Northwind-Pool'; SessionHostName = 'nw1.northwind.com'; SessionId = 8; UserPrincipalName = 'mallory@northwind.com'; SessionState = 'Active' }
+            ))
+        foreach ($case in Get-RdsHostileNameCase) {
+            foreach ($id in 1, 2) {
+                $sessionSpecs.Add(@{
+                        TenantName      = $case.TenantName
+                        HostPoolName    = $case.HostPoolName
+                        SessionHostName = $case.SessionHostName
+                        SessionId       = $id
+                    })
+            }
+        }
+        $seed = New-RdsTestSeed -Session $sessionSpecs.ToArray() -UnreachableSessionHost 'stale1.contoso.com' -ForbiddenTenant 'Northwind'
+    }
+
+    AfterAll {
+        Stop-RdsEmulator -Emulator $emulator
+        Remove-Module -Name 'RdsSessions' -Force -ErrorAction SilentlyContinue
+    }
+
+    BeforeEach {
+        # Replaces the state and clears the request log.
+        Set-RdsEmulatorState -Url $emulator.Url -Seed $seed
+        $sessionsBefore = @(Get-RdsSessionList -Url $emulator.Url)
+    }
+
+    Context 'parameters (the contract of the original help page)' {
+        It '-<ParameterName> is a mandatory <TypeName> at position <Position>, bound from the pipeline by value and by property name' -ForEach $mandatoryParameterCases {
+            $parameter = (Get-Command -Name 'Invoke-RdsUserSessionLogoff').Parameters[$ParameterName]
+
+            $parameter | Should -Not -BeNullOrEmpty
+            $parameter.ParameterType.FullName | Should -BeExactly $TypeName
+            $parameter.Aliases.Count | Should -Be 0
+            $attributes = @($parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] })
+            $attributes.Count | Should -Be 1
+            $attributes[0].ParameterSetName | Should -BeExactly '__AllParameterSets'
+            $attributes[0].Mandatory | Should -BeTrue
+            $attributes[0].Position | Should -Be $Position
+            $attributes[0].ValueFromPipeline | Should -BeTrue
+            $attributes[0].ValueFromPipelineByPropertyName | Should -BeTrue
+        }
+
+        It '-<ParameterName> is an optional, named switch that is not bound from the pipeline' -ForEach $switchParameterCases {
+            $parameter = (Get-Command -Name 'Invoke-RdsUserSessionLogoff').Parameters[$ParameterName]
+
+            $parameter | Should -Not -BeNullOrEmpty
+            $parameter.SwitchParameter | Should -BeTrue
+            $parameter.ParameterType.FullName | Should -BeExactly 'System.Management.Automation.SwitchParameter'
+            $attributes = @($parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] })
+            $attributes.Count | Should -Be 1
+            $attributes[0].Mandatory | Should -BeFalse
+            $attributes[0].Position | Should -Be ([int]::MinValue)
+            $attributes[0].ValueFromPipeline | Should -BeFalse
+            $attributes[0].ValueFromPipelineByPropertyName | Should -BeFalse
+        }
+
+        It 'has a single parameter set and, like the original, no -WhatIf or -Confirm' {
+            $command = Get-Command -Name 'Invoke-RdsUserSessionLogoff'
+
+            $command.ParameterSets.Count | Should -Be 1
+            $command.Parameters.Keys | Should -Not -Contain 'WhatIf'
+            $command.Parameters.Keys | Should -Not -Contain 'Confirm'
+        }
+    }
+
+    Context 'ways of calling it' {
+        It 'logs a session off with the four values given by position' {
+            Invoke-RdsUserSessionLogoff 'Contoso' 'Pool-Desktop' 'sh1.contoso.com' 17 -NoUserPrompt
+
+            Get-RdsSessionIdsLeft -Url $emulator.Url @sh1 | Should -BeExactly '2,3,5'
+            Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore | Should -BeExactly 'Contoso/Pool-Desktop/sh1.contoso.com/17'
+        }
+
+        It 'logs a session off with named parameters' {
+            Invoke-RdsUserSessionLogoff -TenantName 'Contoso' -HostPoolName 'Pool-Desktop' -SessionHostName 'sh2.contoso.com' -SessionId 4 -NoUserPrompt
+
+            Get-RdsSessionIdsLeft -Url $emulator.Url @sh2 | Should -BeExactly '2,9'
+            Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore | Should -BeExactly 'Contoso/Pool-Desktop/sh2.contoso.com/4'
+        }
+
+        It 'logs a session off with splatted parameters' {
+            $arguments = @{
+                TenantName      = 'Contoso'
+                HostPoolName    = 'Pool-Apps'
+                SessionHostName = 'app1.contoso.com'
+                SessionId       = 6
+                NoUserPrompt    = $true
+            }
+
+            Invoke-RdsUserSessionLogoff @arguments
+
+            Get-RdsSessionIdsLeft -Url $emulator.Url @app1 | Should -BeExactly '1'
+            Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore | Should -BeExactly 'Contoso/Pool-Apps/app1.contoso.com/6'
+        }
+
+        It "converts -SessionId '17' (a string) to the session id 17" {
+            Invoke-RdsUserSessionLogoff @sh1 -SessionId '17' -NoUserPrompt
+
+            Get-RdsSessionIdsLeft -Url $emulator.Url @sh1 | Should -BeExactly '2,3,5'
+        }
+
+        It 'writes nothing to the output without -PassThru' {
+            $output = Invoke-RdsUserSessionLogoff @sh1 -SessionId 17 -NoUserPrompt
+
+            $output | Should -BeNullOrEmpty
+            Get-RdsSessionIdsLeft -Url $emulator.Url @sh1 | Should -BeExactly '2,3,5'
+        }
+    }
+
+    Context 'pipeline input' {
+        It 'logs off every object piped in, binding the four properties by name' {
+            $sessions = @(
+                [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 3 }
+                [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh2.contoso.com'; SessionId = 9 }
+            )
+
+            $sessions | Invoke-RdsUserSessionLogoff -NoUserPrompt
+
+            Get-RdsSessionIdsLeft -Url $emulator.Url @sh1 | Should -BeExactly '2,5,17'
+            Get-RdsSessionIdsLeft -Url $emulator.Url @sh2 | Should -BeExactly '2,4'
+            Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore |
+                Should -BeExactly 'Contoso/Pool-Desktop/sh1.contoso.com/3, Contoso/Pool-Desktop/sh2.contoso.com/9'
+        }
+
+        It 'logs off only the sessions a Where-Object filter lets through' {
+            $disconnected = @(
+                Get-RdsEmulatorSession -Url $emulator.Url |
+                    Where-Object { $_.HostPoolName -eq 'Pool-Desktop' -and $_.SessionState -eq 'Disconnected' }
+            )
+            $disconnected.Count | Should -Be 3
+
+            $disconnected | Invoke-RdsUserSessionLogoff -NoUserPrompt
+
+            Get-RdsSessionIdsLeft -Url $emulator.Url @sh1 | Should -BeExactly '2,5'
+            Get-RdsSessionIdsLeft -Url $emulator.Url @sh2 | Should -BeExactly '2,4'
+            Get-RdsSessionIdsLeft -Url $emulator.Url @app1 | Should -BeExactly '1,6'
+            Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore |
+                Should -BeExactly 'Contoso/Pool-Desktop/sh1.contoso.com/3, Contoso/Pool-Desktop/sh1.contoso.com/17, Contoso/Pool-Desktop/sh2.contoso.com/9'
+        }
+
+        It 'binds a bare string piped in to -TenantName when the other three are named' {
+            'Contoso' | Invoke-RdsUserSessionLogoff -HostPoolName 'Pool-Desktop' -SessionHostName 'sh1.contoso.com' -SessionId 17 -NoUserPrompt
+
+            Get-RdsSessionIdsLeft -Url $emulator.Url @sh1 | Should -BeExactly '2,3,5'
+            Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore | Should -BeExactly 'Contoso/Pool-Desktop/sh1.contoso.com/17'
+        }
+
+        It 'goes on with the next item after a failed one' {
+            $sessions = @(
+                [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 2 }
+                [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 99 }
+                [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 5 }
+            )
+
+            $sessions | Invoke-RdsUserSessionLogoff -NoUserPrompt -ErrorVariable err -ErrorAction SilentlyContinue
+
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -BeExactly "SessionNotFound$fqidSuffix"
+            $err[0].TargetObject.SessionId | Should -Be 99
+            Get-RdsSessionIdsLeft -Url $emulator.Url @sh1 | Should -BeExactly '3,17'
+        }
+
+        It 'stops at the failed item with -ErrorAction Stop, and try/catch catches the error' {
+            $sessions = @(
+                [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 2 }
+                [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 99 }
+                [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 5 }
+            )
+            $caught = $null
+            $completed = $false
+
+            try {
+                $sessions | Invoke-RdsUserSessionLogoff -NoUserPrompt -ErrorAction Stop
+                $completed = $true
+            }
+            catch {
+                $caught = $_
+            }
+
+            $completed | Should -BeFalse
+            $caught | Should -Not -BeNullOrEmpty
+            $caught.FullyQualifiedErrorId | Should -BeExactly "SessionNotFound$fqidSuffix"
+            $caught.TargetObject.SessionId | Should -Be 99
+            # The first item was logged off; the third was never reached.
+            Get-RdsSessionIdsLeft -Url $emulator.Url @sh1 | Should -BeExactly '3,5,17'
+        }
+
+        It 'throws the per-session error with -ErrorAction Stop (Should -Throw -ErrorId)' {
+            { Invoke-RdsUserSessionLogoff @sh1 -SessionId 99 -NoUserPrompt -ErrorAction Stop } |
+                Should -Throw -ErrorId "SessionNotFound$fqidSuffix"
+
+            Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore | Should -BeExactly ''
+        }
+    }
+
+    Context 'prompting (child pwsh -NonInteractive)' {
+        It 'never prompts with -NoUserPrompt: it completes in a non-interactive pwsh' {
+            $childScript = @'
+param([string] $ManifestPath, [string] $Url, [string] $AccessToken)
+$ErrorActionPreference = 'Stop'
+Import-Module -Name $ManifestPath
+$null = Add-RdsAccount -DeploymentUrl $Url -AccessToken $AccessToken
+Invoke-RdsUserSessionLogoff -TenantName 'Contoso' -HostPoolName 'Pool-Desktop' -SessionHostName 'sh1.contoso.com' -SessionId 17 -NoUserPrompt
+'LOGOFF-COMPLETED'
+exit 0
+'@
+
+            $result = Invoke-RdsChildPwsh -ScriptText $childScript -Parameters $childParameters
+
+            $result.ExitCode | Should -Be 0 -Because ($result.Output -join [Environment]::NewLine)
+            $result.Output | Should -Contain 'LOGOFF-COMPLETED'
+            Get-RdsSessionIdsLeft -Url $emulator.Url @sh1 | Should -BeExactly '2,3,5'
+        }
+
+        It 'fails with ConfirmationNotPossible without -NoUserPrompt in a non-interactive pwsh, and logs nothing off' {
+            $childScript = @'
+param([string] $ManifestPath, [string] $Url, [string] $AccessToken)
+Import-Module -Name $ManifestPath -ErrorAction Stop
+$null = Add-RdsAccount -DeploymentUrl $Url -AccessToken $AccessToken -ErrorAction Stop
+$sessions = @(
+    [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 }
+    [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 3 }
+)
+try {
+    $sessions | Invoke-RdsUserSessionLogoff
+    'NO-ERROR'
+    exit 0
+}
+catch {
+    'ERRORID=' + $_.FullyQualifiedErrorId
+    'CATEGORY=' + $_.CategoryInfo.Category
+    exit 3
+}
+'@
+
+            $result = Invoke-RdsChildPwsh -ScriptText $childScript -Parameters $childParameters
+
+            $result.ExitCode | Should -Be 3 -Because ($result.Output -join [Environment]::NewLine)
+            $result.Output | Should -Contain "ERRORID=ConfirmationNotPossible$fqidSuffix"
+            $result.Output | Should -Contain 'CATEGORY=InvalidOperation'
+            Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore | Should -BeExactly ''
+            @(Get-RdsEmulatorRequests -Url $emulator.Url | Where-Object { $_.route -eq 'logoffUser' }).Count | Should -Be 0
+        }
+    }
+
+    Context '-Force and unreachable session hosts' {
+        It 'without -Force, reports BrokerConflict for a session on an unreachable host and leaves it' {
+            Invoke-RdsUserSessionLogoff @stale1 -SessionId 3 -NoUserPrompt -ErrorVariable err -ErrorAction SilentlyContinue
+
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -BeExactly "BrokerConflict$fqidSuffix"
+            $err[0].CategoryInfo.Category | Should -Be 'ResourceUnavailable'
+            $err[0].TargetObject.ToString() | Should -BeExactly 'Contoso/Pool-Apps/stale1.contoso.com/3'
+            Get-RdsSessionIdsLeft -Url $emulator.Url @stale1 | Should -BeExactly '3'
+            $requests = @(Get-RdsEmulatorRequests -Url $emulator.Url | Where-Object { $_.route -eq 'logoffUser' })
+            $requests.Count | Should -Be 1
+            $requests[0].status | Should -Be 409
+            $requests[0].force | Should -BeNullOrEmpty
+        }
+
+        It 'with -Force, logs off a session on an unreachable host' {
+            Invoke-RdsUserSessionLogoff @stale1 -SessionId 3 -NoUserPrompt -Force -ErrorVariable err -ErrorAction SilentlyContinue
+
+            $err.Count | Should -Be 0 -Because ($err -join '; ')
+            Get-RdsSessionIdsLeft -Url $emulator.Url @stale1 | Should -BeExactly ''
+            Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore | Should -BeExactly 'Contoso/Pool-Apps/stale1.contoso.com/3'
+            $requests = @(Get-RdsEmulatorRequests -Url $emulator.Url | Where-Object { $_.route -eq 'logoffUser' })
+            $requests.Count | Should -Be 1
+            $requests[0].force | Should -BeTrue
+            $requests[0].status | Should -Be 200
+        }
+    }
+
+    Context 'errors' {
+        It '<ErrorId>: writes a non-terminating ObjectNotFound error that identifies the session, and changes nothing' -ForEach $notFoundCases {
+            Invoke-RdsUserSessionLogoff -TenantName $TenantName -HostPoolName $HostPoolName -SessionHostName $SessionHostName -SessionId $SessionId `
+                -NoUserPrompt -ErrorVariable err -ErrorAction SilentlyContinue
+
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -BeExactly "$ErrorId$fqidSuffix"
+            $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $err[0].TargetObject.GetType().FullName | Should -BeExactly 'RdsSessions.SessionIdentity'
+            $err[0].TargetObject.TenantGroupName | Should -BeExactly 'Default Tenant Group'
+            $err[0].TargetObject.TenantName | Should -BeExactly $TenantName
+            $err[0].TargetObject.HostPoolName | Should -BeExactly $HostPoolName
+            $err[0].TargetObject.SessionHostName | Should -BeExactly $SessionHostName
+            $err[0].TargetObject.SessionId | Should -Be $SessionId
+            $err[0].TargetObject.ToString() | Should -BeExactly "$TenantName/$HostPoolName/$SessionHostName/$SessionId"
+            Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore | Should -BeExactly ''
+        }
+
+        It 'TenantGroupNotFound: reports a tenant group the broker does not know' {
+            $otherGroup = New-RdsTestSeed -TenantGroupName 'Another Tenant Group' -Session @(
+                @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 }
+            )
+            Set-RdsEmulatorState -Url $emulator.Url -Seed $otherGroup
+
+            Invoke-RdsUserSessionLogoff @sh1 -SessionId 17 -NoUserPrompt -ErrorVariable err -ErrorAction SilentlyContinue
+
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -BeExactly "TenantGroupNotFound$fqidSuffix"
+            $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $err[0].TargetObject.TenantGroupName | Should -BeExactly 'Default Tenant Group'
+            Get-RdsSessionIdsLeft -Url $emulator.Url @sh1 -TenantGroupName 'Another Tenant Group' | Should -BeExactly '17'
+        }
+
+        It 'BrokerUnauthorized: reports a token the broker rejects' {
+            try {
+                $null = Add-RdsAccount -DeploymentUrl $emulator.Url -AccessToken 'not-the-emulator-token'
+                Invoke-RdsUserSessionLogoff @sh1 -SessionId 17 -NoUserPrompt -ErrorVariable err -ErrorAction SilentlyContinue
+            }
+            finally {
+                $null = Add-RdsAccount -DeploymentUrl $emulator.Url -AccessToken $accessToken
+            }
+
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -BeExactly "BrokerUnauthorized$fqidSuffix"
+            $err[0].CategoryInfo.Category | Should -Be 'AuthenticationError'
+            $err[0].TargetObject.SessionId | Should -Be 17
+            "$($err[0])" | Should -Not -Match 'not-the-emulator-token'
+            Get-RdsSessionIdsLeft -Url $emulator.Url @sh1 | Should -BeExactly '2,3,5,17'
+            $requests = @(Get-RdsEmulatorRequests -Url $emulator.Url)
+            $requests.Count | Should -BeGreaterOrEqual 1
+            $requests | ForEach-Object { $_.authorized | Should -BeFalse }
+            $requests | ForEach-Object { $_.status | Should -Be 401 }
+        }
+
+        It 'BrokerForbidden: reports a tenant the caller has no role on' {
+            Invoke-RdsUserSessionLogoff @northwind -SessionId 8 -NoUserPrompt -ErrorVariable err -ErrorAction SilentlyContinue
+
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -BeExactly "BrokerForbidden$fqidSuffix"
+            $err[0].CategoryInfo.Category | Should -Be 'PermissionDenied'
+            Get-RdsSessionIdsLeft -Url $emulator.Url @northwind | Should -BeExactly '8'
+        }
+
+        It 'InvalidInput: rejects <Case> before sending anything' -ForEach $invalidInputCases {
+            Invoke-RdsUserSessionLogoff -TenantName $TenantName -HostPoolName $HostPoolName -SessionHostName $SessionHostName -SessionId $SessionId `
+                -NoUserPrompt -ErrorVariable err -ErrorAction SilentlyContinue
+
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -BeExactly "InvalidInput$fqidSuffix"
+            $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
+            $err[0].TargetObject.SessionId | Should -Be $SessionId
+            @(Get-RdsEmulatorRequests -Url $emulator.Url).Count | Should -Be 0
+            Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore | Should -BeExactly ''
+        }
+    }
+
+    Context '-PassThru' {
+        It 'writes one RdsUserSessionLogoffResult per session logged off' {
+            $sessions = @(
+                [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 3 }
+                [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 }
+            )
+
+            $results = @($sessions | Invoke-RdsUserSessionLogoff -NoUserPrompt -PassThru)
+
+            $results.Count | Should -Be 2
+            foreach ($result in $results) {
+                $result.GetType().FullName | Should -BeExactly 'RdsSessions.RdsUserSessionLogoffResult'
+                $result.Status | Should -BeExactly 'LoggedOff'
+                $result.TenantGroupName | Should -BeExactly 'Default Tenant Group'
+                $result.TenantName | Should -BeExactly 'Contoso'
+                $result.HostPoolName | Should -BeExactly 'Pool-Desktop'
+                $result.SessionHostName | Should -BeExactly 'sh1.contoso.com'
+                $result.Forced | Should -BeFalse
+                $result.CorrelationId | Should -Not -BeNullOrEmpty
+            }
+            $results[0].SessionId | Should -Be 3
+            $results[1].SessionId | Should -Be 17
+            Get-RdsSessionIdsLeft -Url $emulator.Url @sh1 | Should -BeExactly '2,5'
+        }
+
+        It 'reports Forced when -Force was used' {
+            $result = Invoke-RdsUserSessionLogoff @stale1 -SessionId 3 -NoUserPrompt -Force -PassThru
+
+            $result.Status | Should -BeExactly 'LoggedOff'
+            $result.Forced | Should -BeTrue
+            Get-RdsSessionIdsLeft -Url $emulator.Url @stale1 | Should -BeExactly ''
+        }
+
+        It 'writes no result for a session that failed' {
+            $results = @(Invoke-RdsUserSessionLogoff @sh1 -SessionId 99 -NoUserPrompt -PassThru -ErrorAction SilentlyContinue)
+
+            $results.Count | Should -Be 0
+        }
+    }
+
+    Context 'names that are not plain words' {
+        It 'sends tenant <TenantName>, host pool <HostPoolName> and session host <SessionHostName> as one path segment each' -ForEach $hostileNameCases {
+            $address = @{ TenantName = $TenantName; HostPoolName = $HostPoolName; SessionHostName = $SessionHostName }
+
+            Invoke-RdsUserSessionLogoff @address -SessionId 1 -NoUserPrompt -ErrorVariable err -ErrorAction SilentlyContinue
+
+            $err.Count | Should -Be 0 -Because ($err -join '; ')
+            Get-RdsSessionIdsLeft -Url $emulator.Url @address | Should -BeExactly '2'
+            $requests = @(Get-RdsEmulatorRequests -Url $emulator.Url | Where-Object { $_.route -eq 'logoffUser' })
+            $requests.Count | Should -Be 1
+            $requests[0].tenantGroup | Should -BeExactly 'Default Tenant Group'
+            $requests[0].tenant | Should -BeExactly $TenantName
+            $requests[0].hostPool | Should -BeExactly $HostPoolName
+            $requests[0].sessionHost | Should -BeExactly $SessionHostName
+            $requests[0].sessionId | Should -BeExactly '1'
+            $requests[0].status | Should -Be 200
+        }
+    }
+}

@@ -1,0 +1,608 @@
+# Copyright (c) RdsSessions contributors. Licensed under the MIT License.
+#
+# Helpers shared by the Pester suites (dot-source it: . (Join-Path $PSScriptRoot 'common.ps1'))
+# and by the Demo task of build.ps1. This file only defines functions: dot-sourcing it has no
+# other effect. Inside these functions $PSScriptRoot is this file's folder (Pester/), wherever
+# they are called from.
+
+#region Paths
+
+function Get-RdsRepositoryRoot {
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+
+    Split-Path -Parent $PSScriptRoot
+}
+
+function Get-RdsProjectVersion {
+    <#
+    .SYNOPSIS
+        The one version of the project: [workspace.package] version in Cargo.toml.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+
+    $cargoToml = Join-Path (Get-RdsRepositoryRoot) 'Cargo.toml'
+    $text = Get-Content -LiteralPath $cargoToml -Raw
+    $section = [regex]::Match($text, '(?ms)^\[workspace\.package\][^\n]*\n(?<body>.*?)(?=^\[|\z)')
+    if (-not $section.Success) {
+        throw "No [workspace.package] section in '$cargoToml'."
+    }
+    $version = [regex]::Match($section.Groups['body'].Value, '(?m)^[ \t]*version[ \t]*=[ \t]*"(?<version>[^"]+)"')
+    if (-not $version.Success) {
+        throw "No version in the [workspace.package] section of '$cargoToml'."
+    }
+    $version.Groups['version'].Value
+}
+
+function Get-RdsModuleManifestPath {
+    <#
+    .SYNOPSIS
+        Where the build lays out the manifest: out/RdsSessions/<version>/RdsSessions.psd1 (it may not exist).
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+
+    Join-Path (Get-RdsRepositoryRoot) 'out' 'RdsSessions' (Get-RdsProjectVersion) 'RdsSessions.psd1'
+}
+
+function Get-RdsModuleManifest {
+    <#
+    .SYNOPSIS
+        The path of the BUILT module manifest; throws, telling to run ./build.ps1, when it is missing.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+
+    $path = Get-RdsModuleManifestPath
+    if (-not (Test-Path -LiteralPath $path -PathType Leaf)) {
+        throw "The built module manifest '$path' does not exist. Run ./build.ps1 in the repository root first."
+    }
+    $path
+}
+
+function Get-RdsEmulatorPath {
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+
+    $name = if ($IsWindows) { 'rds-emulator.exe' } else { 'rds-emulator' }
+    Join-Path (Get-RdsRepositoryRoot) 'target' 'release' $name
+}
+
+function Get-RdsTestSkipReason {
+    <#
+    .SYNOPSIS
+        $null when the built module and the emulator exist; otherwise why the integration suites
+        cannot run (for Describe -Skip).
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+
+    $missing = [System.Collections.Generic.List[string]]::new()
+    $manifest = Get-RdsModuleManifestPath
+    if (-not (Test-Path -LiteralPath $manifest -PathType Leaf)) {
+        $missing.Add("the built module '$manifest'")
+    }
+    $emulator = Get-RdsEmulatorPath
+    if (-not (Test-Path -LiteralPath $emulator -PathType Leaf)) {
+        $missing.Add("the broker emulator '$emulator'")
+    }
+    if ($missing.Count -eq 0) {
+        return $null
+    }
+    'Missing ' + ($missing -join ' and ') + '. Run ./build.ps1 in the repository root first.'
+}
+
+function Get-RdsPwshPath {
+    <#
+    .SYNOPSIS
+        The pwsh executable to start child processes with (the one running these tests, if possible).
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param()
+
+    $name = if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' }
+    $candidate = Join-Path $PSHOME $name
+    if (Test-Path -LiteralPath $candidate -PathType Leaf) {
+        return $candidate
+    }
+    $command = Get-Command -Name 'pwsh' -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
+    if ($null -eq $command) {
+        throw 'pwsh (PowerShell 7) was not found; it is needed to start child PowerShell processes.'
+    }
+    $command.Source
+}
+
+#endregion
+
+#region Emulator process
+
+function Start-RdsEmulator {
+    <#
+    .SYNOPSIS
+        Starts target/release/rds-emulator on a free loopback port and returns
+        { Url; Process; ErrorOutput; Stop() }.
+    .DESCRIPTION
+        The emulator prints one stdout line when it is ready:
+        "RDS broker emulator listening on http://127.0.0.1:PORT". This waits for it in a bounded
+        number of 100 ms steps (counted iterations, not wall-clock time, since CI machines can
+        pause). stdin stays open: with --exit-on-stdin-eof the emulator stops when it is closed,
+        which Stop() does, and which also happens if this process dies.
+    .PARAMETER AccessToken
+        The bearer token the emulator accepts. Passed in the environment, not on the command line.
+    .PARAMETER DataPath
+        A seed JSON file; default: the emulator's built-in sample data.
+    .PARAMETER ReadyIterations
+        How many 100 ms waits for the "listening on" line before giving up.
+    #>
+    [CmdletBinding()]
+    param(
+        [ValidateNotNullOrEmpty()]
+        [string] $AccessToken = 'rds-emulator-token',
+
+        [string] $DataPath,
+
+        [ValidateRange(1, 100000)]
+        [int] $ReadyIterations = 100
+    )
+
+    $executable = Get-RdsEmulatorPath
+    if (-not (Test-Path -LiteralPath $executable -PathType Leaf)) {
+        throw "The broker emulator '$executable' does not exist. Run ./build.ps1 in the repository root first."
+    }
+
+    $startInfo = [System.Diagnostics.ProcessStartInfo]::new($executable)
+    $startInfo.UseShellExecute = $false
+    $startInfo.RedirectStandardInput = $true
+    $startInfo.RedirectStandardOutput = $true
+    $startInfo.RedirectStandardError = $true
+    $startInfo.StandardOutputEncoding = [System.Text.UTF8Encoding]::new($false)
+    $startInfo.StandardErrorEncoding = [System.Text.UTF8Encoding]::new($false)
+    $startInfo.ArgumentList.Add('--port')
+    $startInfo.ArgumentList.Add('0')
+    $startInfo.ArgumentList.Add('--exit-on-stdin-eof')
+    if ($DataPath) {
+        $startInfo.ArgumentList.Add('--data')
+        $startInfo.ArgumentList.Add($DataPath)
+    }
+    # Command lines are visible to other users of the machine; the environment is not.
+    $startInfo.Environment['RDS_EMULATOR_TOKEN'] = $AccessToken
+
+    $process = [System.Diagnostics.Process]::Start($startInfo)
+
+    # The emulator logs one stderr line per request. Drain it in the background so the pipe
+    # never fills up and blocks the emulator; the text is kept for error messages.
+    $errorOutput = $process.StandardError.ReadToEndAsync()
+    $firstLine = $process.StandardOutput.ReadLineAsync()
+
+    $line = $null
+    for ($i = 0; $i -lt $ReadyIterations; $i++) {
+        if ($firstLine.Wait(100)) {
+            $line = $firstLine.Result
+            break
+        }
+    }
+
+    $url = $null
+    if ($null -ne $line) {
+        $match = [regex]::Match($line, 'listening on (?<url>https?://\S+)')
+        if ($match.Success) {
+            $url = $match.Groups['url'].Value.TrimEnd('/')
+        }
+    }
+
+    if ($null -eq $url) {
+        if ($firstLine.IsCompleted) {
+            # stdout closed before a line came: the emulator is exiting; let it finish.
+            $null = $process.WaitForExit(2000)
+        }
+        $why = if ($process.HasExited) {
+            "it exited with code $($process.ExitCode)"
+        }
+        elseif ($null -eq $line) {
+            "it did not print its URL within $($ReadyIterations * 100) ms"
+        }
+        else {
+            "its first line was not the expected 'RDS broker emulator listening on <url>': '$line'"
+        }
+        if (-not $process.HasExited) {
+            try { $process.Kill($true) } catch { Write-Verbose "Could not kill the emulator: $_" }
+            $null = $process.WaitForExit(5000)
+        }
+        $stderrText = if ($errorOutput.Wait(2000)) { $errorOutput.Result } else { '(stderr not available)' }
+        $process.Dispose()
+        throw "The broker emulator '$executable' did not start: $why.$([Environment]::NewLine)stderr:$([Environment]::NewLine)$stderrText"
+    }
+
+    $emulator = [pscustomobject]@{
+        PSTypeName  = 'RdsSessions.Tests.Emulator'
+        Url         = $url
+        Process     = $process
+        ErrorOutput = $errorOutput
+    }
+    $emulator | Add-Member -MemberType ScriptMethod -Name Stop -Value {
+        $emulatorProcess = $this.Process
+        if ($null -eq $emulatorProcess) {
+            return
+        }
+        $this.Process = $null
+        try {
+            if (-not $emulatorProcess.HasExited) {
+                # --exit-on-stdin-eof: closing stdin is the clean way to stop it on every platform.
+                try { $emulatorProcess.StandardInput.Close() } catch { Write-Verbose "Could not close the emulator's stdin: $_" }
+                if (-not $emulatorProcess.WaitForExit(5000)) {
+                    $emulatorProcess.Kill($true)
+                    $null = $emulatorProcess.WaitForExit(5000)
+                }
+            }
+        }
+        finally {
+            $emulatorProcess.Dispose()
+        }
+    }
+    $emulator
+}
+
+function Stop-RdsEmulator {
+    <#
+    .SYNOPSIS
+        Stops an emulator that Start-RdsEmulator started; does nothing for $null or a stopped one.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Position = 0, ValueFromPipeline)]
+        [AllowNull()]
+        [object] $Emulator
+    )
+
+    process {
+        if ($null -ne $Emulator) {
+            $Emulator.Stop()
+        }
+    }
+}
+
+#endregion
+
+#region Emulator admin API (no authentication; for tests and demos)
+
+function Invoke-RdsEmulatorAdminGet {
+    # GET {url}{path} and parse the JSON, decoding the body as UTF-8 whatever the Content-Type says.
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [string] $Url,
+        [Parameter(Mandatory)] [string] $Path
+    )
+
+    $ProgressPreference = 'SilentlyContinue'
+    $response = Invoke-WebRequest -Uri ($Url.TrimEnd('/') + $Path) -Method Get -NoProxy
+    $text = [System.Text.Encoding]::UTF8.GetString($response.RawContentStream.ToArray())
+    ConvertFrom-Json -InputObject $text
+}
+
+function Set-RdsEmulatorState {
+    <#
+    .SYNOPSIS
+        Replaces the emulator's whole state (and clears its request log): PUT {url}/_emulator/state.
+    .PARAMETER Seed
+        A hashtable or object in the seed shape (see New-RdsTestSeed), or the JSON text itself.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [string] $Url,
+        [Parameter(Mandatory)] [object] $Seed
+    )
+
+    $json = if ($Seed -is [string]) { $Seed } else { ConvertTo-Json -InputObject $Seed -Depth 32 }
+    # Bytes, so the names reach the emulator as UTF-8 whatever the web cmdlets' default encoding is.
+    $body = [System.Text.Encoding]::UTF8.GetBytes($json)
+    $ProgressPreference = 'SilentlyContinue'
+    $null = Invoke-WebRequest -Uri ($Url.TrimEnd('/') + '/_emulator/state') -Method Put -Body $body `
+        -ContentType 'application/json; charset=utf-8' -NoProxy
+}
+
+function Get-RdsEmulatorState {
+    <#
+    .SYNOPSIS
+        The emulator's state: GET {url}/_emulator/state (same shape as a seed).
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [string] $Url)
+
+    Invoke-RdsEmulatorAdminGet -Url $Url -Path '/_emulator/state'
+}
+
+function Get-RdsEmulatorRequests {
+    <#
+    .SYNOPSIS
+        The broker requests the emulator received since the last state reset, oldest first:
+        { method, rawPath, query, route, tenantGroup, tenant, hostPool, sessionHost, sessionId,
+        force, status, authorized } with the path segments already percent-decoded.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [string] $Url)
+
+    # Re-emitting each item flattens the array whether or not the cmdlet enumerated it.
+    Invoke-RdsEmulatorAdminGet -Url $Url -Path '/_emulator/requests' | ForEach-Object { $_ }
+}
+
+function Get-RdsEmulatorSession {
+    <#
+    .SYNOPSIS
+        Every session of the emulator's state, flattened to one object per session with the
+        property names Invoke-RdsUserSessionLogoff binds from the pipeline.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [string] $Url)
+
+    $state = Get-RdsEmulatorState -Url $Url
+    foreach ($tenantGroup in @($state.tenantGroups)) {
+        foreach ($tenant in @($tenantGroup.tenants)) {
+            foreach ($hostPool in @($tenant.hostPools)) {
+                foreach ($sessionHost in @($hostPool.sessionHosts)) {
+                    foreach ($session in @($sessionHost.sessions)) {
+                        [pscustomobject]@{
+                            TenantGroupName   = [string]$tenantGroup.name
+                            TenantName        = [string]$tenant.name
+                            HostPoolName      = [string]$hostPool.name
+                            SessionHostName   = [string]$sessionHost.name
+                            SessionId         = [int]$session.sessionId
+                            UserPrincipalName = [string]$session.userPrincipalName
+                            SessionState      = [string]$session.sessionState
+                            Reachable         = [bool]$sessionHost.reachable
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+function Get-RdsSessionList {
+    <#
+    .SYNOPSIS
+        Every session of the emulator as 'Tenant/HostPool/SessionHost/Id' (SessionIdentity's format), in state order.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param([Parameter(Mandatory)] [string] $Url)
+
+    Get-RdsEmulatorSession -Url $Url | ForEach-Object {
+        '{0}/{1}/{2}/{3}' -f $_.TenantName, $_.HostPoolName, $_.SessionHostName, $_.SessionId
+    }
+}
+
+function Get-RdsSessionIdsLeft {
+    <#
+    .SYNOPSIS
+        The session ids left on one session host, ascending, joined with ',' ('' when none):
+        one string, so `| Should -BeExactly '2,5'` compares the whole set.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)] [string] $Url,
+        [Parameter(Mandatory)] [string] $TenantName,
+        [Parameter(Mandatory)] [string] $HostPoolName,
+        [Parameter(Mandatory)] [string] $SessionHostName,
+        [string] $TenantGroupName = 'Default Tenant Group'
+    )
+
+    $ids = @(
+        Get-RdsEmulatorSession -Url $Url |
+            Where-Object {
+                $_.TenantGroupName -ceq $TenantGroupName -and
+                $_.TenantName -ceq $TenantName -and
+                $_.HostPoolName -ceq $HostPoolName -and
+                $_.SessionHostName -ceq $SessionHostName
+            } |
+            ForEach-Object { $_.SessionId } |
+            Sort-Object
+    )
+    $ids -join ','
+}
+
+function Get-RdsRemovedSession {
+    <#
+    .SYNOPSIS
+        Which sessions of -Before (from Get-RdsSessionList) are gone now, joined with ', ' in
+        their original order ('' when none). Throws if sessions appeared.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)] [string] $Url,
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [string[]] $Before
+    )
+
+    $after = @(Get-RdsSessionList -Url $Url)
+    $added = @($after | Where-Object { $Before -cnotcontains $_ })
+    if ($added.Count -gt 0) {
+        throw "Sessions appeared that were not there before: $($added -join ', ')"
+    }
+    @($Before | Where-Object { $after -cnotcontains $_ }) -join ', '
+}
+
+#endregion
+
+#region Seeds and test data
+
+function Get-RdsSpecValue {
+    # Reads $Name from a hashtable or an object, or returns $Default (works under strict mode).
+    param($Spec, [string] $Name, $Default)
+
+    if ($Spec -is [System.Collections.IDictionary]) {
+        if ($Spec.Contains($Name)) {
+            return $Spec[$Name]
+        }
+        return $Default
+    }
+    $property = $Spec.PSObject.Properties[$Name]
+    if ($null -ne $property) {
+        return $property.Value
+    }
+    $Default
+}
+
+function New-RdsTestSeed {
+    <#
+    .SYNOPSIS
+        Builds an emulator seed (for Set-RdsEmulatorState) from a flat list of sessions.
+    .PARAMETER Session
+        Hashtables or objects with TenantName, HostPoolName, SessionHostName, SessionId and,
+        optionally, UserPrincipalName, SessionState (default Active) and ApplicationType
+        (default Desktop). Tenants, host pools and hosts keep the order of first appearance;
+        names are compared case-sensitively, as the emulator does.
+    .PARAMETER UnreachableSessionHost
+        Session host names seeded with "reachable": false (logoff needs -Force).
+    .PARAMETER ForbiddenTenant
+        Tenant names seeded with "forbidden": true (every request gets 403).
+    .EXAMPLE
+        New-RdsTestSeed -Session @{ TenantName = 'Contoso'; HostPoolName = 'Pool'; SessionHostName = 'sh1'; SessionId = 17 }
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)]
+        [AllowEmptyCollection()]
+        [object[]] $Session,
+
+        [string] $TenantGroupName = 'Default Tenant Group',
+
+        [string[]] $UnreachableSessionHost = @(),
+
+        [string[]] $ForbiddenTenant = @()
+    )
+
+    # OrderedDictionary built with new(): case-sensitive keys, unlike [ordered]@{}.
+    $tenants = [System.Collections.Specialized.OrderedDictionary]::new()
+    foreach ($spec in $Session) {
+        $tenantName = [string](Get-RdsSpecValue $spec 'TenantName' $null)
+        $hostPoolName = [string](Get-RdsSpecValue $spec 'HostPoolName' $null)
+        $sessionHostName = [string](Get-RdsSpecValue $spec 'SessionHostName' $null)
+        $sessionId = [int](Get-RdsSpecValue $spec 'SessionId' 0)
+        $userPrincipalName = [string](Get-RdsSpecValue $spec 'UserPrincipalName' ('user{0}@example.com' -f $sessionId))
+        $userName = $userPrincipalName.Split('@')[0]
+
+        if (-not $tenants.Contains($tenantName)) {
+            $tenants.Add($tenantName, [System.Collections.Specialized.OrderedDictionary]::new())
+        }
+        $hostPools = $tenants[$tenantName]
+        if (-not $hostPools.Contains($hostPoolName)) {
+            $hostPools.Add($hostPoolName, [System.Collections.Specialized.OrderedDictionary]::new())
+        }
+        $sessionHosts = $hostPools[$hostPoolName]
+        if (-not $sessionHosts.Contains($sessionHostName)) {
+            $sessionHosts.Add($sessionHostName, [System.Collections.Generic.List[object]]::new())
+        }
+        $sessionHosts[$sessionHostName].Add([ordered]@{
+                sessionId         = $sessionId
+                userPrincipalName = $userPrincipalName
+                adUserName        = 'EXAMPLE\' + $userName
+                applicationType   = [string](Get-RdsSpecValue $spec 'ApplicationType' 'Desktop')
+                sessionState      = [string](Get-RdsSpecValue $spec 'SessionState' 'Active')
+                createTime        = '2026-11-23T08:00:00Z'
+            })
+    }
+
+    $tenantList = @(
+        foreach ($tenantName in $tenants.Keys) {
+            $hostPools = $tenants[$tenantName]
+            [ordered]@{
+                name      = $tenantName
+                forbidden = [bool]($ForbiddenTenant -ccontains $tenantName)
+                hostPools = @(
+                    foreach ($hostPoolName in $hostPools.Keys) {
+                        $sessionHosts = $hostPools[$hostPoolName]
+                        [ordered]@{
+                            name         = $hostPoolName
+                            sessionHosts = @(
+                                foreach ($sessionHostName in $sessionHosts.Keys) {
+                                    [ordered]@{
+                                        name      = $sessionHostName
+                                        reachable = -not ($UnreachableSessionHost -ccontains $sessionHostName)
+                                        sessions  = @($sessionHosts[$sessionHostName])
+                                    }
+                                }
+                            )
+                        }
+                    }
+                )
+            }
+        }
+    )
+
+    [ordered]@{
+        tenantGroups = @(
+            [ordered]@{
+                name    = $TenantGroupName
+                tenants = $tenantList
+            }
+        )
+    }
+}
+
+function Get-RdsHostileNameCase {
+    <#
+    .SYNOPSIS
+        Names that must each reach the broker as exactly one, correctly decoded, path segment.
+        Non-ASCII characters are built from code points so this file's encoding never matters.
+    #>
+    [CmdletBinding()]
+    param()
+
+    $zoeTokyo = 'Zo' + [char]0x00EB + ' ' + [char]0x6771 + [char]0x4EAC   # "Zoë 東京"
+    @(
+        @{ TenantName = 'a/b'; HostPoolName = 'x?y'; SessionHostName = '100%' }
+        @{ TenantName = $zoeTokyo; HostPoolName = $zoeTokyo; SessionHostName = $zoeTokyo }
+        @{ TenantName = 'hash#tag'; HostPoolName = 'semi;colon&amp=1'; SessionHostName = 'plus+sign space' }
+    )
+}
+
+#endregion
+
+#region Child processes
+
+function Invoke-RdsChildPwsh {
+    <#
+    .SYNOPSIS
+        Runs a script in a fresh `pwsh -NoProfile -NonInteractive` and returns { ExitCode; Output }.
+    .DESCRIPTION
+        The script text is written to a temporary .ps1 file and run with -File, each entry of
+        -Parameters passed as `-Name value`, so no quoting is involved. Output holds the child's
+        stdout and stderr lines as strings.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [string] $ScriptText,
+        [System.Collections.IDictionary] $Parameters = @{}
+    )
+
+    $scriptPath = Join-Path ([System.IO.Path]::GetTempPath()) ('rds-pester-{0}.ps1' -f [guid]::NewGuid().ToString('N'))
+    Set-Content -LiteralPath $scriptPath -Value $ScriptText -Encoding utf8BOM
+    try {
+        $arguments = @('-NoLogo', '-NoProfile', '-NonInteractive', '-File', $scriptPath)
+        foreach ($entry in $Parameters.GetEnumerator()) {
+            $arguments += '-' + $entry.Key
+            $arguments += [string]$entry.Value
+        }
+        $pwsh = Get-RdsPwshPath
+        $output = @(& $pwsh @arguments 2>&1 | ForEach-Object { "$_" })
+        $exitCode = $LASTEXITCODE
+        [pscustomobject]@{
+            ExitCode = $exitCode
+            Output   = [string[]]$output
+        }
+    }
+    finally {
+        Remove-Item -LiteralPath $scriptPath -Force -ErrorAction SilentlyContinue
+    }
+}
+
+#endregion
