@@ -19,9 +19,26 @@ namespace RdsSessions
             NotFoundObject = BrokerErrors.ObjectName(info.not_found);
             HttpStatus = info.http_status;
             RetryAfterSeconds = info.retry_after_secs;
-            string code = info.broker_code.String;
-            BrokerErrorCode = code.Length == 0 ? null : code;
-            (ErrorId, Category) = BrokerErrors.Classify(info.kind, info.not_found);
+            string code = info.error_code.String;
+            ErrorCode = code.Length == 0 ? null : code;
+            (ErrorId, Category) = BrokerErrors.Classify(info.kind, info.not_found, ErrorCode, Message);
+        }
+
+        private RdsBrokerException(string kind, string code, string message, string errorId, ErrorCategory category)
+            : base(message)
+        {
+            Kind = kind;
+            NotFoundObject = "Unknown";
+            ErrorCode = code;
+            ErrorId = errorId;
+            Category = category;
+        }
+
+        /// <summary>A failure found by the module itself (for example a certificate missing from the store).</summary>
+        internal static RdsBrokerException Local(string code, string message)
+        {
+            (string id, ErrorCategory category) = BrokerErrors.Classify(Native.ErrorKind.InvalidInput, Native.BrokerObject.Unknown, code, message);
+            return new RdsBrokerException("InvalidInput", code, message, id, category);
         }
 
         /// <summary>Coarse kind from the native library (NotFound, Unauthorized, ...).</summary>
@@ -36,8 +53,11 @@ namespace RdsSessions
         /// <summary>Seconds the broker asked to wait before retrying, 0 when it did not say.</summary>
         public long RetryAfterSeconds { get; }
 
-        /// <summary>The broker's own error code (TenantNotFound, InvalidDataFormat, ...).</summary>
-        public string? BrokerErrorCode { get; }
+        /// <summary>
+        /// The most specific code: the broker's (TenantNotFound, InvalidDataFormat), Entra ID's
+        /// (AADSTS7000215, invalid_client) or the module's own (CertificateExpired, AuthorityUnreachable).
+        /// </summary>
+        public string? ErrorCode { get; }
 
         /// <summary>Stable PascalCase ErrorId of the ErrorRecord built from this exception.</summary>
         public string ErrorId { get; }
@@ -62,14 +82,29 @@ namespace RdsSessions
             k.IsInvalidInput ? "InvalidInput" : k.IsNotFound ? "NotFound" : k.IsUnauthorized ? "Unauthorized"
             : k.IsForbidden ? "Forbidden" : k.IsThrottled ? "Throttled" : k.IsBadRequest ? "BadRequest"
             : k.IsConflict ? "Conflict" : k.IsServerError ? "ServerError" : k.IsNetwork ? "Network"
-            : k.IsTimeout ? "Timeout" : k.IsProtocol ? "Protocol" : k.IsCancelled ? "Cancelled" : "Internal";
+            : k.IsTimeout ? "Timeout" : k.IsProtocol ? "Protocol" : k.IsCancelled ? "Cancelled"
+            : k.IsAuthentication ? "Authentication" : "Internal";
 
         internal static string ObjectName(BrokerObject o) =>
             o.IsTenantGroup ? "TenantGroup" : o.IsTenant ? "Tenant" : o.IsHostPool ? "HostPool"
             : o.IsSessionHost ? "SessionHost" : o.IsSession ? "Session" : "Unknown";
 
-        internal static (string ErrorId, ErrorCategory Category) Classify(ErrorKind kind, BrokerObject notFound)
+        internal static (string ErrorId, ErrorCategory Category) Classify(ErrorKind kind, BrokerObject notFound, string? code, string message)
         {
+            if (kind.IsAuthentication)
+            {
+                return ClassifySignIn(code, message);
+            }
+
+            switch (code)
+            {
+                case "AuthorityUnreachable": return ("AuthorityUnreachable", ErrorCategory.ConnectionError);
+                case "ManagedIdentityUnavailable": return ("ManagedIdentityUnavailable", ErrorCategory.ConnectionError);
+                case "CertificateNotFound": return ("CertificateNotFound", ErrorCategory.ObjectNotFound);
+                case "CertificatePasswordInvalid": return ("CertificatePasswordInvalid", ErrorCategory.AuthenticationError);
+                case "CertificateInvalid": return ("CertificateInvalid", ErrorCategory.InvalidData);
+            }
+
             if (kind.IsNotFound)
             {
                 string id = notFound.IsTenantGroup ? "TenantGroupNotFound"
@@ -93,6 +128,39 @@ namespace RdsSessions
             if (kind.IsProtocol) return ("BrokerProtocolError", ErrorCategory.InvalidResult);
             if (kind.IsCancelled) return ("OperationCancelled", ErrorCategory.OperationStopped);
             return ("NativeLibraryError", ErrorCategory.NotSpecified);
+        }
+
+        /// <summary>Sign-in refusals, by Entra ID code (AADSTS) or OAuth error.</summary>
+        private static (string ErrorId, ErrorCategory Category) ClassifySignIn(string? code, string message)
+        {
+            switch (code)
+            {
+                case "AADSTS7000215": return ("InvalidClientSecret", ErrorCategory.AuthenticationError);
+                case "AADSTS700016": return ("ApplicationNotFound", ErrorCategory.AuthenticationError);
+                case "AADSTS50126": return ("InvalidUserCredentials", ErrorCategory.AuthenticationError);
+                case "AADSTS700027": return ("InvalidClientCertificate", ErrorCategory.AuthenticationError);
+                case "AADSTS700024": return ("ClientAssertionExpired", ErrorCategory.AuthenticationError);
+                case "AADSTS90002": return ("AadTenantNotFound", ErrorCategory.ObjectNotFound);
+                case "AADSTS70011": return ("InvalidScope", ErrorCategory.InvalidArgument);
+                case "CertificateExpired": return ("CertificateExpired", ErrorCategory.SecurityError);
+                case "CertificateNotYetValid": return ("CertificateNotYetValid", ErrorCategory.SecurityError);
+                case "SignInExpired": return ("SignInExpired", ErrorCategory.AuthenticationError);
+            }
+
+            // Device-code outcomes are OAuth errors (RFC 8628); the message quotes the error name.
+            if (code == "expired_token" || message.Contains("(expired_token)", StringComparison.Ordinal))
+            {
+                return ("DeviceCodeExpired", ErrorCategory.OperationTimeout);
+            }
+
+            if (code is "authorization_declined" or "access_denied"
+                || message.Contains("(authorization_declined)", StringComparison.Ordinal)
+                || message.Contains("(access_denied)", StringComparison.Ordinal))
+            {
+                return ("DeviceCodeDeclined", ErrorCategory.PermissionDenied);
+            }
+
+            return ("AuthenticationFailed", ErrorCategory.AuthenticationError);
         }
 
         /// <summary>Builds the ErrorRecord for a failed item; <paramref name="target"/> identifies it.</summary>
@@ -125,7 +193,7 @@ namespace RdsSessions
             }
             finally
             {
-                info.broker_code.Dispose();
+                info.error_code.Dispose();
                 info.message.Dispose();
             }
         }

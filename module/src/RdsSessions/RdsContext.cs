@@ -34,8 +34,24 @@ namespace RdsSessions
         /// <summary>The native connection (URL, tenant group, credentials, shared HTTP pool).</summary>
         internal RdsConnection Connection { get; }
 
+        /// <summary>A context for the same credentials and another tenant group (Set-RdsContext).</summary>
+        internal RdsContext ForTenantGroup(string tenantGroupName)
+        {
+            RdsConnection connection = NativeCalls.ForTenantGroup(Connection, tenantGroupName);
+            return new RdsContext(DeploymentUrl, NativeCalls.TenantGroup(connection), UserName, connection);
+        }
+
+        /// <summary>Builds the context of a new native connection.</summary>
+        internal static RdsContext From(RdsConnection connection) =>
+            new(NativeCalls.DeploymentUrl(connection), NativeCalls.TenantGroup(connection), NativeCalls.UserName(connection), connection);
+
         /// <inheritdoc />
-        public override string ToString() => $"{DeploymentUrl} ({TenantGroupName})";
+        public override string ToString() => UserName is null
+            ? $"{DeploymentUrl} ({TenantGroupName})"
+            : $"{UserName} @ {DeploymentUrl} ({TenantGroupName})";
+
+        /// <summary>Frees the native connection once no variable or session refers to the context.</summary>
+        ~RdsContext() => Connection.Dispose();
     }
 
     /// <summary>

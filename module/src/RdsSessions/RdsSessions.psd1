@@ -16,6 +16,7 @@
     CmdletsToExport      = @(
         'Add-RdsAccount'
         'Get-RdsContext'
+        'Set-RdsContext'
         'Invoke-RdsUserSessionLogoff'
     )
     FunctionsToExport    = @()

@@ -33,6 +33,10 @@ pub enum ErrorKind {
     Protocol,
     /// The operation was cancelled by the caller before it completed.
     Cancelled,
+    /// Microsoft Entra ID (or a managed identity endpoint) refused to issue a token: wrong
+    /// secret, unknown application, bad certificate, wrong password, declined device code.
+    /// [`Error::code`] carries the `AADSTSnnnnn` code or the OAuth `error` value.
+    Authentication,
 }
 
 impl ErrorKind {
@@ -51,6 +55,7 @@ impl ErrorKind {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Protocol => "protocol error",
             ErrorKind::Cancelled => "cancelled",
+            ErrorKind::Authentication => "authentication failed",
         }
     }
 }
@@ -135,6 +140,9 @@ pub struct Error {
     not_found: BrokerObject,
     // Boxed: the broker details are rare on the happy path and would make every Result large.
     api: Option<Box<ApiError>>,
+    /// The most specific machine-readable code: the broker's error code, an `AADSTSnnnnn`
+    /// code, an OAuth `error` value, or one of this crate's own (`CertificateExpired`, ...).
+    code: Option<String>,
     message: String,
     #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
@@ -147,6 +155,7 @@ impl Error {
             kind,
             not_found: BrokerObject::Unknown,
             api: None,
+            code: None,
             message: message.into(),
             source: None,
         }
@@ -165,7 +174,16 @@ impl Error {
         self
     }
 
+    /// Sets the machine-readable code (see [`Error::code`]).
+    pub fn with_code(mut self, code: impl Into<String>) -> Error {
+        self.code = Some(code.into());
+        self
+    }
+
     pub(crate) fn with_api(mut self, api: ApiError, not_found: BrokerObject) -> Error {
+        if self.code.is_none() {
+            self.code = api.code.clone();
+        }
         self.api = Some(Box::new(api));
         self.not_found = not_found;
         self
@@ -184,6 +202,11 @@ impl Error {
     /// The broker's error, when the failure was an HTTP error response.
     pub fn api(&self) -> Option<&ApiError> {
         self.api.as_deref()
+    }
+
+    /// The most specific machine-readable code, when there is one.
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
     }
 
     /// HTTP status, when there was a response.

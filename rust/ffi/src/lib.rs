@@ -11,6 +11,7 @@
 #![allow(missing_debug_implementations)]
 
 mod runtime;
+mod signin;
 mod types;
 
 pub use runtime::SharedRuntime;
@@ -19,7 +20,10 @@ pub use types::{BrokerObject, ErrorInfo, ErrorKind, LogoffDone};
 use interoptopus::inventory::RustInventory;
 use interoptopus::pattern::asynk::Async;
 use interoptopus::{AsyncRuntime, builtins_string, ffi, function, guard, service};
-use rds_core::{AccessToken, BrokerClient, LogoffOptions, SessionTarget, StaticToken};
+use rds_core::auth::certificate::ClientCertificate;
+use rds_core::auth::entra::{DEFAULT_PUBLIC_CLIENT_ID, DEFAULT_USER_TENANT, DeviceCodePrompt};
+use rds_core::{BrokerClient, LogoffOptions, SessionTarget};
+use secrecy::{ExposeSecret, SecretString};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
@@ -45,12 +49,25 @@ where
 /// A connection to one broker: deployment URL, tenant group and credentials.
 ///
 /// It is what `Add-RdsAccount` creates and the PowerShell session keeps; every cmdlet call
-/// goes through it. Methods take `&self` and are safe to call from many threads at once.
+/// goes through it. Credentials and tokens live here, in Rust, and never cross back to C#.
+/// Methods take `&self` and are safe to call from many threads at once.
 #[ffi(service)]
 #[derive(AsyncRuntime, Debug)]
 pub struct RdsConnection {
     runtime: SharedRuntime,
     client: BrokerClient,
+    user_name: String,
+}
+
+impl RdsConnection {
+    fn from_signed_in(signed_in: signin::SignedIn) -> RdsConnection {
+        RdsConnection { runtime: SharedRuntime, client: signed_in.client, user_name: signed_in.user_name }
+    }
+}
+
+/// A secret handed over from C#: moved into a zeroing container at once.
+fn secret(value: ffi::String) -> SecretString {
+    SecretString::from(value.into_string())
 }
 
 #[ffi]
@@ -63,39 +80,142 @@ impl RdsConnection {
         access_token: ffi::String,
     ) -> ffi::Result<Self, ErrorInfo> {
         guard(move || {
-            let token = AccessToken::new(access_token.into_string());
-            if token.is_empty() {
-                return Err(ErrorInfo::invalid_input(
-                    "Invalid AccessToken: the value is empty",
-                ));
-            }
-            let client =
-                BrokerClient::builder(deployment_url.as_str(), Arc::new(StaticToken::new(token)))
-                    .tenant_group(tenant_group.as_str())
-                    .http_client(runtime::shared_http_client().map_err(ErrorInfo::from)?)
-                    .build()
-                    .map_err(ErrorInfo::from)?;
-            Ok(RdsConnection {
-                runtime: SharedRuntime,
-                client,
-            })
+            signin::with_token(deployment_url.as_str(), tenant_group.as_str(), access_token.into_string())
+                .map(RdsConnection::from_signed_in)
         })
     }
 
-    /// A connection identical to this one but for another tenant group (`Set-RdsContext`).
-    pub fn create_for_tenant_group(
-        source: &RdsConnection,
+    /// Signs in as a service principal with a client secret (Entra ID client credentials).
+    /// An empty `authority_host` means the public cloud.
+    pub fn create_with_client_secret(
+        deployment_url: ffi::String,
         tenant_group: ffi::String,
+        authority_host: ffi::String,
+        tenant_id: ffi::String,
+        client_id: ffi::String,
+        client_secret: ffi::String,
     ) -> ffi::Result<Self, ErrorInfo> {
-        guard(|| {
-            let client = source
-                .client
-                .with_tenant_group(tenant_group.as_str())
+        guard(move || {
+            signin::with_client_secret(
+                deployment_url.as_str(),
+                tenant_group.as_str(),
+                authority_host.as_str(),
+                tenant_id.as_str(),
+                client_id.as_str(),
+                secret(client_secret),
+            )
+            .map(RdsConnection::from_signed_in)
+        })
+    }
+
+    /// Signs in as a service principal with a certificate file (PFX/P12, or PEM with an
+    /// unencrypted key); `password` may be empty.
+    pub fn create_with_certificate_file(
+        deployment_url: ffi::String,
+        tenant_group: ffi::String,
+        authority_host: ffi::String,
+        tenant_id: ffi::String,
+        client_id: ffi::String,
+        path: ffi::String,
+        password: ffi::String,
+    ) -> ffi::Result<Self, ErrorInfo> {
+        guard(move || {
+            let password = secret(password);
+            let pw = password.expose_secret();
+            let certificate = ClientCertificate::from_file(std::path::Path::new(path.as_str()), (!pw.is_empty()).then_some(pw))
                 .map_err(ErrorInfo::from)?;
-            Ok(RdsConnection {
-                runtime: SharedRuntime,
-                client,
-            })
+            signin::with_certificate(
+                deployment_url.as_str(),
+                tenant_group.as_str(),
+                authority_host.as_str(),
+                tenant_id.as_str(),
+                client_id.as_str(),
+                certificate,
+            )
+            .map(RdsConnection::from_signed_in)
+        })
+    }
+
+    /// Signs in as a service principal with a certificate given as PEM text (certificate and
+    /// private key), as exported from the Windows certificate store by thumbprint.
+    pub fn create_with_certificate_pem(
+        deployment_url: ffi::String,
+        tenant_group: ffi::String,
+        authority_host: ffi::String,
+        tenant_id: ffi::String,
+        client_id: ffi::String,
+        pem: ffi::String,
+    ) -> ffi::Result<Self, ErrorInfo> {
+        guard(move || {
+            let pem = secret(pem);
+            let certificate = ClientCertificate::from_pem(pem.expose_secret()).map_err(ErrorInfo::from)?;
+            signin::with_certificate(
+                deployment_url.as_str(),
+                tenant_group.as_str(),
+                authority_host.as_str(),
+                tenant_id.as_str(),
+                client_id.as_str(),
+                certificate,
+            )
+            .map(RdsConnection::from_signed_in)
+        })
+    }
+
+    /// Signs in as a user with a password (a PSCredential). Empty `tenant_id` means any work
+    /// or school account (`organizations`); empty `client_id` the default public client.
+    pub fn create_with_password(
+        deployment_url: ffi::String,
+        tenant_group: ffi::String,
+        authority_host: ffi::String,
+        tenant_id: ffi::String,
+        client_id: ffi::String,
+        username: ffi::String,
+        password: ffi::String,
+    ) -> ffi::Result<Self, ErrorInfo> {
+        guard(move || {
+            signin::with_password(
+                deployment_url.as_str(),
+                tenant_group.as_str(),
+                authority_host.as_str(),
+                tenant_id.as_str(),
+                client_id.as_str(),
+                username.as_str(),
+                secret(password),
+            )
+            .map(RdsConnection::from_signed_in)
+        })
+    }
+
+    /// Signs in with the managed identity of the machine or app (system-assigned, or the
+    /// user-assigned identity `client_id`). The endpoint comes from `IDENTITY_ENDPOINT` +
+    /// `IDENTITY_HEADER`, else IMDS (`IMDS_ENDPOINT` or 169.254.169.254).
+    pub fn create_with_managed_identity(
+        deployment_url: ffi::String,
+        tenant_group: ffi::String,
+        client_id: ffi::String,
+    ) -> ffi::Result<Self, ErrorInfo> {
+        guard(move || {
+            signin::with_managed_identity(deployment_url.as_str(), tenant_group.as_str(), client_id.as_str())
+                .map(RdsConnection::from_signed_in)
+        })
+    }
+
+    /// Waits until the user completes the device-code sign-in `sign_in` (or it fails, expires
+    /// or is cancelled with [`DeviceCodeSignIn::cancel`]), then connects with its token.
+    pub fn create_from_device_code(
+        deployment_url: ffi::String,
+        tenant_group: ffi::String,
+        sign_in: &DeviceCodeSignIn,
+    ) -> ffi::Result<Self, ErrorInfo> {
+        guard(move || sign_in.complete(deployment_url.as_str(), tenant_group.as_str()).map(RdsConnection::from_signed_in))
+    }
+
+    /// A connection identical to this one but for another tenant group (`Set-RdsContext`).
+    /// It shares the credentials and token cache.
+    pub fn create_for_tenant_group(source: &RdsConnection, tenant_group: ffi::String) -> ffi::Result<Self, ErrorInfo> {
+        guard(|| {
+            let client = source.client.with_tenant_group(tenant_group.as_str()).map_err(ErrorInfo::from)?;
+            Ok(RdsConnection { runtime: SharedRuntime, client, user_name: source.user_name.clone() })
         })
     }
 
@@ -109,6 +229,11 @@ impl RdsConnection {
         ffi::String::from_string(self.client.tenant_group().to_owned())
     }
 
+    /// Who signed in (user principal name or application id); empty when unknown.
+    pub fn user_name(&self) -> ffi::String {
+        ffi::String::from_string(self.user_name.clone())
+    }
+
     /// Logs one session off and waits for the broker's answer (blocking the calling thread).
     pub fn logoff(
         &self,
@@ -119,15 +244,9 @@ impl RdsConnection {
         force: ffi::Bool,
     ) -> ffi::Result<LogoffDone, ErrorInfo> {
         guard(|| {
-            let target = SessionTarget::new(
-                tenant.as_str(),
-                host_pool.as_str(),
-                session_host.as_str(),
-                session_id,
-            );
+            let target = SessionTarget::new(tenant.as_str(), host_pool.as_str(), session_host.as_str(), session_id);
             let options = LogoffOptions { force: force.is() };
-            let outcome = runtime::block_on(self.client.logoff(&target, options))?
-                .map_err(ErrorInfo::from)?;
+            let outcome = runtime::block_on(self.client.logoff(&target, options))?.map_err(ErrorInfo::from)?;
             Ok(LogoffDone::from(outcome))
         })
     }
@@ -142,12 +261,7 @@ impl RdsConnection {
         session_id: i32,
         force: ffi::Bool,
     ) -> ffi::Result<LogoffDone, ErrorInfo> {
-        let target = SessionTarget::new(
-            tenant.into_string(),
-            host_pool.into_string(),
-            session_host.into_string(),
-            session_id,
-        );
+        let target = SessionTarget::new(tenant.into_string(), host_pool.into_string(), session_host.into_string(), session_id);
         let options = LogoffOptions { force: force.is() };
         // A panic inside the future is caught by the runtime's task; it surfaces on the C# side
         // as a cancelled Task, never as an unwind through the ABI.
@@ -155,6 +269,73 @@ impl RdsConnection {
             Ok(outcome) => ffi::Ok(LogoffDone::from(outcome)),
             Err(e) => ffi::Err(ErrorInfo::from(e)),
         }
+    }
+}
+
+/// An interactive device-code sign-in: `start` gets a code, the caller shows `message` to the
+/// user, then `RdsConnection::create_from_device_code` waits for them.
+#[ffi(service)]
+pub struct DeviceCodeSignIn {
+    prompt: DeviceCodePrompt,
+    cancel: tokio::sync::watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for DeviceCodeSignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceCodeSignIn").field("prompt", &self.prompt).finish_non_exhaustive()
+    }
+}
+
+impl DeviceCodeSignIn {
+    fn complete(&self, deployment_url: &str, tenant_group: &str) -> Result<signin::SignedIn, ErrorInfo> {
+        let mut cancelled = self.cancel.subscribe();
+        let token = runtime::block_on(async {
+            tokio::select! {
+                token = self.prompt.complete() => token.map_err(ErrorInfo::from),
+                _ = cancelled.wait_for(|c| *c) => Err(ErrorInfo::new(ErrorKind::Cancelled, "The device-code sign-in was cancelled".to_owned())),
+            }
+        })??;
+        let user_name = token.subject().unwrap_or_default();
+        let tokens = Arc::new(rds_core::RefreshingToken::with_initial(
+            Box::new(rds_core::auth::entra::NoRenewal::new("device-code sign-in")),
+            token,
+        ));
+        let client = BrokerClient::builder(deployment_url, tokens)
+            .tenant_group(tenant_group)
+            .http_client(runtime::shared_http_client().map_err(ErrorInfo::from)?)
+            .build()
+            .map_err(ErrorInfo::from)?;
+        Ok(signin::SignedIn { client, user_name })
+    }
+}
+
+#[ffi]
+impl DeviceCodeSignIn {
+    /// Asks the authority for a device code. Empty `tenant_id` means `organizations`, empty
+    /// `client_id` the default public client, empty `authority_host` the public cloud.
+    pub fn start(authority_host: ffi::String, tenant_id: ffi::String, client_id: ffi::String) -> ffi::Result<Self, ErrorInfo> {
+        guard(move || {
+            let authority = signin::authority(authority_host.as_str(), tenant_id.as_str(), DEFAULT_USER_TENANT)?;
+            let client_id = if client_id.as_str().trim().is_empty() { DEFAULT_PUBLIC_CLIENT_ID } else { client_id.as_str().trim() };
+            let http = runtime::shared_http_client().map_err(ErrorInfo::from)?;
+            let prompt = runtime::block_on(DeviceCodePrompt::start(authority, client_id, http))?.map_err(ErrorInfo::from)?;
+            Ok(DeviceCodeSignIn { prompt, cancel: tokio::sync::watch::channel(false).0 })
+        })
+    }
+
+    /// The text to show the user (URL and code).
+    pub fn message(&self) -> ffi::String {
+        ffi::String::from_string(self.prompt.message())
+    }
+
+    /// The code the user enters.
+    pub fn user_code(&self) -> ffi::String {
+        ffi::String::from_string(self.prompt.user_code().to_owned())
+    }
+
+    /// Stops a waiting `create_from_device_code` (Ctrl+C); it returns a `Cancelled` error.
+    pub fn cancel(&self) {
+        self.cancel.send_replace(true);
     }
 }
 
@@ -166,6 +347,7 @@ pub fn ffi_inventory() -> RustInventory {
         .register(guard!(ffi_inventory))
         .register(builtins_string!())
         .register(function!(rds_version))
+        .register(service!(DeviceCodeSignIn))
         .register(service!(RdsConnection))
         .validate()
 }

@@ -22,6 +22,8 @@ pub enum ErrorKind {
     Cancelled,
     /// A bug in this library (a caught panic, a runtime that could not start).
     Internal,
+    /// Entra ID or a managed identity endpoint refused to issue a token; see `error_code`.
+    Authentication,
 }
 
 /// Which broker object a `NotFound` is about.
@@ -47,20 +49,22 @@ pub struct ErrorInfo {
     pub http_status: u16,
     /// Seconds the broker asked to wait (`Retry-After`), 0 when it did not say.
     pub retry_after_secs: u32,
-    /// The broker's error code (`TenantNotFound`, `InvalidDataFormat`, ...), empty if none.
-    pub broker_code: ffi::String,
+    /// The most specific code: the broker's (`TenantNotFound`, `InvalidDataFormat`), Entra's
+    /// (`AADSTS7000215`, `invalid_client`) or this library's (`CertificateExpired`,
+    /// `AuthorityUnreachable`); empty if none.
+    pub error_code: ffi::String,
     /// A complete, user-facing message.
     pub message: ffi::String,
 }
 
 impl ErrorInfo {
-    pub(crate) fn new(kind: ErrorKind, message: String) -> ErrorInfo {
+    pub fn new(kind: ErrorKind, message: String) -> ErrorInfo {
         ErrorInfo {
             kind,
             not_found: BrokerObject::Unknown,
             http_status: 0,
             retry_after_secs: 0,
-            broker_code: ffi::String::from_string(String::new()),
+            error_code: ffi::String::from_string(String::new()),
             message: ffi::String::from_string(message),
         }
     }
@@ -116,6 +120,7 @@ impl From<rds_core::Error> for ErrorInfo {
             K::Timeout => ErrorKind::Timeout,
             K::Protocol => ErrorKind::Protocol,
             K::Cancelled => ErrorKind::Cancelled,
+            K::Authentication => ErrorKind::Authentication,
         };
         let not_found = match e.not_found() {
             rds_core::BrokerObject::TenantGroup => BrokerObject::TenantGroup,
@@ -134,9 +139,7 @@ impl From<rds_core::Error> for ErrorInfo {
                 .and_then(|a| a.retry_after_secs)
                 .map(|s| u32::try_from(s).unwrap_or(u32::MAX))
                 .unwrap_or(0),
-            broker_code: ffi::String::from_string(
-                api.and_then(|a| a.code.clone()).unwrap_or_default(),
-            ),
+            error_code: ffi::String::from_string(e.code().unwrap_or_default().to_owned()),
             message: ffi::String::from_string(e.message().to_owned()),
         }
     }

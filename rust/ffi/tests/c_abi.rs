@@ -163,7 +163,7 @@ fn create_logoff_destroy_through_the_c_abi() {
             assert_eq!(e.error_kind(), ErrorKind::NotFound);
             assert_eq!(e.not_found, BrokerObject::Session);
             assert_eq!(e.http_status, 404);
-            assert_eq!(e.broker_code.as_str(), "SessionNotFound");
+            assert_eq!(e.error_code.as_str(), "SessionNotFound");
         }
         _ => panic!("expected a typed NotFound"),
     }

@@ -1,65 +1,230 @@
 // Copyright (c) RdsSessions contributors. Licensed under the MIT License.
 
+using System;
+using System.IO;
+using System.Linq;
 using System.Management.Automation;
+using System.Net;
+using System.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using RdsSessions.Native;
 
 namespace RdsSessions.Commands
 {
     /// <summary>
     /// <para type="synopsis">Signs in to a Windows Virtual Desktop (classic) deployment.</para>
-    /// <para type="description">Stores the deployment URL, credentials and tenant group
-    /// ("Default Tenant Group") for this PowerShell session; every other cmdlet uses them.</para>
+    /// <para type="description">Signs in with a user credential (or interactively with a device
+    /// code), as a service principal with a secret or a certificate, with a managed identity, or
+    /// with a token obtained elsewhere. Stores the context (deployment URL, tenant group
+    /// "Default Tenant Group", credentials) for this PowerShell session; every other cmdlet
+    /// uses it. Tokens are acquired and renewed by the native library and never shown.</para>
     /// </summary>
-    [Cmdlet(VerbsCommon.Add, "RdsAccount", DefaultParameterSetName = AccessTokenSet)]
+    [Cmdlet(VerbsCommon.Add, "RdsAccount", DefaultParameterSetName = CredentialSet)]
     [OutputType(typeof(RdsContext))]
-    public sealed class AddRdsAccountCommand : PSCmdlet
+    public sealed class AddRdsAccountCommand : PSCmdlet, IDisposable
     {
+        private const string CredentialSet = "AddAccountWithCredential";
+        private const string ServicePrincipalSet = "AddAccountWithServicePrincipal";
+        private const string ThumbprintSet = "AddAccountWithThumbprint";
+        private const string CertificateFileSet = "AddAccountWithCertificateFile";
+        private const string IdentitySet = "AddAccountWithManagedIdentity";
         private const string AccessTokenSet = "AddAccountWithAccessToken";
+
+        /// <summary>The Azure SDK convention for sovereign clouds (and the emulator).</summary>
+        private const string AuthorityHostVariable = "AZURE_AUTHORITY_HOST";
+
+        private DeviceCodeSignIn? _deviceCode;
+
+        #region Parameters
 
         /// <summary>The broker URL, for example https://rdbroker.wvd.microsoft.com.</summary>
         [Parameter(Mandatory = true, Position = 0)]
         [ValidateNotNullOrEmpty]
         public string DeploymentUrl { get; set; } = string.Empty;
 
+        /// <summary>A user's credential; or, with -ServicePrincipal, the application id and its secret. Without it, sign-in is interactive (device code).</summary>
+        [Parameter(Position = 1, ParameterSetName = CredentialSet)]
+        [Parameter(Mandatory = true, Position = 1, ParameterSetName = ServicePrincipalSet)]
+        [Credential]
+        public PSCredential? Credential { get; set; }
+
+        /// <summary>Signs in as the service principal whose application id and secret are the credential's user name and password.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = ServicePrincipalSet)]
+        public SwitchParameter ServicePrincipal { get; set; }
+
+        /// <summary>The Entra ID (Azure AD) tenant: GUID or domain name.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = ServicePrincipalSet)]
+        [Parameter(Mandatory = true, ParameterSetName = ThumbprintSet)]
+        [Parameter(Mandatory = true, ParameterSetName = CertificateFileSet)]
+        [Parameter(ParameterSetName = CredentialSet)]
+        [Alias("TenantId")]
+        [ValidateNotNullOrEmpty]
+        public string? AadTenantId { get; set; }
+
+        /// <summary>Thumbprint of a certificate (with private key) in the CurrentUser or LocalMachine "My" store.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = ThumbprintSet)]
+        [ValidateNotNullOrEmpty]
+        public string CertificateThumbprint { get; set; } = string.Empty;
+
+        /// <summary>The application (client) id of the service principal.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = ThumbprintSet)]
+        [Parameter(Mandatory = true, ParameterSetName = CertificateFileSet)]
+        [ValidateNotNullOrEmpty]
+        public string ApplicationId { get; set; } = string.Empty;
+
+        /// <summary>A PFX/P12 file, or a PEM file with the certificate and an unencrypted private key (works on every OS).</summary>
+        [Parameter(Mandatory = true, ParameterSetName = CertificateFileSet)]
+        [ValidateNotNullOrEmpty]
+        public string CertificatePath { get; set; } = string.Empty;
+
+        /// <summary>Password of the PFX file.</summary>
+        [Parameter(ParameterSetName = CertificateFileSet)]
+        public SecureString? CertificatePassword { get; set; }
+
+        /// <summary>Signs in with the managed identity of the Azure VM, App Service, Function or Automation account.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = IdentitySet)]
+        public SwitchParameter Identity { get; set; }
+
+        /// <summary>Client id of a user-assigned managed identity (default: the system-assigned one).</summary>
+        [Parameter(ParameterSetName = IdentitySet)]
+        [ValidateNotNullOrEmpty]
+        public string? ClientId { get; set; }
+
         /// <summary>A bearer token for the broker obtained elsewhere. It is never shown or logged.</summary>
         [Parameter(Mandatory = true, ParameterSetName = AccessTokenSet)]
         [ValidateNotNullOrEmpty]
         public string AccessToken { get; set; } = string.Empty;
 
+        /// <summary>The sign-in authority, for sovereign clouds (default: $env:AZURE_AUTHORITY_HOST, else https://login.microsoftonline.com).</summary>
+        [Parameter(ParameterSetName = CredentialSet)]
+        [Parameter(ParameterSetName = ServicePrincipalSet)]
+        [Parameter(ParameterSetName = ThumbprintSet)]
+        [Parameter(ParameterSetName = CertificateFileSet)]
+        [ValidateNotNullOrEmpty]
+        public string? AuthorityHost { get; set; }
+
+        #endregion
+
         /// <inheritdoc />
         protected override void EndProcessing()
         {
+            string tenantGroup = RdsModule.DefaultTenantGroup;
+            string? authority = AuthorityHost ?? Environment.GetEnvironmentVariable(AuthorityHostVariable);
             RdsConnection connection;
             try
             {
-                connection = NativeCalls.CreateWithToken(DeploymentUrl, RdsModule.DefaultTenantGroup, AccessToken);
+                connection = ParameterSetName switch
+                {
+                    AccessTokenSet => NativeCalls.CreateWithToken(DeploymentUrl, tenantGroup, AccessToken),
+                    ServicePrincipalSet when ServicePrincipal.IsPresent => SignInAsServicePrincipal(tenantGroup, authority),
+                    // -ServicePrincipal:$false: the credential is a user's, as a script computing the flag means.
+                    ServicePrincipalSet => SignInAsUser(Credential!, tenantGroup, authority),
+                    ThumbprintSet => SignInWithStoreCertificate(tenantGroup, authority),
+                    CertificateFileSet => SignInWithCertificateFile(tenantGroup, authority),
+                    IdentitySet => SignInWithManagedIdentity(tenantGroup),
+                    _ when Credential is not null => SignInAsUser(Credential, tenantGroup, authority),
+                    _ => SignInWithDeviceCode(tenantGroup, authority),
+                };
             }
             catch (RdsBrokerException e)
             {
-                // Invalid invocation (bad URL, empty token): nothing to continue with.
                 // No target object: the URL as given may carry user-info (a password).
-                ThrowTerminatingError(new ErrorRecord(e, "InvalidAccountParameters", e.Category, null));
+                string errorId = e.Kind is "InvalidInput" && e.ErrorCode is null ? "InvalidAccountParameters" : e.ErrorId;
+                ThrowTerminatingError(new ErrorRecord(e, errorId, e.Category, null));
                 return;
             }
 
-            var context = new RdsContext(NativeCalls.DeploymentUrl(connection), NativeCalls.TenantGroup(connection), userName: null, connection);
+            var context = RdsContext.From(connection);
             RdsContextStore.Set(context);
-            WriteVerbose($"Signed in to {context.DeploymentUrl}; tenant group '{context.TenantGroupName}'.");
+            WriteVerbose($"Signed in to {context.DeploymentUrl} as {context.UserName ?? "(token holder)"}; tenant group '{context.TenantGroupName}'.");
             WriteObject(context);
         }
-    }
 
-    /// <summary>
-    /// <para type="synopsis">Shows the RDS context of this PowerShell session.</para>
-    /// </summary>
-    [Cmdlet(VerbsCommon.Get, "RdsContext")]
-    [OutputType(typeof(RdsContext))]
-    public sealed class GetRdsContextCommand : PSCmdlet
-    {
         /// <inheritdoc />
-        protected override void EndProcessing()
+        protected override void StopProcessing() => _deviceCode?.Cancel();
+
+        /// <inheritdoc />
+        public void Dispose() => _deviceCode?.Dispose();
+
+        private RdsConnection SignInAsServicePrincipal(string tenantGroup, string? authority)
         {
-            WriteObject(RdsModule.RequireContext(this));
+            WriteVerbose($"Signing in as application {Credential!.UserName} in tenant {AadTenantId}.");
+            return NativeCalls.CreateWithClientSecret(
+                DeploymentUrl, tenantGroup, authority, AadTenantId!, Credential.UserName, Credential.GetNetworkCredential().Password);
         }
+
+        private RdsConnection SignInAsUser(PSCredential credential, string tenantGroup, string? authority)
+        {
+            WriteVerbose($"Signing in as {credential.UserName}.");
+            return NativeCalls.CreateWithPassword(
+                DeploymentUrl, tenantGroup, authority, AadTenantId, credential.UserName, credential.GetNetworkCredential().Password);
+        }
+
+        private RdsConnection SignInWithCertificateFile(string tenantGroup, string? authority)
+        {
+            string path = GetUnresolvedProviderPathFromPSPath(CertificatePath);
+            WriteVerbose($"Signing in as application {ApplicationId} with the certificate file {path}.");
+            string? password = CertificatePassword is null ? null : new NetworkCredential(string.Empty, CertificatePassword).Password;
+            return NativeCalls.CreateWithCertificateFile(DeploymentUrl, tenantGroup, authority, AadTenantId!, ApplicationId, path, password);
+        }
+
+        private RdsConnection SignInWithStoreCertificate(string tenantGroup, string? authority)
+        {
+            string thumbprint = new string(CertificateThumbprint.Where(Uri.IsHexDigit).ToArray()).ToUpperInvariant();
+            using X509Certificate2 certificate = FindCertificate(thumbprint);
+            using RSA key = certificate.GetRSAPrivateKey()
+                ?? throw Refuse("CertificateInvalid", $"The certificate {thumbprint} has no RSA private key this process can use.");
+            // The key leaves the store only as far as the native library, which holds it zeroed.
+            string pem = certificate.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem();
+            WriteVerbose($"Signing in as application {ApplicationId} with certificate {thumbprint} ({certificate.Subject}).");
+            return NativeCalls.CreateWithCertificatePem(DeploymentUrl, tenantGroup, authority, AadTenantId!, ApplicationId, pem);
+        }
+
+        /// <summary>CurrentUser\My, then LocalMachine\My (the latter exists on Windows only).</summary>
+        private static X509Certificate2 FindCertificate(string thumbprint)
+        {
+            foreach (StoreLocation location in new[] { StoreLocation.CurrentUser, StoreLocation.LocalMachine })
+            {
+                try
+                {
+                    using var store = new X509Store(StoreName.My, location);
+                    store.Open(OpenFlags.ReadOnly | OpenFlags.OpenExistingOnly);
+                    X509Certificate2Collection found = store.Certificates.Find(X509FindType.FindByThumbprint, thumbprint, validOnly: false);
+                    if (found.Count > 0)
+                    {
+                        return found[0];
+                    }
+                }
+                catch (CryptographicException)
+                {
+                    // The store does not exist for this location on this OS.
+                }
+                catch (PlatformNotSupportedException)
+                {
+                }
+            }
+
+            throw Refuse("CertificateNotFound",
+                $"No certificate with thumbprint {thumbprint} is in the CurrentUser or LocalMachine 'My' store. " +
+                "On Linux and macOS use -CertificatePath with a PFX or PEM file.");
+        }
+
+        private RdsConnection SignInWithManagedIdentity(string tenantGroup)
+        {
+            WriteVerbose(ClientId is null ? "Signing in with the system-assigned managed identity." : $"Signing in with the managed identity {ClientId}.");
+            return NativeCalls.CreateWithManagedIdentity(DeploymentUrl, tenantGroup, ClientId);
+        }
+
+        private RdsConnection SignInWithDeviceCode(string tenantGroup, string? authority)
+        {
+            _deviceCode = NativeCalls.StartDeviceCode(authority, AadTenantId);
+            // A warning reaches the user in every host, including when output is captured,
+            // which is how Connect-AzAccount shows its device code too.
+            WriteWarning(NativeCalls.DeviceCodeMessage(_deviceCode));
+            return NativeCalls.CompleteDeviceCode(DeploymentUrl, tenantGroup, _deviceCode);
+        }
+
+        private static RdsBrokerException Refuse(string code, string message) => RdsBrokerException.Local(code, message);
     }
 }
