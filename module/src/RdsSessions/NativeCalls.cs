@@ -47,8 +47,13 @@ namespace RdsSessions
         public static RdsConnection CreateWithPassword(string deploymentUrl, string tenantGroup, string? authorityHost, string? tenantId, string username, string password) =>
             Call(() => RdsConnection.CreateWithPassword(U(deploymentUrl), U(tenantGroup), U(authorityHost), U(tenantId), U(null), U(username), U(password)));
 
+        /// <summary>The endpoint variables are read here: on Unix .NET (and so $env: in PowerShell) keeps its own environment block that native code cannot see.</summary>
         public static RdsConnection CreateWithManagedIdentity(string deploymentUrl, string tenantGroup, string? clientId) =>
-            Call(() => RdsConnection.CreateWithManagedIdentity(U(deploymentUrl), U(tenantGroup), U(clientId)));
+            Call(() => RdsConnection.CreateWithManagedIdentity(
+                U(deploymentUrl), U(tenantGroup), U(clientId),
+                U(Environment.GetEnvironmentVariable("IDENTITY_ENDPOINT")),
+                U(Environment.GetEnvironmentVariable("IDENTITY_HEADER")),
+                U(Environment.GetEnvironmentVariable("IMDS_ENDPOINT"))));
 
         public static DeviceCodeSignIn StartDeviceCode(string? authorityHost, string? tenantId) =>
             Call(() => DeviceCodeSignIn.Start(U(authorityHost), U(tenantId), U(null)));

@@ -28,9 +28,14 @@ internal static class TestEnv
     {
         Environment.SetEnvironmentVariable("POWERSHELL_TELEMETRY_OPTOUT", "1");
         Environment.SetEnvironmentVariable("POWERSHELL_UPDATECHECK", "Off");
+        // Never let a managed-identity test reach the real metadata address: point IMDS at a
+        // closed loopback port unless a test sets it to the emulator.
+        Environment.SetEnvironmentVariable("IMDS_ENDPOINT", ClosedImds);
         Environment.SetEnvironmentVariable("PSModuleAnalysisCachePath",
             Path.Combine(Path.GetTempPath(), $"rds-psmac-{Environment.ProcessId}"));
     }
+
+    public const string ClosedImds = "http://127.0.0.1:9";
 
     public static string Metadata(string key) => typeof(TestEnv).Assembly
         .GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
@@ -78,7 +83,20 @@ public sealed class Emulator : IDisposable
         }
 
         Url = line.Result.Substring(line.Result.IndexOf("http://", StringComparison.Ordinal)).Trim();
+
+        // The sample's test identities (applications, user, managed identity), plus the public
+        // client the module uses for user sign-in, so every seed can sign in.
+        SampleIdentity = State()["identity"]!.DeepClone();
+        SampleIdentity["applications"]!.AsArray().Add(new JsonObject
+        {
+            ["clientId"] = Identities.ModulePublicClientId,
+            ["displayName"] = "Windows Virtual Desktop Client (module default)",
+            ["publicClient"] = true,
+        });
     }
+
+    /// <summary>The identity section every seed gets unless a test passes its own.</summary>
+    public JsonNode SampleIdentity { get; }
 
     public string Url { get; }
 
@@ -86,6 +104,11 @@ public sealed class Emulator : IDisposable
 
     public void SetState(JsonNode seed)
     {
+        if (seed["identity"] is null)
+        {
+            seed["identity"] = SampleIdentity.DeepClone();
+        }
+
         using var content = new StringContent(seed.ToJsonString(), Encoding.UTF8, "application/json");
         var response = _http.PutAsync(Url + "/_emulator/state", content).GetAwaiter().GetResult();
         Assert.True(response.IsSuccessStatusCode, "PUT /_emulator/state failed: " + response.StatusCode);
@@ -131,6 +154,21 @@ public sealed class Emulator : IDisposable
         _process.Dispose();
         _http.Dispose();
     }
+}
+
+/// <summary>The emulator sample's test identities (clearly fake values).</summary>
+public static class Identities
+{
+    public const string Tenant = "contoso.onmicrosoft.com";
+    public const string AppId = "22222222-2222-2222-2222-222222222222";
+    public const string AppSecret = "emulator-test-secret-NOT-A-REAL-SECRET";
+    public const string User = "admin@contoso.com";
+    public const string Password = "emulator-test-password-NOT-A-REAL-PASSWORD";
+    public const string SystemIdentityId = "33333333-3333-3333-3333-333333333333";
+    public const string IdentityHeader = "emulator-test-identity-header-NOT-A-REAL-SECRET";
+    public const string CertAppId = "55555555-5555-5555-5555-555555555555";
+    /// <summary>The public client the module signs users in with (rds-api.md §2.2).</summary>
+    public const string ModulePublicClientId = "fa4345a4-a730-4230-84a8-7d9651b86739";
 }
 
 /// <summary>Builds emulator seeds: one tenant group with the given sessions.</summary>

@@ -19,7 +19,9 @@ pub mod model;
 pub mod route;
 mod wire;
 
-pub use auth::{AccessToken, BROKER_RESOURCE, BROKER_SCOPE, RefreshingToken, StaticToken, TokenSource};
+pub use auth::{
+    AccessToken, BROKER_RESOURCE, BROKER_SCOPE, RefreshingToken, StaticToken, TokenSource,
+};
 pub use client::{BrokerClient, BrokerClientBuilder, LogoffOptions, LogoffOutcome};
 pub use error::{ApiError, BrokerObject, Error, ErrorKind};
 pub use model::{SessionTarget, UserSession};

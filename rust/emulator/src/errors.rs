@@ -16,6 +16,10 @@ use serde::Serialize;
 pub(crate) const UNAUTHORIZED_MESSAGE: &str =
     "The access token is missing, malformed or not valid for this broker.";
 
+/// Message of the 401 response for an expired token this emulator issued.
+pub(crate) const EXPIRED_TOKEN_MESSAGE: &str =
+    "The access token has expired. Acquire a new token and try again.";
+
 /// Message of the 403 response, worded as the classic PowerShell module reports it.
 pub(crate) const FORBIDDEN_MESSAGE: &str =
     "The user isn't authorized to query the management service.";
@@ -27,8 +31,11 @@ pub(crate) const SESSION_NOT_FOUND_MESSAGE: &str = "User session ID not found";
 /// handlers only decide *which* error applies, never how it is written on the wire.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum BrokerError {
-    /// 401: missing or wrong bearer token.
+    /// 401: missing bearer token, or a value that is neither the static token nor a JWT.
     Unauthorized,
+    /// 401: a JWT the broker does not accept: not issued by this emulator, not for the broker,
+    /// or expired. Answered with `WWW-Authenticate: Bearer error="invalid_token"`.
+    InvalidToken { expired: bool },
     /// 403: the tenant is marked `forbidden`.
     Forbidden { tenant: String },
     /// 404 with a nested body naming the missing object.
@@ -98,7 +105,7 @@ impl BrokerError {
     /// The HTTP status of this error.
     pub(crate) fn status(&self) -> StatusCode {
         match self {
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized | Self::InvalidToken { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } => StatusCode::FORBIDDEN,
             Self::NotFound { .. } | Self::RouteNotFound { .. } => StatusCode::NOT_FOUND,
             Self::InvalidData { .. } => StatusCode::BAD_REQUEST,
@@ -118,6 +125,19 @@ impl IntoResponse for BrokerError {
                 response
                     .headers_mut()
                     .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                response
+            }
+            Self::InvalidToken { expired } => {
+                let message = if expired {
+                    EXPIRED_TOKEN_MESSAGE
+                } else {
+                    UNAUTHORIZED_MESSAGE
+                };
+                let mut response = (status, nested("Unauthorized", message, None)).into_response();
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                );
                 response
             }
             Self::Forbidden { tenant } => (

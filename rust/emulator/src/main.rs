@@ -44,6 +44,12 @@ struct Args {
     )]
     token: String,
 
+    /// Lifetime in seconds of the access tokens the emulated Entra ID issues (overrides the
+    /// data file's identity.tokenLifetimeSeconds; default 3600). Short lifetimes demonstrate
+    /// token refresh.
+    #[arg(long, value_name = "SECONDS")]
+    token_lifetime: Option<u64>,
+
     /// Stop when stdin reaches end of file, so the emulator dies with the process that
     /// spawned it.
     #[arg(long)]
@@ -72,10 +78,15 @@ async fn run(args: Args) -> Result<(), String> {
     if args.token.is_empty() {
         return Err("the access token must not be empty".to_owned());
     }
-    let seed = match &args.data {
+    let mut seed = match &args.data {
         Some(path) => Seed::from_file(path).map_err(|e| e.to_string())?,
         None => Seed::sample(),
     };
+    if let Some(seconds) = args.token_lifetime {
+        seed.identity
+            .get_or_insert_with(Default::default)
+            .token_lifetime_seconds = seconds;
+    }
     let bind = SocketAddr::new(args.bind, args.port);
     let config = EmulatorConfig {
         bind,
@@ -109,8 +120,8 @@ fn announce(url: &str) -> io::Result<()> {
     stdout.flush()
 }
 
-/// One stderr line per broker request. Deliberately only method, raw path and status: the
-/// query may carry message text and headers carry the token.
+/// One stderr line per broker or identity request. Deliberately only method, raw path and
+/// status: the query may carry message text, headers carry tokens and bodies carry secrets.
 async fn log_requests(mut records: broadcast::Receiver<rds_emulator::RequestRecord>) {
     loop {
         match records.recv().await {

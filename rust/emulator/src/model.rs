@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::identity::IdentityConfig;
+
 /// The sample data set shipped with the crate (`data/sample.json`).
 const SAMPLE_JSON: &str = include_str!("../data/sample.json");
 
@@ -20,6 +22,10 @@ const SAMPLE_JSON: &str = include_str!("../data/sample.json");
 pub struct Seed {
     /// Tenant groups, in the order they were seeded.
     pub tenant_groups: Vec<TenantGroup>,
+    /// The emulated Microsoft Entra ID (token endpoint, device code, managed identities).
+    /// `None` behaves like `IdentityConfig::default()`: no client can sign in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<IdentityConfig>,
 }
 
 /// A tenant group (classic WVD's top level, usually `Default Tenant Group`).
@@ -95,6 +101,18 @@ fn default_reachable() -> bool {
 impl Seed {
     /// The sample data set embedded from `data/sample.json`: tenant `Contoso` with pools
     /// `Pool-Desktop` and `Pool-Apps` (including an unreachable host) and tenant `Fabrikam`.
+    ///
+    /// Its `identity` section holds fake test credentials (see `data/README.md`):
+    ///
+    /// | what | value |
+    /// | --- | --- |
+    /// | tenants (one directory) | `contoso.onmicrosoft.com`, `11111111-1111-1111-1111-111111111111` (the `tid`) |
+    /// | confidential app | client id `22222222-2222-2222-2222-222222222222`, secret `emulator-test-secret-NOT-A-REAL-SECRET` |
+    /// | public client app | client id `44444444-4444-4444-4444-444444444444` (password and device code flows) |
+    /// | user | `admin@contoso.com`, password `emulator-test-password-NOT-A-REAL-PASSWORD` |
+    /// | system-assigned managed identity | client id `33333333-3333-3333-3333-333333333333` |
+    /// | App Service `X-IDENTITY-HEADER` | `emulator-test-identity-header-NOT-A-REAL-SECRET` |
+    /// | token lifetime, device code interval / expiry | 3600 s, 5 s / 900 s |
     pub fn sample() -> Seed {
         // The file is part of the crate and covered by a unit test, so this cannot fail at
         // run time unless the crate itself is broken.
@@ -200,6 +218,35 @@ mod tests {
     }
 
     #[test]
+    fn the_sample_identity_has_the_documented_test_credentials() {
+        let identity = Seed::sample().identity.expect("identity section");
+        assert_eq!(
+            identity.tenants,
+            [
+                "contoso.onmicrosoft.com",
+                "11111111-1111-1111-1111-111111111111"
+            ]
+        );
+        let app = &identity.applications[0];
+        assert_eq!(app.client_id, "22222222-2222-2222-2222-222222222222");
+        assert_eq!(
+            app.client_secret.as_deref(),
+            Some("emulator-test-secret-NOT-A-REAL-SECRET")
+        );
+        assert!(!app.public_client);
+        assert!(identity.applications[1].public_client);
+        assert_eq!(identity.users[0].username, "admin@contoso.com");
+        assert!(identity.managed_identities[0].system_assigned);
+        assert!(identity.app_service_identity_header.is_some());
+        let text = serde_json::to_string(&Seed::sample()).expect("serializes");
+        assert_eq!(Seed::from_json(&text).expect("round trip"), Seed::sample());
+        // Debug output (test failures, logs of an EmulatorConfig) never shows the credentials.
+        let debug = format!("{:?}", crate::EmulatorConfig::default());
+        assert!(!debug.contains("NOT-A-REAL"), "{debug}");
+        assert!(debug.contains("admin@contoso.com"), "{debug}");
+    }
+
+    #[test]
     fn optional_flags_default_and_round_trip() {
         let seed = Seed::from_json(
             r#"{"tenantGroups":[{"name":"g","tenants":[{"name":"t","hostPools":[
@@ -207,6 +254,7 @@ mod tests {
         )
         .expect("valid seed");
         let tenant = &seed.tenant_groups[0].tenants[0];
+        assert_eq!(seed.identity, None);
         assert!(!tenant.forbidden);
         assert!(tenant.host_pools[0].session_hosts[0].reachable);
         let text = serde_json::to_string(&seed).expect("serializes");

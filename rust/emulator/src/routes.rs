@@ -12,15 +12,16 @@ use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
 
 use crate::broker::{self, LogoffRequest, PoolAddress};
 use crate::errors::BrokerError;
+use crate::identity::{admin, managed_identity, token_endpoint};
 use crate::model::Seed;
-use crate::state::{RequestRecord, SharedState};
+use crate::state::{Authentication, RequestRecord, SharedState};
 
 /// The `route` of a request that matched no broker route.
 pub(crate) const UNKNOWN_ROUTE: &str = "unknown";
@@ -244,6 +245,30 @@ pub(crate) fn router(state: SharedState) -> Router {
             "/_emulator/requests",
             get(get_requests).delete(clear_requests),
         )
+        .route("/_emulator/tokens", get(admin::tokens))
+        .route(
+            "/_emulator/devicecode/approve",
+            post(admin::approve_device_code),
+        )
+        .route("/_emulator/devicecode/deny", post(admin::deny_device_code))
+        // The emulated Entra ID and managed identity endpoints (logged like broker requests).
+        .route("/{tenant}/oauth2/v2.0/token", post(token_endpoint::token))
+        .route(
+            "/{tenant}/oauth2/v2.0/devicecode",
+            post(token_endpoint::device_code),
+        )
+        .route(
+            "/metadata/identity/oauth2/token",
+            get(managed_identity::imds),
+        )
+        .route(
+            "/msi/token",
+            get(managed_identity::app_service).post(managed_identity::app_service),
+        )
+        .route(
+            "/devicelogin",
+            get(admin::device_login_page).post(admin::device_login_submit),
+        )
         // Everything else is a broker request, including unknown paths, so clients that build
         // a wrong URL see the broker's own 404 body and show up in the request log.
         .fallback(broker_request)
@@ -259,8 +284,10 @@ async fn broker_request(State(state): State<SharedState>, request: Request) -> R
         parts.uri.path().to_owned(),
         parts.uri.query().map(str::to_owned),
     );
-    record.authorized = state.is_authorized(&parts.headers);
-    let response = match dispatch(&state, &parts.method, &mut record) {
+    let authentication = state.authenticate(&parts.headers);
+    record.authorized = authentication.is_authorized();
+    record.caller = authentication.caller();
+    let response = match dispatch(&state, &parts.method, &authentication, &mut record) {
         Ok(response) => response,
         Err(error) => error.into_response(),
     };
@@ -274,6 +301,7 @@ async fn broker_request(State(state): State<SharedState>, request: Request) -> R
 fn dispatch(
     state: &SharedState,
     method: &Method,
+    authentication: &Authentication,
     record: &mut RequestRecord,
 ) -> Result<Response, BrokerError> {
     let (route, params) = match match_route(method, &record.raw_path) {
@@ -292,17 +320,13 @@ fn dispatch(
         Err((route, decode_error)) => {
             record.route = route.name().to_owned();
             // Authentication still comes first: an anonymous caller learns nothing else.
-            if !record.authorized {
-                return Err(BrokerError::Unauthorized);
-            }
+            authentication.require()?;
             return Err(decode_error);
         }
     };
     record.route = route.name().to_owned();
     params.write_to(record);
-    if !record.authorized {
-        return Err(BrokerError::Unauthorized);
-    }
+    authentication.require()?;
     match route {
         RouteId::ListSessions => state.with(|inner| {
             let sessions = broker::list_sessions(&mut inner.seed, params.pool_address())?;
@@ -327,7 +351,8 @@ fn dispatch(
 }
 
 // ---------------------------------------------------------------------------------------------
-// Admin routes: no authentication, never logged. For tests and demos only.
+// Admin routes: no authentication, never logged. For tests and demos only. The identity admin
+// routes (`/_emulator/tokens`, `/_emulator/devicecode/*`) live in `identity::admin`.
 
 #[derive(Serialize)]
 struct Health {

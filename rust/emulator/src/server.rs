@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinHandle;
 
+use crate::identity::IssuedToken;
 use crate::model::Seed;
 use crate::routes;
 use crate::state::{RequestRecord, SharedState};
@@ -79,7 +80,7 @@ impl Emulator {
         }
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
-        let state = SharedState::new(config.seed, &config.access_token);
+        let state = SharedState::new(config.seed, &config.access_token, &format!("http://{addr}"));
         let app = routes::router(state.clone());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -113,7 +114,8 @@ impl Emulator {
         self.state.snapshot()
     }
 
-    /// Replaces the broker data and clears the request log.
+    /// Replaces the broker data (and identity configuration) and clears the request log, the
+    /// issued-token list and pending device codes.
     pub fn set_state(&self, seed: Seed) {
         self.state.replace(seed);
     }
@@ -126,6 +128,22 @@ impl Emulator {
     /// Empties the request log without touching the data.
     pub fn clear_requests(&self) {
         self.state.clear_requests();
+    }
+
+    /// Approves a pending device code (as the user would on the verification page) for a
+    /// configured user. False when the code is unknown, expired or decided, or the user unknown.
+    pub fn approve_device_code(&self, user_code: &str, username: &str) -> bool {
+        self.state.approve_device_code(user_code, username)
+    }
+
+    /// Denies a pending device code. False when the code is unknown, expired or decided.
+    pub fn deny_device_code(&self, user_code: &str) -> bool {
+        self.state.deny_device_code(user_code)
+    }
+
+    /// Every access token issued so far (metadata only, never the token), oldest first.
+    pub fn tokens_issued(&self) -> Vec<IssuedToken> {
+        self.state.tokens_issued()
     }
 
     /// A live feed of request records, each sent once its response status is known.
@@ -239,7 +257,8 @@ impl BackgroundEmulator {
         self.state.snapshot()
     }
 
-    /// Replaces the broker data and clears the request log.
+    /// Replaces the broker data (and identity configuration) and clears the request log, the
+    /// issued-token list and pending device codes.
     pub fn set_state(&self, seed: Seed) {
         self.state.replace(seed);
     }
@@ -252,6 +271,22 @@ impl BackgroundEmulator {
     /// Empties the request log without touching the data.
     pub fn clear_requests(&self) {
         self.state.clear_requests();
+    }
+
+    /// Approves a pending device code (as the user would on the verification page) for a
+    /// configured user. False when the code is unknown, expired or decided, or the user unknown.
+    pub fn approve_device_code(&self, user_code: &str, username: &str) -> bool {
+        self.state.approve_device_code(user_code, username)
+    }
+
+    /// Denies a pending device code. False when the code is unknown, expired or decided.
+    pub fn deny_device_code(&self, user_code: &str) -> bool {
+        self.state.deny_device_code(user_code)
+    }
+
+    /// Every access token issued so far (metadata only, never the token), oldest first.
+    pub fn tokens_issued(&self) -> Vec<IssuedToken> {
+        self.state.tokens_issued()
     }
 }
 

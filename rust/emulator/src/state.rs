@@ -14,15 +14,22 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
+use crate::errors::BrokerError;
+use crate::identity::device::DeviceCodes;
+use crate::identity::jwt::{TokenAuthority, TokenCheck};
+use crate::identity::time::since_epoch;
+use crate::identity::{IdentityConfig, IssuedToken};
 use crate::model::Seed;
 
 /// How many request records a slow [`crate::Emulator::subscribe_requests`] subscriber may fall
 /// behind before it starts missing some. The log itself is unbounded.
 const EVENT_CAPACITY: usize = 1024;
 
-/// One request to a broker route (anything outside `/_emulator`), as the emulator saw it.
+/// One request to a broker route (anything outside `/_emulator`) or to an identity endpoint,
+/// as the emulator saw it.
 ///
-/// Never contains the `Authorization` header or the token: only whether it was accepted.
+/// Never contains the `Authorization` header, a token, a secret, a password, an assertion or
+/// a device code: only whether and as whom the caller was accepted.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestRecord {
@@ -32,11 +39,12 @@ pub struct RequestRecord {
     pub raw_path: String,
     /// The raw query string (without `?`), if any.
     pub query: Option<String>,
-    /// `listSessions`, `logoffUser` or `unknown`.
+    /// `listSessions`, `logoffUser`, `unknown`, or for identity endpoints `token`,
+    /// `deviceCode`, `imds` or `appServiceMsi`.
     pub route: String,
     /// Decoded `{tenantGroup}` path segment, when the route has one.
     pub tenant_group: Option<String>,
-    /// Decoded `{tenant}` path segment.
+    /// Decoded `{tenant}` path segment (the Entra tenant for `token` and `deviceCode`).
     pub tenant: Option<String>,
     /// Decoded `{hostPool}` path segment.
     pub host_pool: Option<String>,
@@ -48,8 +56,21 @@ pub struct RequestRecord {
     pub force: Option<bool>,
     /// The status code of the response that was sent.
     pub status: u16,
-    /// Whether the request carried the expected bearer token.
+    /// Broker routes: whether the request carried an accepted bearer token (the static one or
+    /// an unexpired token this emulator issued). Identity endpoints: whether a token was issued.
     pub authorized: bool,
+    /// Who was accepted: `static` for the configured static token, else the `upn` (users) or
+    /// `appid` (applications, managed identities) of the token used or, on identity
+    /// endpoints, issued. `None` when nobody was accepted.
+    #[serde(default)]
+    pub caller: Option<String>,
+    /// The `grant_type` sent to the token endpoint.
+    #[serde(default)]
+    pub grant_type: Option<String>,
+    /// The client id named on an identity endpoint (form, Basic header, assertion issuer or
+    /// managed identity).
+    #[serde(default)]
+    pub client_id: Option<String>,
 }
 
 impl RequestRecord {
@@ -68,6 +89,9 @@ impl RequestRecord {
             force: None,
             status: 0,
             authorized: false,
+            caller: None,
+            grant_type: None,
+            client_id: None,
         }
     }
 }
@@ -79,6 +103,54 @@ pub(crate) struct Inner {
     pub(crate) seed: Seed,
     /// Every broker request so far, oldest first.
     pub(crate) log: Vec<RequestRecord>,
+    /// Device codes handed out by the device code endpoint.
+    pub(crate) device_codes: DeviceCodes,
+    /// Every access token issued so far, oldest first.
+    pub(crate) issued: Vec<IssuedToken>,
+}
+
+impl Inner {
+    /// The identity configuration in force (the default one when the seed has none).
+    pub(crate) fn identity(&self) -> IdentityConfig {
+        self.seed.identity.clone().unwrap_or_default()
+    }
+}
+
+/// How a broker request authenticated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Authentication {
+    /// The configured static token.
+    Static,
+    /// An unexpired token this emulator issued for the broker.
+    Issued { caller: String },
+    /// No usable `Authorization` header, or a bearer value that is not a JWT.
+    Missing,
+    /// A JWT this emulator does not accept (other key, other audience, malformed) or expired.
+    Rejected { expired: bool },
+}
+
+impl Authentication {
+    pub(crate) fn is_authorized(&self) -> bool {
+        matches!(self, Self::Static | Self::Issued { .. })
+    }
+
+    /// `static`, the token's `upn`/`appid`, or `None`.
+    pub(crate) fn caller(&self) -> Option<String> {
+        match self {
+            Self::Static => Some("static".to_owned()),
+            Self::Issued { caller } => Some(caller.clone()),
+            Self::Missing | Self::Rejected { .. } => None,
+        }
+    }
+
+    /// The 401 error for an unauthenticated request.
+    pub(crate) fn require(&self) -> Result<(), BrokerError> {
+        match self {
+            Self::Static | Self::Issued { .. } => Ok(()),
+            Self::Missing => Err(BrokerError::Unauthorized),
+            Self::Rejected { expired } => Err(BrokerError::InvalidToken { expired: *expired }),
+        }
+    }
 }
 
 /// A cheap, clonable handle on the emulator's state, shared by the server task, the
@@ -90,19 +162,35 @@ pub(crate) struct SharedState {
     expected_authorization: Arc<str>,
     /// Live feed of request records (used by the binary for its stderr log).
     events: broadcast::Sender<RequestRecord>,
+    /// Signs and checks the access tokens of this emulator instance.
+    authority: Arc<TokenAuthority>,
+    /// `http://<bound address>`, the emulator's URL when a request names no host.
+    bound_url: Arc<str>,
 }
 
 impl SharedState {
-    pub(crate) fn new(seed: Seed, access_token: &str) -> Self {
+    pub(crate) fn new(seed: Seed, access_token: &str, bound_url: &str) -> Self {
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
         Self {
             inner: Arc::new(Mutex::new(Inner {
                 seed,
                 log: Vec::new(),
+                device_codes: DeviceCodes::default(),
+                issued: Vec::new(),
             })),
             expected_authorization: format!("Bearer {access_token}").into(),
             events,
+            authority: Arc::new(TokenAuthority::new()),
+            bound_url: bound_url.into(),
         }
+    }
+
+    pub(crate) fn authority(&self) -> &TokenAuthority {
+        &self.authority
+    }
+
+    pub(crate) fn bound_url(&self) -> &str {
+        &self.bound_url
     }
 
     /// Runs `f` with exclusive access to the state. Keep `f` short and never await inside it.
@@ -114,12 +202,45 @@ impl SharedState {
         self.with(|inner| inner.seed.clone())
     }
 
-    /// Replaces the data and clears the request log, so a test starts from a clean slate.
+    /// Replaces the data and clears the request log, the issued-token list and pending device
+    /// codes, so a test starts from a clean slate. Tokens already issued stay valid.
     pub(crate) fn replace(&self, seed: Seed) {
         self.with(|inner| {
             inner.seed = seed;
             inner.log.clear();
+            inner.issued.clear();
+            inner.device_codes.clear();
         });
+    }
+
+    pub(crate) fn tokens_issued(&self) -> Vec<IssuedToken> {
+        self.with(|inner| inner.issued.clone())
+    }
+
+    /// Approves a pending device code for a configured user (matched case-insensitively).
+    pub(crate) fn approve_device_code(&self, user_code: &str, username: &str) -> bool {
+        self.with(|inner| {
+            let identity = inner.identity();
+            let Some(user) = identity
+                .users
+                .iter()
+                .find(|u| u.username.eq_ignore_ascii_case(username))
+            else {
+                return false;
+            };
+            inner
+                .device_codes
+                .approve(user_code, &user.username, std::time::Instant::now())
+        })
+    }
+
+    /// Denies a pending device code.
+    pub(crate) fn deny_device_code(&self, user_code: &str) -> bool {
+        self.with(|inner| {
+            inner
+                .device_codes
+                .deny(user_code, std::time::Instant::now())
+        })
     }
 
     pub(crate) fn requests(&self) -> Vec<RequestRecord> {
@@ -141,14 +262,32 @@ impl SharedState {
         self.events.subscribe()
     }
 
-    /// True when the request carries exactly one `Authorization: Bearer <token>` header.
-    pub(crate) fn is_authorized(&self, headers: &HeaderMap) -> bool {
+    /// Checks a broker request's credentials: exactly one `Authorization` header carrying
+    /// `Bearer <static token>` or `Bearer <unexpired JWT issued by this emulator>`.
+    pub(crate) fn authenticate(&self, headers: &HeaderMap) -> Authentication {
         let mut values = headers.get_all(AUTHORIZATION).iter();
-        match (values.next(), values.next()) {
-            (Some(value), None) => {
-                constant_time_eq(value.as_bytes(), self.expected_authorization.as_bytes())
-            }
-            _ => false,
+        let value = match (values.next(), values.next()) {
+            (Some(value), None) => value.as_bytes(),
+            _ => return Authentication::Missing,
+        };
+        if constant_time_eq(value, self.expected_authorization.as_bytes()) {
+            return Authentication::Static;
+        }
+        let Some(token) = value
+            .strip_prefix(b"Bearer ")
+            .and_then(|token| std::str::from_utf8(token).ok())
+        else {
+            return Authentication::Missing;
+        };
+        // Only JWT-shaped values are judged as tokens; anything else is simply not the static
+        // token, answered as before with a plain challenge.
+        if token.split('.').count() != 3 {
+            return Authentication::Missing;
+        }
+        match self.authority.check(token, since_epoch()) {
+            TokenCheck::Valid { caller } => Authentication::Issued { caller },
+            TokenCheck::Expired => Authentication::Rejected { expired: true },
+            TokenCheck::Invalid => Authentication::Rejected { expired: false },
         }
     }
 }
@@ -159,6 +298,8 @@ impl fmt::Debug for SharedState {
         f.debug_struct("SharedState")
             .field("inner", &self.inner)
             .field("expected_authorization", &"<redacted>")
+            .field("authority", &self.authority)
+            .field("bound_url", &self.bound_url)
             .finish_non_exhaustive()
     }
 }
@@ -182,27 +323,66 @@ mod tests {
         map
     }
 
+    const URL: &str = "http://127.0.0.1:1";
+
+    fn authorized(state: &SharedState, values: &[&'static str]) -> bool {
+        state.authenticate(&headers(values)).is_authorized()
+    }
+
     #[test]
     fn only_the_exact_bearer_header_is_authorized() {
-        let state = SharedState::new(Seed::default(), "tok");
-        assert!(state.is_authorized(&headers(&["Bearer tok"])));
-        assert!(!state.is_authorized(&headers(&[])));
-        assert!(!state.is_authorized(&headers(&["bearer tok"])));
-        assert!(!state.is_authorized(&headers(&["Bearer tok2"])));
-        assert!(!state.is_authorized(&headers(&["Bearer  tok"])));
-        assert!(!state.is_authorized(&headers(&["Bearer tok", "Bearer tok"])));
+        let state = SharedState::new(Seed::default(), "tok", URL);
+        assert_eq!(
+            state.authenticate(&headers(&["Bearer tok"])),
+            Authentication::Static
+        );
+        assert!(!authorized(&state, &[]));
+        assert!(!authorized(&state, &["bearer tok"]));
+        assert!(!authorized(&state, &["Bearer tok2"]));
+        assert!(!authorized(&state, &["Bearer  tok"]));
+        assert!(!authorized(&state, &["Bearer tok", "Bearer tok"]));
+        assert_eq!(
+            state.authenticate(&headers(&["Bearer a.b.c"])),
+            Authentication::Rejected { expired: false }
+        );
+    }
+
+    #[test]
+    fn issued_tokens_are_authorized_with_their_caller() {
+        use crate::identity::jwt::Subject;
+        let state = SharedState::new(Seed::default(), "tok", URL);
+        let subject = Subject::App {
+            client_id: "app-7".into(),
+            display_name: "App".into(),
+        };
+        let token = state
+            .authority()
+            .issue(&subject, URL, "tid", since_epoch(), 600)
+            .token;
+        let mut map = HeaderMap::new();
+        map.insert(
+            AUTHORIZATION,
+            HeaderValue::from_str(&format!("Bearer {token}")).expect("header"),
+        );
+        let auth = state.authenticate(&map);
+        assert_eq!(auth.caller().as_deref(), Some("app-7"));
+        let other = SharedState::new(Seed::default(), "tok", URL);
+        assert_eq!(
+            other.authenticate(&map),
+            Authentication::Rejected { expired: false }
+        );
     }
 
     #[test]
     fn debug_output_redacts_the_token() {
-        let state = SharedState::new(Seed::default(), "super-secret-token");
+        let state = SharedState::new(Seed::default(), "super-secret-token", URL);
         let text = format!("{state:?}");
         assert!(!text.contains("super-secret-token"), "{text}");
     }
 
     #[test]
     fn replace_clears_the_log() {
-        let state = SharedState::new(Seed::sample(), "tok");
+        let state = SharedState::new(Seed::sample(), "tok", URL);
         state.record(RequestRecord::new("GET".into(), "/x".into(), None));
         assert_eq!(state.requests().len(), 1);
         state.replace(Seed::default());

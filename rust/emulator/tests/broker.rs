@@ -556,6 +556,9 @@ async fn the_request_log_records_each_broker_request_with_its_status() {
                 force: None,
                 status: 200,
                 authorized: true,
+                caller: Some("static".to_owned()),
+                grant_type: None,
+                client_id: None,
             },
             RequestRecord {
                 method: "POST".to_owned(),
@@ -570,6 +573,9 @@ async fn the_request_log_records_each_broker_request_with_its_status() {
                 force: Some(false),
                 status: 200,
                 authorized: true,
+                caller: Some("static".to_owned()),
+                grant_type: None,
+                client_id: None,
             },
         ]
     );

@@ -61,7 +61,11 @@ pub struct RdsConnection {
 
 impl RdsConnection {
     fn from_signed_in(signed_in: signin::SignedIn) -> RdsConnection {
-        RdsConnection { runtime: SharedRuntime, client: signed_in.client, user_name: signed_in.user_name }
+        RdsConnection {
+            runtime: SharedRuntime,
+            client: signed_in.client,
+            user_name: signed_in.user_name,
+        }
     }
 }
 
@@ -80,8 +84,12 @@ impl RdsConnection {
         access_token: ffi::String,
     ) -> ffi::Result<Self, ErrorInfo> {
         guard(move || {
-            signin::with_token(deployment_url.as_str(), tenant_group.as_str(), access_token.into_string())
-                .map(RdsConnection::from_signed_in)
+            signin::with_token(
+                deployment_url.as_str(),
+                tenant_group.as_str(),
+                access_token.into_string(),
+            )
+            .map(RdsConnection::from_signed_in)
         })
     }
 
@@ -122,8 +130,11 @@ impl RdsConnection {
         guard(move || {
             let password = secret(password);
             let pw = password.expose_secret();
-            let certificate = ClientCertificate::from_file(std::path::Path::new(path.as_str()), (!pw.is_empty()).then_some(pw))
-                .map_err(ErrorInfo::from)?;
+            let certificate = ClientCertificate::from_file(
+                std::path::Path::new(path.as_str()),
+                (!pw.is_empty()).then_some(pw),
+            )
+            .map_err(ErrorInfo::from)?;
             signin::with_certificate(
                 deployment_url.as_str(),
                 tenant_group.as_str(),
@@ -148,7 +159,8 @@ impl RdsConnection {
     ) -> ffi::Result<Self, ErrorInfo> {
         guard(move || {
             let pem = secret(pem);
-            let certificate = ClientCertificate::from_pem(pem.expose_secret()).map_err(ErrorInfo::from)?;
+            let certificate =
+                ClientCertificate::from_pem(pem.expose_secret()).map_err(ErrorInfo::from)?;
             signin::with_certificate(
                 deployment_url.as_str(),
                 tenant_group.as_str(),
@@ -187,16 +199,35 @@ impl RdsConnection {
     }
 
     /// Signs in with the managed identity of the machine or app (system-assigned, or the
-    /// user-assigned identity `client_id`). The endpoint comes from `IDENTITY_ENDPOINT` +
-    /// `IDENTITY_HEADER`, else IMDS (`IMDS_ENDPOINT` or 169.254.169.254).
+    /// user-assigned identity `client_id`). The caller passes the process environment's
+    /// `IDENTITY_ENDPOINT`, `IDENTITY_HEADER` and `IMDS_ENDPOINT` (empty when unset): .NET keeps
+    /// its own environment block on Unix, so `$env:` changes made in PowerShell are invisible
+    /// to `std::env` here. App Service when the first two are set, else IMDS.
     pub fn create_with_managed_identity(
         deployment_url: ffi::String,
         tenant_group: ffi::String,
         client_id: ffi::String,
+        identity_endpoint: ffi::String,
+        identity_header: ffi::String,
+        imds_endpoint: ffi::String,
     ) -> ffi::Result<Self, ErrorInfo> {
         guard(move || {
-            signin::with_managed_identity(deployment_url.as_str(), tenant_group.as_str(), client_id.as_str())
-                .map(RdsConnection::from_signed_in)
+            let header = secret(identity_header);
+            let environment = |name: &str| -> Option<String> {
+                match name {
+                    "IDENTITY_ENDPOINT" => Some(identity_endpoint.as_str().to_owned()),
+                    "IDENTITY_HEADER" => Some(header.expose_secret().to_owned()),
+                    "IMDS_ENDPOINT" => Some(imds_endpoint.as_str().to_owned()),
+                    _ => None,
+                }
+            };
+            signin::with_managed_identity(
+                deployment_url.as_str(),
+                tenant_group.as_str(),
+                client_id.as_str(),
+                environment,
+            )
+            .map(RdsConnection::from_signed_in)
         })
     }
 
@@ -207,15 +238,29 @@ impl RdsConnection {
         tenant_group: ffi::String,
         sign_in: &DeviceCodeSignIn,
     ) -> ffi::Result<Self, ErrorInfo> {
-        guard(move || sign_in.complete(deployment_url.as_str(), tenant_group.as_str()).map(RdsConnection::from_signed_in))
+        guard(move || {
+            sign_in
+                .complete(deployment_url.as_str(), tenant_group.as_str())
+                .map(RdsConnection::from_signed_in)
+        })
     }
 
     /// A connection identical to this one but for another tenant group (`Set-RdsContext`).
     /// It shares the credentials and token cache.
-    pub fn create_for_tenant_group(source: &RdsConnection, tenant_group: ffi::String) -> ffi::Result<Self, ErrorInfo> {
+    pub fn create_for_tenant_group(
+        source: &RdsConnection,
+        tenant_group: ffi::String,
+    ) -> ffi::Result<Self, ErrorInfo> {
         guard(|| {
-            let client = source.client.with_tenant_group(tenant_group.as_str()).map_err(ErrorInfo::from)?;
-            Ok(RdsConnection { runtime: SharedRuntime, client, user_name: source.user_name.clone() })
+            let client = source
+                .client
+                .with_tenant_group(tenant_group.as_str())
+                .map_err(ErrorInfo::from)?;
+            Ok(RdsConnection {
+                runtime: SharedRuntime,
+                client,
+                user_name: source.user_name.clone(),
+            })
         })
     }
 
@@ -244,9 +289,15 @@ impl RdsConnection {
         force: ffi::Bool,
     ) -> ffi::Result<LogoffDone, ErrorInfo> {
         guard(|| {
-            let target = SessionTarget::new(tenant.as_str(), host_pool.as_str(), session_host.as_str(), session_id);
+            let target = SessionTarget::new(
+                tenant.as_str(),
+                host_pool.as_str(),
+                session_host.as_str(),
+                session_id,
+            );
             let options = LogoffOptions { force: force.is() };
-            let outcome = runtime::block_on(self.client.logoff(&target, options))?.map_err(ErrorInfo::from)?;
+            let outcome = runtime::block_on(self.client.logoff(&target, options))?
+                .map_err(ErrorInfo::from)?;
             Ok(LogoffDone::from(outcome))
         })
     }
@@ -261,7 +312,12 @@ impl RdsConnection {
         session_id: i32,
         force: ffi::Bool,
     ) -> ffi::Result<LogoffDone, ErrorInfo> {
-        let target = SessionTarget::new(tenant.into_string(), host_pool.into_string(), session_host.into_string(), session_id);
+        let target = SessionTarget::new(
+            tenant.into_string(),
+            host_pool.into_string(),
+            session_host.into_string(),
+            session_id,
+        );
         let options = LogoffOptions { force: force.is() };
         // A panic inside the future is caught by the runtime's task; it surfaces on the C# side
         // as a cancelled Task, never as an unwind through the ABI.
@@ -282,12 +338,18 @@ pub struct DeviceCodeSignIn {
 
 impl std::fmt::Debug for DeviceCodeSignIn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeviceCodeSignIn").field("prompt", &self.prompt).finish_non_exhaustive()
+        f.debug_struct("DeviceCodeSignIn")
+            .field("prompt", &self.prompt)
+            .finish_non_exhaustive()
     }
 }
 
 impl DeviceCodeSignIn {
-    fn complete(&self, deployment_url: &str, tenant_group: &str) -> Result<signin::SignedIn, ErrorInfo> {
+    fn complete(
+        &self,
+        deployment_url: &str,
+        tenant_group: &str,
+    ) -> Result<signin::SignedIn, ErrorInfo> {
         let mut cancelled = self.cancel.subscribe();
         let token = runtime::block_on(async {
             tokio::select! {
@@ -313,13 +375,29 @@ impl DeviceCodeSignIn {
 impl DeviceCodeSignIn {
     /// Asks the authority for a device code. Empty `tenant_id` means `organizations`, empty
     /// `client_id` the default public client, empty `authority_host` the public cloud.
-    pub fn start(authority_host: ffi::String, tenant_id: ffi::String, client_id: ffi::String) -> ffi::Result<Self, ErrorInfo> {
+    pub fn start(
+        authority_host: ffi::String,
+        tenant_id: ffi::String,
+        client_id: ffi::String,
+    ) -> ffi::Result<Self, ErrorInfo> {
         guard(move || {
-            let authority = signin::authority(authority_host.as_str(), tenant_id.as_str(), DEFAULT_USER_TENANT)?;
-            let client_id = if client_id.as_str().trim().is_empty() { DEFAULT_PUBLIC_CLIENT_ID } else { client_id.as_str().trim() };
+            let authority = signin::authority(
+                authority_host.as_str(),
+                tenant_id.as_str(),
+                DEFAULT_USER_TENANT,
+            )?;
+            let client_id = if client_id.as_str().trim().is_empty() {
+                DEFAULT_PUBLIC_CLIENT_ID
+            } else {
+                client_id.as_str().trim()
+            };
             let http = runtime::shared_http_client().map_err(ErrorInfo::from)?;
-            let prompt = runtime::block_on(DeviceCodePrompt::start(authority, client_id, http))?.map_err(ErrorInfo::from)?;
-            Ok(DeviceCodeSignIn { prompt, cancel: tokio::sync::watch::channel(false).0 })
+            let prompt = runtime::block_on(DeviceCodePrompt::start(authority, client_id, http))?
+                .map_err(ErrorInfo::from)?;
+            Ok(DeviceCodeSignIn {
+                prompt,
+                cancel: tokio::sync::watch::channel(false).0,
+            })
         })
     }
 

@@ -5,8 +5,8 @@ use crate::runtime;
 use crate::types::ErrorInfo;
 use rds_core::auth::certificate::ClientCertificate;
 use rds_core::auth::entra::{
-    Authority, ClientCertificateFlow, ClientSecretFlow, DEFAULT_AUTHORITY_HOST, DEFAULT_PUBLIC_CLIENT_ID, DEFAULT_USER_TENANT,
-    PasswordFlow,
+    Authority, ClientCertificateFlow, ClientSecretFlow, DEFAULT_AUTHORITY_HOST,
+    DEFAULT_PUBLIC_CLIENT_ID, DEFAULT_USER_TENANT, PasswordFlow,
 };
 use rds_core::auth::managed_identity::{ManagedIdentityFlow, ManagedIdentitySource};
 use rds_core::auth::{Acquire, RefreshingToken};
@@ -21,21 +21,39 @@ pub(crate) struct SignedIn {
 }
 
 fn or_default<'a>(value: &'a str, default: &'a str) -> &'a str {
-    if value.trim().is_empty() { default } else { value.trim() }
+    if value.trim().is_empty() {
+        default
+    } else {
+        value.trim()
+    }
 }
 
-pub(crate) fn authority(host: &str, tenant: &str, default_tenant: &str) -> Result<Authority, ErrorInfo> {
-    Authority::new(or_default(host, DEFAULT_AUTHORITY_HOST), or_default(tenant, default_tenant)).map_err(ErrorInfo::from)
+pub(crate) fn authority(
+    host: &str,
+    tenant: &str,
+    default_tenant: &str,
+) -> Result<Authority, ErrorInfo> {
+    Authority::new(
+        or_default(host, DEFAULT_AUTHORITY_HOST),
+        or_default(tenant, default_tenant),
+    )
+    .map_err(ErrorInfo::from)
 }
 
 fn require(what: &str, value: &str) -> Result<(), ErrorInfo> {
     if value.trim().is_empty() {
-        return Err(ErrorInfo::invalid_input(&format!("Invalid {what}: the value is empty")));
+        return Err(ErrorInfo::invalid_input(&format!(
+            "Invalid {what}: the value is empty"
+        )));
     }
     Ok(())
 }
 
-fn client(deployment_url: &str, tenant_group: &str, tokens: Arc<dyn TokenSource>) -> Result<BrokerClient, ErrorInfo> {
+fn client(
+    deployment_url: &str,
+    tenant_group: &str,
+    tokens: Arc<dyn TokenSource>,
+) -> Result<BrokerClient, ErrorInfo> {
     BrokerClient::builder(deployment_url, tokens)
         .tenant_group(tenant_group)
         .http_client(runtime::shared_http_client().map_err(ErrorInfo::from)?)
@@ -45,24 +63,50 @@ fn client(deployment_url: &str, tenant_group: &str, tokens: Arc<dyn TokenSource>
 
 /// Validates the deployment URL before any sign-in traffic: a typo should not cost a token.
 fn check_deployment(deployment_url: &str, tenant_group: &str) -> Result<(), ErrorInfo> {
-    client(deployment_url, tenant_group, Arc::new(StaticToken::new(AccessToken::new("unused")))).map(|_| ())
+    client(
+        deployment_url,
+        tenant_group,
+        Arc::new(StaticToken::new(AccessToken::new("unused"))),
+    )
+    .map(|_| ())
 }
 
 /// Acquires the first token now, then keeps renewing it with the same flow.
-fn signed_in(deployment_url: &str, tenant_group: &str, flow: Box<dyn Acquire>, user_name: String) -> Result<SignedIn, ErrorInfo> {
+fn signed_in(
+    deployment_url: &str,
+    tenant_group: &str,
+    flow: Box<dyn Acquire>,
+    user_name: String,
+) -> Result<SignedIn, ErrorInfo> {
     check_deployment(deployment_url, tenant_group)?;
     let first = runtime::block_on(flow.acquire())?.map_err(ErrorInfo::from)?;
     let tokens = Arc::new(RefreshingToken::with_initial(flow, first));
-    Ok(SignedIn { client: client(deployment_url, tenant_group, tokens)?, user_name })
+    Ok(SignedIn {
+        client: client(deployment_url, tenant_group, tokens)?,
+        user_name,
+    })
 }
 
-pub(crate) fn with_token(deployment_url: &str, tenant_group: &str, token: String) -> Result<SignedIn, ErrorInfo> {
+pub(crate) fn with_token(
+    deployment_url: &str,
+    tenant_group: &str,
+    token: String,
+) -> Result<SignedIn, ErrorInfo> {
     let token = AccessToken::new(token);
     if token.is_empty() {
-        return Err(ErrorInfo::invalid_input("Invalid AccessToken: the value is empty"));
+        return Err(ErrorInfo::invalid_input(
+            "Invalid AccessToken: the value is empty",
+        ));
     }
     let user_name = token.subject().unwrap_or_default();
-    Ok(SignedIn { client: client(deployment_url, tenant_group, Arc::new(StaticToken::new(token)))?, user_name })
+    Ok(SignedIn {
+        client: client(
+            deployment_url,
+            tenant_group,
+            Arc::new(StaticToken::new(token)),
+        )?,
+        user_name,
+    })
 }
 
 pub(crate) fn with_client_secret(
@@ -76,8 +120,18 @@ pub(crate) fn with_client_secret(
     require("AadTenantId", tenant_id)?;
     require("application id (the credential's user name)", client_id)?;
     let authority = authority(authority_host, tenant_id, "")?;
-    let flow = ClientSecretFlow::new(authority, client_id.trim(), secret, runtime::shared_http_client().map_err(ErrorInfo::from)?);
-    signed_in(deployment_url, tenant_group, Box::new(flow), client_id.trim().to_owned())
+    let flow = ClientSecretFlow::new(
+        authority,
+        client_id.trim(),
+        secret,
+        runtime::shared_http_client().map_err(ErrorInfo::from)?,
+    );
+    signed_in(
+        deployment_url,
+        tenant_group,
+        Box::new(flow),
+        client_id.trim().to_owned(),
+    )
 }
 
 pub(crate) fn with_certificate(
@@ -93,7 +147,12 @@ pub(crate) fn with_certificate(
     let authority = authority(authority_host, tenant_id, "")?;
     let http = runtime::shared_http_client().map_err(ErrorInfo::from)?;
     let flow = ClientCertificateFlow::new(authority, client_id.trim(), Arc::new(certificate), http);
-    signed_in(deployment_url, tenant_group, Box::new(flow), client_id.trim().to_owned())
+    signed_in(
+        deployment_url,
+        tenant_group,
+        Box::new(flow),
+        client_id.trim().to_owned(),
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -109,17 +168,43 @@ pub(crate) fn with_password(
     require("user name", username)?;
     let authority = authority(authority_host, tenant_id, DEFAULT_USER_TENANT)?;
     let client_id = or_default(client_id, DEFAULT_PUBLIC_CLIENT_ID);
-    let flow = PasswordFlow::new(authority, client_id, username.trim(), password, runtime::shared_http_client().map_err(ErrorInfo::from)?);
-    signed_in(deployment_url, tenant_group, Box::new(flow), username.trim().to_owned())
+    let flow = PasswordFlow::new(
+        authority,
+        client_id,
+        username.trim(),
+        password,
+        runtime::shared_http_client().map_err(ErrorInfo::from)?,
+    );
+    signed_in(
+        deployment_url,
+        tenant_group,
+        Box::new(flow),
+        username.trim().to_owned(),
+    )
 }
 
-pub(crate) fn with_managed_identity(deployment_url: &str, tenant_group: &str, client_id: &str) -> Result<SignedIn, ErrorInfo> {
-    let source = ManagedIdentitySource::from_environment(|name| std::env::var(name).ok()).map_err(ErrorInfo::from)?;
+pub(crate) fn with_managed_identity(
+    deployment_url: &str,
+    tenant_group: &str,
+    client_id: &str,
+    environment: impl Fn(&str) -> Option<String>,
+) -> Result<SignedIn, ErrorInfo> {
+    let source = ManagedIdentitySource::from_environment(environment).map_err(ErrorInfo::from)?;
     let client_id = (!client_id.trim().is_empty()).then(|| client_id.trim().to_owned());
-    let flow = ManagedIdentityFlow::new(source, client_id.clone(), runtime::shared_http_client().map_err(ErrorInfo::from)?);
+    let flow = ManagedIdentityFlow::new(
+        source,
+        client_id.clone(),
+        runtime::shared_http_client().map_err(ErrorInfo::from)?,
+    );
     check_deployment(deployment_url, tenant_group)?;
     let first = runtime::block_on(flow.acquire())?.map_err(ErrorInfo::from)?;
-    let user_name = first.subject().or(client_id).unwrap_or_else(|| "ManagedIdentity".to_owned());
+    let user_name = first
+        .subject()
+        .or(client_id)
+        .unwrap_or_else(|| "ManagedIdentity".to_owned());
     let tokens = Arc::new(RefreshingToken::with_initial(Box::new(flow), first));
-    Ok(SignedIn { client: client(deployment_url, tenant_group, tokens)?, user_name })
+    Ok(SignedIn {
+        client: client(deployment_url, tenant_group, tokens)?,
+        user_name,
+    })
 }

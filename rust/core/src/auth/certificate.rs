@@ -44,12 +44,22 @@ impl ClientCertificate {
     /// Loads a `.pfx`/`.p12` file or a PEM file (certificate plus unencrypted private key).
     pub fn from_file(path: &Path, password: Option<&str>) -> Result<ClientCertificate, Error> {
         let bytes = std::fs::read(path).map_err(|e| {
-            Error::new(ErrorKind::InvalidInput, format!("Cannot read the certificate file '{}': {e}", path.display()))
-                .with_code("CertificateNotFound")
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("Cannot read the certificate file '{}': {e}", path.display()),
+            )
+            .with_code("CertificateNotFound")
         })?;
-        if bytes.starts_with(b"-----BEGIN") || bytes.iter().take(64).any(|b| *b == b'-') && bytes.windows(10).any(|w| w == b"-----BEGIN") {
-            let text = String::from_utf8(bytes)
-                .map_err(|_| cert_error(format!("The certificate file '{}' is not valid PEM text", path.display())))?;
+        if bytes.starts_with(b"-----BEGIN")
+            || bytes.iter().take(64).any(|b| *b == b'-')
+                && bytes.windows(10).any(|w| w == b"-----BEGIN")
+        {
+            let text = String::from_utf8(bytes).map_err(|_| {
+                cert_error(format!(
+                    "The certificate file '{}' is not valid PEM text",
+                    path.display()
+                ))
+            })?;
             ClientCertificate::from_pem(&text)
         } else {
             ClientCertificate::from_pfx(&bytes, password.unwrap_or_default())
@@ -58,19 +68,26 @@ impl ClientCertificate {
 
     /// Loads a PKCS#12 (PFX) archive holding one private key and its certificate.
     pub fn from_pfx(bytes: &[u8], password: &str) -> Result<ClientCertificate, Error> {
-        let store = p12_keystore::KeyStore::from_pkcs12(bytes, password, p12_keystore::Pkcs12ImportPolicy::Relaxed)
-            .map_err(|e| {
-                // Never echo the password; the crate's error text does not contain it.
-                Error::new(
-                    ErrorKind::InvalidInput,
-                    format!("Cannot open the PFX certificate (wrong password or not a PFX file): {e}"),
-                )
-                .with_code("CertificatePasswordInvalid")
-            })?;
+        let store = p12_keystore::KeyStore::from_pkcs12(
+            bytes,
+            password,
+            p12_keystore::Pkcs12ImportPolicy::Relaxed,
+        )
+        .map_err(|e| {
+            // Never echo the password; the crate's error text does not contain it.
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("Cannot open the PFX certificate (wrong password or not a PFX file): {e}"),
+            )
+            .with_code("CertificatePasswordInvalid")
+        })?;
         let (_, chain) = store
             .private_key_chain()
             .ok_or_else(|| cert_error("The PFX file holds no private key with a certificate"))?;
-        let cert = chain.certs().first().ok_or_else(|| cert_error("The PFX file holds a private key but no certificate"))?;
+        let cert = chain
+            .certs()
+            .first()
+            .ok_or_else(|| cert_error("The PFX file holds a private key but no certificate"))?;
         let key = rsa::RsaPrivateKey::from_pkcs8_der(chain.key().as_der())
             .map_err(|e| cert_error(format!("The PFX private key is not an RSA key: {e}")))?;
         ClientCertificate::new(cert.as_der().to_vec(), key)
@@ -78,7 +95,8 @@ impl ClientCertificate {
 
     /// Loads PEM text with a `CERTIFICATE` block and a `PRIVATE KEY` or `RSA PRIVATE KEY` block.
     pub fn from_pem(text: &str) -> Result<ClientCertificate, Error> {
-        let blocks = pem::parse_many(text).map_err(|e| cert_error(format!("The PEM text cannot be parsed: {e}")))?;
+        let blocks = pem::parse_many(text)
+            .map_err(|e| cert_error(format!("The PEM text cannot be parsed: {e}")))?;
         let cert = blocks
             .iter()
             .find(|b| b.tag() == "CERTIFICATE")
@@ -86,12 +104,18 @@ impl ClientCertificate {
         let key = blocks
             .iter()
             .find_map(|b| match b.tag() {
-                "PRIVATE KEY" => Some(rsa::RsaPrivateKey::from_pkcs8_der(b.contents()).map_err(|e| e.to_string())),
+                "PRIVATE KEY" => Some(
+                    rsa::RsaPrivateKey::from_pkcs8_der(b.contents()).map_err(|e| e.to_string()),
+                ),
                 "RSA PRIVATE KEY" => {
                     use rsa::pkcs1::DecodeRsaPrivateKey;
-                    Some(rsa::RsaPrivateKey::from_pkcs1_der(b.contents()).map_err(|e| e.to_string()))
+                    Some(
+                        rsa::RsaPrivateKey::from_pkcs1_der(b.contents()).map_err(|e| e.to_string()),
+                    )
                 }
-                "ENCRYPTED PRIVATE KEY" => Some(Err("encrypted PEM keys are not supported; use a PFX file with a password".into())),
+                "ENCRYPTED PRIVATE KEY" => Some(Err(
+                    "encrypted PEM keys are not supported; use a PFX file with a password".into(),
+                )),
                 _ => None,
             })
             .ok_or_else(|| cert_error("The PEM text has no PRIVATE KEY block"))?
@@ -103,8 +127,12 @@ impl ClientCertificate {
         let (_, parsed) = x509_parser::parse_x509_certificate(&der)
             .map_err(|e| cert_error(format!("The certificate cannot be parsed: {e}")))?;
         let validity = parsed.validity();
-        let to_time = |t: &x509_parser::time::ASN1Time| UNIX_EPOCH + Duration::from_secs(t.timestamp().max(0) as u64);
-        let pkcs1 = key.to_pkcs1_der().map_err(|e| cert_error(format!("The private key cannot be encoded: {e}")))?;
+        let to_time = |t: &x509_parser::time::ASN1Time| {
+            UNIX_EPOCH + Duration::from_secs(t.timestamp().max(0) as u64)
+        };
+        let pkcs1 = key
+            .to_pkcs1_der()
+            .map_err(|e| cert_error(format!("The private key cannot be encoded: {e}")))?;
         Ok(ClientCertificate {
             subject: parsed.subject().to_string(),
             not_before: to_time(&validity.not_before),
@@ -122,7 +150,10 @@ impl ClientCertificate {
     /// SHA-1 thumbprint in upper-case hex, as Windows and the Azure portal show it.
     pub fn thumbprint_sha1_hex(&self) -> String {
         use sha1::Digest as _;
-        sha1::Sha1::digest(&self.der).iter().map(|b| format!("{b:02X}")).collect()
+        sha1::Sha1::digest(&self.der)
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect()
     }
 
     /// Fails with `CertificateExpired` / `CertificateNotYetValid` outside the validity period.
@@ -130,14 +161,22 @@ impl ClientCertificate {
         if now > self.not_after {
             return Err(Error::new(
                 ErrorKind::Authentication,
-                format!("The certificate '{}' (thumbprint {}) has expired", self.subject, self.thumbprint_sha1_hex()),
+                format!(
+                    "The certificate '{}' (thumbprint {}) has expired",
+                    self.subject,
+                    self.thumbprint_sha1_hex()
+                ),
             )
             .with_code("CertificateExpired"));
         }
         if now < self.not_before {
             return Err(Error::new(
                 ErrorKind::Authentication,
-                format!("The certificate '{}' (thumbprint {}) is not valid yet", self.subject, self.thumbprint_sha1_hex()),
+                format!(
+                    "The certificate '{}' (thumbprint {}) is not valid yet",
+                    self.subject,
+                    self.thumbprint_sha1_hex()
+                ),
             )
             .with_code("CertificateNotYetValid"));
         }
@@ -147,7 +186,10 @@ impl ClientCertificate {
     /// A client assertion for `client_id` at the token endpoint `audience`: PS256 with the
     /// `x5t#S256` thumbprint header, as the current Entra documentation specifies.
     pub fn assertion(&self, client_id: &str, audience: &str) -> Result<String, Error> {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
         let claims = AssertionClaims {
             aud: audience,
             iss: client_id,
@@ -160,8 +202,13 @@ impl ClientCertificate {
         let mut header = Header::new(Algorithm::PS256);
         header.x5t_s256 = Some(URL_SAFE_NO_PAD.encode(Sha256::digest(&self.der)));
         let key = EncodingKey::from_rsa_der(self.key.expose_secret());
-        jsonwebtoken::encode(&header, &claims, &key)
-            .map_err(|e| Error::new(ErrorKind::InvalidInput, format!("Signing the client assertion failed: {e}")).with_code("CertificateInvalid"))
+        jsonwebtoken::encode(&header, &claims, &key).map_err(|e| {
+            Error::new(
+                ErrorKind::InvalidInput,
+                format!("Signing the client assertion failed: {e}"),
+            )
+            .with_code("CertificateInvalid")
+        })
     }
 }
 

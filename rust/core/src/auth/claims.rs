@@ -24,12 +24,18 @@ fn payload(token: &str) -> Option<Claims> {
 }
 
 pub(crate) fn expiry(token: &str) -> Option<SystemTime> {
-    payload(token)?.exp.map(|exp| UNIX_EPOCH + Duration::from_secs(exp))
+    payload(token)?
+        .exp
+        .map(|exp| UNIX_EPOCH + Duration::from_secs(exp))
 }
 
 pub(crate) fn subject(token: &str) -> Option<String> {
     let c = payload(token)?;
-    c.upn.or(c.preferred_username).or(c.unique_name).or(c.appid).or(c.azp)
+    c.upn
+        .or(c.preferred_username)
+        .or(c.unique_name)
+        .or(c.appid)
+        .or(c.azp)
 }
 
 #[cfg(test)]
@@ -43,9 +49,15 @@ mod tests {
     #[test]
     fn reads_expiry_and_subject() {
         let t = jwt(r#"{"exp":2000000000,"upn":"admin@contoso.com","appid":"x"}"#);
-        assert_eq!(expiry(&t), Some(UNIX_EPOCH + Duration::from_secs(2_000_000_000)));
+        assert_eq!(
+            expiry(&t),
+            Some(UNIX_EPOCH + Duration::from_secs(2_000_000_000))
+        );
         assert_eq!(subject(&t).as_deref(), Some("admin@contoso.com"));
-        assert_eq!(subject(&jwt(r#"{"appid":"app-1"}"#)).as_deref(), Some("app-1"));
+        assert_eq!(
+            subject(&jwt(r#"{"appid":"app-1"}"#)).as_deref(),
+            Some("app-1")
+        );
     }
 
     #[test]

@@ -11,13 +11,14 @@ use super::{AccessToken, Acquire, BROKER_SCOPE, TokenFuture};
 use crate::error::{Error, ErrorKind};
 use crate::route::is_loopback_host;
 use oauth2::basic::{BasicClient, BasicErrorResponse, BasicTokenResponse};
-use oauth2::{DeviceAuthorizationResponse, ExtraDeviceAuthorizationFields};
-use serde::{Deserialize, Serialize};
 use oauth2::{
-    AuthType, ClientId, ClientSecret, DeviceAuthorizationUrl, EndpointNotSet, EndpointSet, RequestTokenError,
-    ResourceOwnerPassword, ResourceOwnerUsername, Scope, TokenResponse, TokenUrl,
+    AuthType, ClientId, ClientSecret, DeviceAuthorizationUrl, EndpointNotSet, EndpointSet,
+    RequestTokenError, ResourceOwnerPassword, ResourceOwnerUsername, Scope, TokenResponse,
+    TokenUrl,
 };
+use oauth2::{DeviceAuthorizationResponse, ExtraDeviceAuthorizationFields};
 use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use url::Url;
@@ -44,23 +45,45 @@ pub struct Authority {
 impl Authority {
     /// Validates the host (https, or http on loopback) and the tenant.
     pub fn new(host: &str, tenant: &str) -> Result<Authority, Error> {
-        let url = Url::parse(host.trim()).map_err(|e| Error::invalid_input("authority host", format!("'{host}' is not a URL ({e})")))?;
+        let url = Url::parse(host.trim()).map_err(|e| {
+            Error::invalid_input("authority host", format!("'{host}' is not a URL ({e})"))
+        })?;
         let loopback = url.host_str().is_some_and(is_loopback_host);
         if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
-            return Err(Error::invalid_input("authority host", format!("'{host}' must use https (http only for loopback)")));
+            return Err(Error::invalid_input(
+                "authority host",
+                format!("'{host}' must use https (http only for loopback)"),
+            ));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(Error::invalid_input("authority host", "it must not contain user-info"));
+            return Err(Error::invalid_input(
+                "authority host",
+                "it must not contain user-info",
+            ));
         }
         let tenant = tenant.trim();
-        if tenant.is_empty() || !tenant.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')) {
-            return Err(Error::invalid_input("AadTenantId", format!("'{tenant}' is not a tenant id or domain name")));
+        if tenant.is_empty()
+            || !tenant
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+        {
+            return Err(Error::invalid_input(
+                "AadTenantId",
+                format!("'{tenant}' is not a tenant id or domain name"),
+            ));
         }
-        Ok(Authority { host: url, tenant: tenant.to_owned() })
+        Ok(Authority {
+            host: url,
+            tenant: tenant.to_owned(),
+        })
     }
 
     fn endpoint(&self, leaf: &str) -> String {
-        format!("{}/{}/oauth2/v2.0/{leaf}", self.host.as_str().trim_end_matches('/'), self.tenant)
+        format!(
+            "{}/{}/oauth2/v2.0/{leaf}",
+            self.host.as_str().trim_end_matches('/'),
+            self.tenant
+        )
     }
 
     /// `{host}/{tenant}/oauth2/v2.0/token`, also the `aud` of client assertions.
@@ -73,11 +96,16 @@ impl Authority {
     }
 }
 
-type TokenClient = BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+type TokenClient =
+    BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 fn client(authority: &Authority, client_id: &str) -> Result<TokenClient, Error> {
-    let token_url = TokenUrl::new(authority.token_endpoint())
-        .map_err(|e| Error::invalid_input("authority host", format!("token endpoint is not a URL: {e}")))?;
+    let token_url = TokenUrl::new(authority.token_endpoint()).map_err(|e| {
+        Error::invalid_input(
+            "authority host",
+            format!("token endpoint is not a URL: {e}"),
+        )
+    })?;
     Ok(BasicClient::new(ClientId::new(client_id.to_owned()))
         // Entra expects client credentials in the form body.
         .set_auth_type(AuthType::RequestBody)
@@ -95,7 +123,10 @@ fn to_access_token(response: &BasicTokenResponse) -> AccessToken {
 /// The `AADSTSnnnnn` code in an Entra error description, if any.
 pub(crate) fn aadsts_code(description: &str) -> Option<String> {
     let start = description.find("AADSTS")?;
-    let digits: String = description[start + 6..].chars().take_while(char::is_ascii_digit).collect();
+    let digits: String = description[start + 6..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     (!digits.is_empty()).then(|| format!("AADSTS{digits}"))
 }
 
@@ -106,7 +137,11 @@ fn short_description(description: &str) -> String {
 }
 
 /// Turns an `oauth2` error into a classified [`Error`] with the Entra code.
-pub(crate) fn token_error<RE, TE>(e: RequestTokenError<RE, TE>, what: &str, authority: &Authority) -> Error
+pub(crate) fn token_error<RE, TE>(
+    e: RequestTokenError<RE, TE>,
+    what: &str,
+    authority: &Authority,
+) -> Error
 where
     RE: std::error::Error + 'static,
     TE: oauth2::ErrorResponse + EntraErrorText + 'static,
@@ -114,20 +149,41 @@ where
     match e {
         RequestTokenError::ServerResponse(response) => {
             let (error, description) = response.error_and_description();
-            let code = description.as_deref().and_then(aadsts_code).unwrap_or_else(|| error.clone());
-            let detail = description.as_deref().map(short_description).unwrap_or_else(|| error.clone());
-            Error::new(ErrorKind::Authentication, format!("{what} failed: {detail} ({error})")).with_code(code)
+            let code = description
+                .as_deref()
+                .and_then(aadsts_code)
+                .unwrap_or_else(|| error.clone());
+            let detail = description
+                .as_deref()
+                .map(short_description)
+                .unwrap_or_else(|| error.clone());
+            Error::new(
+                ErrorKind::Authentication,
+                format!("{what} failed: {detail} ({error})"),
+            )
+            .with_code(code)
         }
         RequestTokenError::Request(e) => {
             let cause = root_cause(&e);
-            Error::new(ErrorKind::Network, format!("{what} failed: the sign-in authority {} could not be reached ({cause})", authority.host()))
-                .with_code("AuthorityUnreachable")
+            Error::new(
+                ErrorKind::Network,
+                format!(
+                    "{what} failed: the sign-in authority {} could not be reached ({cause})",
+                    authority.host()
+                ),
+            )
+            .with_code("AuthorityUnreachable")
         }
         RequestTokenError::Parse(e, _) => Error::new(
             ErrorKind::Protocol,
-            format!("{what} failed: the answer of {} is not a token response ({e})", authority.host()),
+            format!(
+                "{what} failed: the answer of {} is not a token response ({e})",
+                authority.host()
+            ),
         ),
-        RequestTokenError::Other(message) => Error::new(ErrorKind::Protocol, format!("{what} failed: {message}")),
+        RequestTokenError::Other(message) => {
+            Error::new(ErrorKind::Protocol, format!("{what} failed: {message}"))
+        }
     }
 }
 
@@ -146,13 +202,19 @@ pub(crate) trait EntraErrorText {
 
 impl EntraErrorText for BasicErrorResponse {
     fn error_and_description(&self) -> (String, Option<String>) {
-        (self.error().as_ref().to_owned(), self.error_description().cloned())
+        (
+            self.error().as_ref().to_owned(),
+            self.error_description().cloned(),
+        )
     }
 }
 
 impl EntraErrorText for oauth2::DeviceCodeErrorResponse {
     fn error_and_description(&self) -> (String, Option<String>) {
-        (self.error().as_ref().to_owned(), self.error_description().cloned())
+        (
+            self.error().as_ref().to_owned(),
+            self.error_description().cloned(),
+        )
     }
 }
 
@@ -166,14 +228,27 @@ pub struct ClientSecretFlow {
 }
 
 impl ClientSecretFlow {
-    pub fn new(authority: Authority, client_id: &str, secret: SecretString, http: reqwest::Client) -> ClientSecretFlow {
-        ClientSecretFlow { authority, client_id: client_id.to_owned(), secret, http }
+    pub fn new(
+        authority: Authority,
+        client_id: &str,
+        secret: SecretString,
+        http: reqwest::Client,
+    ) -> ClientSecretFlow {
+        ClientSecretFlow {
+            authority,
+            client_id: client_id.to_owned(),
+            secret,
+            http,
+        }
     }
 }
 
 impl std::fmt::Debug for ClientSecretFlow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClientSecretFlow").field("authority", &self.authority).field("client_id", &self.client_id).finish_non_exhaustive()
+        f.debug_struct("ClientSecretFlow")
+            .field("authority", &self.authority)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -186,7 +261,13 @@ impl Acquire for ClientSecretFlow {
                 .add_scope(Scope::new(BROKER_SCOPE.to_owned()))
                 .request_async(&self.http)
                 .await
-                .map_err(|e| token_error(e, &format!("Sign-in as application {}", self.client_id), &self.authority))?;
+                .map_err(|e| {
+                    token_error(
+                        e,
+                        &format!("Sign-in as application {}", self.client_id),
+                        &self.authority,
+                    )
+                })?;
             Ok(to_access_token(&response))
         })
     }
@@ -201,8 +282,18 @@ pub struct ClientCertificateFlow {
 }
 
 impl ClientCertificateFlow {
-    pub fn new(authority: Authority, client_id: &str, certificate: Arc<ClientCertificate>, http: reqwest::Client) -> ClientCertificateFlow {
-        ClientCertificateFlow { authority, client_id: client_id.to_owned(), certificate, http }
+    pub fn new(
+        authority: Authority,
+        client_id: &str,
+        certificate: Arc<ClientCertificate>,
+        http: reqwest::Client,
+    ) -> ClientCertificateFlow {
+        ClientCertificateFlow {
+            authority,
+            client_id: client_id.to_owned(),
+            certificate,
+            http,
+        }
     }
 }
 
@@ -221,15 +312,26 @@ impl Acquire for ClientCertificateFlow {
         Box::pin(async move {
             // An expired certificate fails here, clearly, instead of as an opaque AADSTS error.
             self.certificate.check_validity(SystemTime::now())?;
-            let assertion = self.certificate.assertion(&self.client_id, &self.authority.token_endpoint())?;
+            let assertion = self
+                .certificate
+                .assertion(&self.client_id, &self.authority.token_endpoint())?;
             let response = client(&self.authority, &self.client_id)?
                 .exchange_client_credentials()
                 .add_scope(Scope::new(BROKER_SCOPE.to_owned()))
-                .add_extra_param("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+                .add_extra_param(
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                )
                 .add_extra_param("client_assertion", assertion)
                 .request_async(&self.http)
                 .await
-                .map_err(|e| token_error(e, &format!("Sign-in as application {} with certificate", self.client_id), &self.authority))?;
+                .map_err(|e| {
+                    token_error(
+                        e,
+                        &format!("Sign-in as application {} with certificate", self.client_id),
+                        &self.authority,
+                    )
+                })?;
             Ok(to_access_token(&response))
         })
     }
@@ -246,14 +348,29 @@ pub struct PasswordFlow {
 }
 
 impl PasswordFlow {
-    pub fn new(authority: Authority, client_id: &str, username: &str, password: SecretString, http: reqwest::Client) -> PasswordFlow {
-        PasswordFlow { authority, client_id: client_id.to_owned(), username: username.to_owned(), password, http }
+    pub fn new(
+        authority: Authority,
+        client_id: &str,
+        username: &str,
+        password: SecretString,
+        http: reqwest::Client,
+    ) -> PasswordFlow {
+        PasswordFlow {
+            authority,
+            client_id: client_id.to_owned(),
+            username: username.to_owned(),
+            password,
+            http,
+        }
     }
 }
 
 impl std::fmt::Debug for PasswordFlow {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasswordFlow").field("authority", &self.authority).field("username", &self.username).finish_non_exhaustive()
+        f.debug_struct("PasswordFlow")
+            .field("authority", &self.authority)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
     }
 }
 
@@ -262,11 +379,16 @@ impl Acquire for PasswordFlow {
         Box::pin(async move {
             let password = ResourceOwnerPassword::new(self.password.expose_secret().to_owned());
             let response = client(&self.authority, &self.client_id)?
-                .exchange_password(&ResourceOwnerUsername::new(self.username.clone()), &password)
+                .exchange_password(
+                    &ResourceOwnerUsername::new(self.username.clone()),
+                    &password,
+                )
                 .add_scope(Scope::new(BROKER_SCOPE.to_owned()))
                 .request_async(&self.http)
                 .await
-                .map_err(|e| token_error(e, &format!("Sign-in as {}", self.username), &self.authority))?;
+                .map_err(|e| {
+                    token_error(e, &format!("Sign-in as {}", self.username), &self.authority)
+                })?;
             Ok(to_access_token(&response))
         })
     }
@@ -294,15 +416,27 @@ pub struct DeviceCodePrompt {
 
 impl std::fmt::Debug for DeviceCodePrompt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeviceCodePrompt").field("authority", &self.authority).field("user_code", &self.user_code()).finish_non_exhaustive()
+        f.debug_struct("DeviceCodePrompt")
+            .field("authority", &self.authority)
+            .field("user_code", &self.user_code())
+            .finish_non_exhaustive()
     }
 }
 
 impl DeviceCodePrompt {
     /// Asks the authority for a device code.
-    pub async fn start(authority: Authority, client_id: &str, http: reqwest::Client) -> Result<DeviceCodePrompt, Error> {
-        let device_url = DeviceAuthorizationUrl::new(authority.endpoint("devicecode"))
-            .map_err(|e| Error::invalid_input("authority host", format!("device code endpoint is not a URL: {e}")))?;
+    pub async fn start(
+        authority: Authority,
+        client_id: &str,
+        http: reqwest::Client,
+    ) -> Result<DeviceCodePrompt, Error> {
+        let device_url =
+            DeviceAuthorizationUrl::new(authority.endpoint("devicecode")).map_err(|e| {
+                Error::invalid_input(
+                    "authority host",
+                    format!("device code endpoint is not a URL: {e}"),
+                )
+            })?;
         let details: EntraDeviceAuthorization = client(&authority, client_id)?
             .set_device_authorization_url(device_url)
             .exchange_device_code()
@@ -310,7 +444,12 @@ impl DeviceCodePrompt {
             .request_async(&http)
             .await
             .map_err(|e| token_error(e, "Starting the device-code sign-in", &authority))?;
-        Ok(DeviceCodePrompt { authority, client_id: client_id.to_owned(), details, http })
+        Ok(DeviceCodePrompt {
+            authority,
+            client_id: client_id.to_owned(),
+            details,
+            http,
+        })
     }
 
     /// What to tell the user: the authority's own message, else one built from code and URL.
@@ -381,20 +520,36 @@ mod tests {
 
     #[test]
     fn aadsts_codes_are_found() {
-        assert_eq!(aadsts_code("AADSTS7000215: Invalid client secret provided. Trace ID: x").as_deref(), Some("AADSTS7000215"));
+        assert_eq!(
+            aadsts_code("AADSTS7000215: Invalid client secret provided. Trace ID: x").as_deref(),
+            Some("AADSTS7000215")
+        );
         assert_eq!(aadsts_code("no code"), None);
-        assert_eq!(short_description("AADSTS50126: Error validating credentials. Trace ID: 1 Correlation ID: 2"), "AADSTS50126: Error validating credentials");
+        assert_eq!(
+            short_description(
+                "AADSTS50126: Error validating credentials. Trace ID: 1 Correlation ID: 2"
+            ),
+            "AADSTS50126: Error validating credentials"
+        );
     }
 
     #[test]
     fn authorities_must_be_https_or_loopback() {
-        assert!(Authority::new("https://login.microsoftonline.us", "contoso.onmicrosoft.com").is_ok());
+        assert!(
+            Authority::new(
+                "https://login.microsoftonline.us",
+                "contoso.onmicrosoft.com"
+            )
+            .is_ok()
+        );
         assert!(Authority::new("http://127.0.0.1:5000", "contoso").is_ok());
         assert!(Authority::new("http://login.example.com", "contoso").is_err());
         assert!(Authority::new("https://login.microsoftonline.com", "../evil").is_err());
         assert!(Authority::new("https://login.microsoftonline.com", "").is_err());
         assert_eq!(
-            Authority::new("https://login.microsoftonline.com/", "t1").expect("valid").token_endpoint(),
+            Authority::new("https://login.microsoftonline.com/", "t1")
+                .expect("valid")
+                .token_endpoint(),
             "https://login.microsoftonline.com/t1/oauth2/v2.0/token"
         );
     }

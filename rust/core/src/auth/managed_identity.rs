@@ -26,22 +26,30 @@ pub enum ManagedIdentitySource {
 impl std::fmt::Debug for ManagedIdentitySource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ManagedIdentitySource::Imds { endpoint } => f.debug_struct("Imds").field("endpoint", &endpoint.as_str()).finish(),
-            ManagedIdentitySource::AppService { endpoint, .. } => {
-                f.debug_struct("AppService").field("endpoint", &endpoint.as_str()).finish_non_exhaustive()
-            }
+            ManagedIdentitySource::Imds { endpoint } => f
+                .debug_struct("Imds")
+                .field("endpoint", &endpoint.as_str())
+                .finish(),
+            ManagedIdentitySource::AppService { endpoint, .. } => f
+                .debug_struct("AppService")
+                .field("endpoint", &endpoint.as_str())
+                .finish_non_exhaustive(),
         }
     }
 }
 
 fn local_endpoint(name: &str, value: &str) -> Result<Url, Error> {
-    let url = Url::parse(value).map_err(|e| Error::invalid_input(name, format!("'{value}' is not a URL ({e})")))?;
+    let url = Url::parse(value)
+        .map_err(|e| Error::invalid_input(name, format!("'{value}' is not a URL ({e})")))?;
     let host = url.host_str().unwrap_or_default();
     // These endpoints are plain http by design, which is only safe because they never leave
     // the machine (or the link-local metadata address).
     let local = is_loopback_host(host) || host == "169.254.169.254";
     if url.scheme() != "https" && !(url.scheme() == "http" && local) {
-        return Err(Error::invalid_input(name, format!("'{value}' must be https, or http on loopback or 169.254.169.254")));
+        return Err(Error::invalid_input(
+            name,
+            format!("'{value}' must be https, or http on loopback or 169.254.169.254"),
+        ));
     }
     Ok(url)
 }
@@ -50,7 +58,9 @@ impl ManagedIdentitySource {
     /// Chooses the endpoint the way the Azure SDKs do: `IDENTITY_ENDPOINT` + `IDENTITY_HEADER`
     /// when both are set (App Service, Functions, Automation), else IMDS, at `IMDS_ENDPOINT`
     /// when set (tests, proxies) or the well-known address.
-    pub fn from_environment(var: impl Fn(&str) -> Option<String>) -> Result<ManagedIdentitySource, Error> {
+    pub fn from_environment(
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<ManagedIdentitySource, Error> {
         let get = |name: &str| var(name).filter(|v| !v.trim().is_empty());
         if let (Some(endpoint), Some(header)) = (get("IDENTITY_ENDPOINT"), get("IDENTITY_HEADER")) {
             return Ok(ManagedIdentitySource::AppService {
@@ -59,13 +69,17 @@ impl ManagedIdentitySource {
             });
         }
         let endpoint = get("IMDS_ENDPOINT").unwrap_or_else(|| IMDS_DEFAULT_ENDPOINT.to_owned());
-        Ok(ManagedIdentitySource::Imds { endpoint: local_endpoint("IMDS_ENDPOINT", &endpoint)? })
+        Ok(ManagedIdentitySource::Imds {
+            endpoint: local_endpoint("IMDS_ENDPOINT", &endpoint)?,
+        })
     }
 
     fn describe(&self) -> &'static str {
         match self {
             ManagedIdentitySource::Imds { .. } => "the Azure instance metadata service",
-            ManagedIdentitySource::AppService { .. } => "the managed identity endpoint (IDENTITY_ENDPOINT)",
+            ManagedIdentitySource::AppService { .. } => {
+                "the managed identity endpoint (IDENTITY_ENDPOINT)"
+            }
         }
     }
 }
@@ -109,9 +123,17 @@ pub struct ManagedIdentityFlow {
 }
 
 impl ManagedIdentityFlow {
-    pub fn new(source: ManagedIdentitySource, client_id: Option<String>, http: reqwest::Client) -> ManagedIdentityFlow {
+    pub fn new(
+        source: ManagedIdentitySource,
+        client_id: Option<String>,
+        http: reqwest::Client,
+    ) -> ManagedIdentityFlow {
         let client_id = client_id.filter(|c| !c.trim().is_empty());
-        ManagedIdentityFlow { source, client_id, http }
+        ManagedIdentityFlow {
+            source,
+            client_id,
+            http,
+        }
     }
 
     fn describe_identity(&self) -> String {
@@ -125,12 +147,18 @@ impl ManagedIdentityFlow {
 impl Acquire for ManagedIdentityFlow {
     fn acquire(&self) -> TokenFuture<'_> {
         Box::pin(async move {
-            let what = format!("Sign-in with the {} via {}", self.describe_identity(), self.source.describe());
+            let what = format!(
+                "Sign-in with the {} via {}",
+                self.describe_identity(),
+                self.source.describe()
+            );
             let request = match &self.source {
                 ManagedIdentitySource::Imds { endpoint } => {
                     let mut url = endpoint.clone();
                     url.set_path("/metadata/identity/oauth2/token");
-                    url.query_pairs_mut().append_pair("api-version", "2018-02-01").append_pair("resource", BROKER_RESOURCE);
+                    url.query_pairs_mut()
+                        .append_pair("api-version", "2018-02-01")
+                        .append_pair("resource", BROKER_RESOURCE);
                     if let Some(id) = &self.client_id {
                         url.query_pairs_mut().append_pair("client_id", id);
                     }
@@ -138,30 +166,59 @@ impl Acquire for ManagedIdentityFlow {
                 }
                 ManagedIdentitySource::AppService { endpoint, header } => {
                     let mut url = endpoint.clone();
-                    url.query_pairs_mut().append_pair("resource", BROKER_RESOURCE).append_pair("api-version", "2019-08-01");
+                    url.query_pairs_mut()
+                        .append_pair("resource", BROKER_RESOURCE)
+                        .append_pair("api-version", "2019-08-01");
                     if let Some(id) = &self.client_id {
                         url.query_pairs_mut().append_pair("client_id", id);
                     }
-                    self.http.get(url).header("X-IDENTITY-HEADER", header.expose_secret())
+                    self.http
+                        .get(url)
+                        .header("X-IDENTITY-HEADER", header.expose_secret())
                 }
             };
-            let response = request.timeout(Duration::from_secs(30)).send().await.map_err(|e| {
-                Error::new(ErrorKind::Network, format!("{what} failed: the endpoint could not be reached ({})", root_cause(&e)))
+            let response = request
+                .timeout(Duration::from_secs(30))
+                .send()
+                .await
+                .map_err(|e| {
+                    Error::new(
+                        ErrorKind::Network,
+                        format!(
+                            "{what} failed: the endpoint could not be reached ({})",
+                            root_cause(&e)
+                        ),
+                    )
                     .with_code("ManagedIdentityUnavailable")
-            })?;
+                })?;
             let status = response.status();
             let body = response.bytes().await.map_err(|e| {
-                Error::new(ErrorKind::Network, format!("{what} failed: the answer was cut off ({e})")).with_code("ManagedIdentityUnavailable")
+                Error::new(
+                    ErrorKind::Network,
+                    format!("{what} failed: the answer was cut off ({e})"),
+                )
+                .with_code("ManagedIdentityUnavailable")
             })?;
             if !status.is_success() {
                 let parsed: ErrorResponse = serde_json::from_slice(&body).unwrap_or_default();
-                let code = parsed.error.unwrap_or_else(|| format!("http_{}", status.as_u16()));
-                let detail = parsed.error_description.unwrap_or_else(|| status.to_string());
-                return Err(Error::new(ErrorKind::Authentication, format!("{what} failed: {detail} ({code}, HTTP {})", status.as_u16()))
-                    .with_code(code));
+                let code = parsed
+                    .error
+                    .unwrap_or_else(|| format!("http_{}", status.as_u16()));
+                let detail = parsed
+                    .error_description
+                    .unwrap_or_else(|| status.to_string());
+                return Err(Error::new(
+                    ErrorKind::Authentication,
+                    format!("{what} failed: {detail} ({code}, HTTP {})", status.as_u16()),
+                )
+                .with_code(code));
             }
-            let token: TokenResponse = serde_json::from_slice(&body)
-                .map_err(|e| Error::new(ErrorKind::Protocol, format!("{what} failed: the answer is not a token response ({e})")))?;
+            let token: TokenResponse = serde_json::from_slice(&body).map_err(|e| {
+                Error::new(
+                    ErrorKind::Protocol,
+                    format!("{what} failed: the answer is not a token response ({e})"),
+                )
+            })?;
             let now = SystemTime::now();
             let lifetime = token
                 .expires_in
@@ -193,8 +250,16 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        }
     }
 
     #[test]
@@ -211,16 +276,29 @@ mod tests {
     #[test]
     fn imds_is_the_default_and_can_be_redirected() {
         let default = ManagedIdentitySource::from_environment(env(&[])).expect("valid");
-        assert!(matches!(default, ManagedIdentitySource::Imds { ref endpoint } if endpoint.as_str() == "http://169.254.169.254/"));
-        let local = ManagedIdentitySource::from_environment(env(&[("IMDS_ENDPOINT", "http://127.0.0.1:9")])).expect("valid");
+        assert!(
+            matches!(default, ManagedIdentitySource::Imds { ref endpoint } if endpoint.as_str() == "http://169.254.169.254/")
+        );
+        let local = ManagedIdentitySource::from_environment(env(&[(
+            "IMDS_ENDPOINT",
+            "http://127.0.0.1:9",
+        )]))
+        .expect("valid");
         assert!(matches!(local, ManagedIdentitySource::Imds { .. }));
     }
 
     #[test]
     fn remote_http_endpoints_are_refused() {
-        assert!(ManagedIdentitySource::from_environment(env(&[("IMDS_ENDPOINT", "http://10.1.2.3")])).is_err());
         assert!(
-            ManagedIdentitySource::from_environment(env(&[("IDENTITY_ENDPOINT", "http://evil.example/"), ("IDENTITY_HEADER", "h")])).is_err()
+            ManagedIdentitySource::from_environment(env(&[("IMDS_ENDPOINT", "http://10.1.2.3")]))
+                .is_err()
+        );
+        assert!(
+            ManagedIdentitySource::from_environment(env(&[
+                ("IDENTITY_ENDPOINT", "http://evil.example/"),
+                ("IDENTITY_HEADER", "h")
+            ]))
+            .is_err()
         );
     }
 }

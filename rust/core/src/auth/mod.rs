@@ -42,13 +42,21 @@ impl AccessToken {
     pub fn new(token: impl Into<String>) -> AccessToken {
         let token = token.into();
         let expires_at = claims::expiry(&token);
-        AccessToken { secret: SecretString::from(token), acquired_at: SystemTime::now(), expires_at }
+        AccessToken {
+            secret: SecretString::from(token),
+            acquired_at: SystemTime::now(),
+            expires_at,
+        }
     }
 
     /// A token the authority said is valid for `lifetime` from now.
     pub fn with_lifetime(token: impl Into<String>, lifetime: Duration) -> AccessToken {
         let now = SystemTime::now();
-        AccessToken { secret: SecretString::from(token.into()), acquired_at: now, expires_at: Some(now + lifetime) }
+        AccessToken {
+            secret: SecretString::from(token.into()),
+            acquired_at: now,
+            expires_at: Some(now + lifetime),
+        }
     }
 
     /// The raw token, for the `Authorization` header only.
@@ -69,8 +77,12 @@ impl AccessToken {
     /// at most five minutes, is left. Renewing early keeps a long pipeline from sending a token
     /// that expires in flight; the fraction keeps short-lived tokens usable at all.
     pub fn needs_refresh(&self, now: SystemTime) -> bool {
-        let Some(expires_at) = self.expires_at else { return false };
-        let lifetime = expires_at.duration_since(self.acquired_at).unwrap_or_default();
+        let Some(expires_at) = self.expires_at else {
+            return false;
+        };
+        let lifetime = expires_at
+            .duration_since(self.acquired_at)
+            .unwrap_or_default();
         let margin = (lifetime / 5).min(Duration::from_secs(300));
         match expires_at.duration_since(now) {
             Ok(left) => left <= margin,

@@ -20,18 +20,26 @@ pub struct RefreshingToken {
 
 impl RefreshingToken {
     pub fn new(acquire: Box<dyn Acquire>) -> RefreshingToken {
-        RefreshingToken { acquire, cache: tokio::sync::Mutex::new(None) }
+        RefreshingToken {
+            acquire,
+            cache: tokio::sync::Mutex::new(None),
+        }
     }
 
     /// Starts with a token already acquired (sign-in validated the credentials up front).
     pub fn with_initial(acquire: Box<dyn Acquire>, token: AccessToken) -> RefreshingToken {
-        RefreshingToken { acquire, cache: tokio::sync::Mutex::new(Some(token)) }
+        RefreshingToken {
+            acquire,
+            cache: tokio::sync::Mutex::new(Some(token)),
+        }
     }
 }
 
 impl fmt::Debug for RefreshingToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RefreshingToken").field("acquire", &self.acquire).finish_non_exhaustive()
+        f.debug_struct("RefreshingToken")
+            .field("acquire", &self.acquire)
+            .finish_non_exhaustive()
     }
 }
 
@@ -75,14 +83,20 @@ mod tests {
     #[tokio::test]
     async fn a_fresh_token_is_reused_and_a_nearly_expired_one_renewed() {
         let calls = Arc::new(AtomicUsize::new(0));
-        let long = RefreshingToken::new(Box::new(Counting { calls: calls.clone(), lifetime: Duration::from_secs(3600) }));
+        let long = RefreshingToken::new(Box::new(Counting {
+            calls: calls.clone(),
+            lifetime: Duration::from_secs(3600),
+        }));
         for _ in 0..5 {
             long.token().await.expect("token");
         }
         assert_eq!(calls.load(Ordering::SeqCst), 1);
 
         let calls = Arc::new(AtomicUsize::new(0));
-        let short = RefreshingToken::new(Box::new(Counting { calls: calls.clone(), lifetime: Duration::from_millis(500) }));
+        let short = RefreshingToken::new(Box::new(Counting {
+            calls: calls.clone(),
+            lifetime: Duration::from_millis(500),
+        }));
         short.token().await.expect("token");
         tokio::time::sleep(Duration::from_millis(450)).await; // inside the last fifth
         short.token().await.expect("token");
@@ -92,8 +106,16 @@ mod tests {
     #[tokio::test]
     async fn concurrent_callers_share_one_renewal() {
         let calls = Arc::new(AtomicUsize::new(0));
-        let source = Arc::new(RefreshingToken::new(Box::new(Counting { calls: calls.clone(), lifetime: Duration::from_secs(60) })));
-        let tasks: Vec<_> = (0..20).map(|_| { let s = source.clone(); tokio::spawn(async move { s.token().await.map(|_| ()) }) }).collect();
+        let source = Arc::new(RefreshingToken::new(Box::new(Counting {
+            calls: calls.clone(),
+            lifetime: Duration::from_secs(60),
+        })));
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let s = source.clone();
+                tokio::spawn(async move { s.token().await.map(|_| ()) })
+            })
+            .collect();
         for t in tasks {
             t.await.expect("join").expect("token");
         }

@@ -4,6 +4,8 @@
     reason = "each test binary uses a different subset of the helpers"
 )]
 
+pub mod entra;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -102,6 +104,7 @@ pub fn one_host_seed(
                 }],
             }],
         }],
+        identity: None,
     }
 }
 

@@ -1,0 +1,462 @@
+//! Every sign-in flow of the core against the emulator's Entra-like endpoints over HTTP, and
+//! the broker accepting the tokens they produce.
+
+use rds_core::auth::certificate::ClientCertificate;
+use rds_core::auth::entra::{
+    Authority, ClientCertificateFlow, ClientSecretFlow, DeviceCodePrompt, PasswordFlow,
+};
+use rds_core::auth::managed_identity::{ManagedIdentityFlow, ManagedIdentitySource};
+use rds_core::auth::{Acquire, RefreshingToken};
+use rds_core::{BrokerClient, ErrorKind, LogoffOptions, SessionTarget};
+use rds_emulator::{Emulator, EmulatorConfig, Seed};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+
+const TENANT: &str = "contoso.onmicrosoft.com";
+const APP_ID: &str = "22222222-2222-2222-2222-222222222222";
+const APP_SECRET: &str = "emulator-test-secret-NOT-A-REAL-SECRET";
+const PUBLIC_APP_ID: &str = "44444444-4444-4444-4444-444444444444";
+const USER: &str = "admin@contoso.com";
+const PASSWORD: &str = "emulator-test-password-NOT-A-REAL-PASSWORD";
+const MSI_HEADER: &str = "emulator-test-identity-header-NOT-A-REAL-SECRET";
+const CERT_APP_ID: &str = "55555555-5555-5555-5555-555555555555";
+const KEY_A: &str = include_str!("../../emulator/tests/fixtures/test-only-rsa-key-a.pem");
+const KEY_B: &str = include_str!("../../emulator/tests/fixtures/test-only-rsa-key-b.pem");
+
+fn certificate_pem(key_pem: &str, expired: bool) -> String {
+    let key = rcgen::KeyPair::from_pem(key_pem).expect("fixture key");
+    let mut params = rcgen::CertificateParams::new(vec!["rds-test".to_owned()]).expect("params");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "rds-test");
+    (params.not_before, params.not_after) = if expired {
+        (
+            rcgen::date_time_ymd(2000, 1, 1),
+            rcgen::date_time_ymd(2001, 1, 1),
+        )
+    } else {
+        (
+            rcgen::date_time_ymd(2020, 1, 1),
+            rcgen::date_time_ymd(2099, 1, 1),
+        )
+    };
+    params.self_signed(&key).expect("certificate").pem()
+}
+
+/// The sample world plus an application that trusts `certificates`, with `lifetime` tokens.
+fn seed(certificates: Vec<String>, lifetime: Option<u64>) -> Seed {
+    let mut value = serde_json::to_value(Seed::sample()).expect("seed json");
+    let identity = value["identity"]
+        .as_object_mut()
+        .expect("sample has identity");
+    identity["applications"]
+        .as_array_mut()
+        .expect("applications")
+        .push(json!({"clientId": CERT_APP_ID, "displayName": "Cert app", "certificates": certificates}));
+    if let Some(seconds) = lifetime {
+        identity.insert("tokenLifetimeSeconds".into(), Value::from(seconds));
+    }
+    serde_json::from_value(value).expect("seed")
+}
+
+async fn start(seed: Seed) -> Emulator {
+    Emulator::start(EmulatorConfig {
+        seed,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .expect("emulator")
+}
+
+fn http() -> reqwest::Client {
+    rds_core::client::default_http_client().expect("http")
+}
+
+fn authority(emu: &Emulator, tenant: &str) -> Authority {
+    Authority::new(&emu.url(), tenant).expect("authority")
+}
+
+/// The first session of the sample, to prove a token works on the broker.
+fn first_session(emu: &Emulator) -> SessionTarget {
+    let seed = emu.state();
+    let tenant = &seed.tenant_groups[0].tenants[0];
+    let pool = &tenant.host_pools[0];
+    let host = &pool.session_hosts[0];
+    SessionTarget::new(
+        &tenant.name,
+        &pool.name,
+        &host.name,
+        host.sessions[0].session_id,
+    )
+}
+
+async fn logoff_with(emu: &Emulator, flow: Box<dyn Acquire>) -> Result<(), rds_core::Error> {
+    let client = BrokerClient::builder(emu.url(), Arc::new(RefreshingToken::new(flow)))
+        .http_client(http())
+        .build()?;
+    client
+        .logoff(&first_session(emu), LogoffOptions::default())
+        .await
+        .map(|_| ())
+}
+
+#[tokio::test]
+async fn client_secret_token_logs_a_session_off() {
+    let emu = start(seed(vec![], None)).await;
+    let flow = ClientSecretFlow::new(
+        authority(&emu, TENANT),
+        APP_ID,
+        SecretString::from(APP_SECRET),
+        http(),
+    );
+    let token = flow.acquire().await.expect("token");
+    assert_eq!(token.subject().as_deref(), Some(APP_ID));
+    assert!(token.expires_at().is_some());
+    logoff_with(&emu, Box::new(flow))
+        .await
+        .expect("broker accepts the issued token");
+    let call = emu
+        .requests()
+        .into_iter()
+        .rev()
+        .find(|r| r.route == "logoffUser")
+        .expect("logoff recorded");
+    assert_eq!(call.status, 200);
+}
+
+#[tokio::test]
+async fn entra_refusals_carry_their_codes_and_never_the_secret() {
+    let emu = start(seed(vec![], None)).await;
+    let cases = [
+        (TENANT, APP_ID, "wrong-secret-value", "AADSTS7000215"),
+        (
+            TENANT,
+            "99999999-9999-9999-9999-999999999999",
+            APP_SECRET,
+            "AADSTS700016",
+        ),
+        (
+            "nosuchtenant.onmicrosoft.com",
+            APP_ID,
+            APP_SECRET,
+            "AADSTS90002",
+        ),
+    ];
+    for (tenant, app, secret, code) in cases {
+        let flow = ClientSecretFlow::new(
+            authority(&emu, tenant),
+            app,
+            SecretString::from(secret),
+            http(),
+        );
+        let err = flow.acquire().await.expect_err(code);
+        assert_eq!(err.kind(), ErrorKind::Authentication, "{code}");
+        assert_eq!(err.code(), Some(code));
+        assert!(err.message().contains(code), "{}", err.message());
+        assert!(
+            !err.message().contains(secret),
+            "the secret leaked into: {}",
+            err.message()
+        );
+        assert!(!format!("{flow:?}").contains(secret));
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_authority_is_a_network_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    drop(listener);
+    let flow = ClientSecretFlow::new(
+        Authority::new(&url, TENANT).expect("authority"),
+        APP_ID,
+        SecretString::from(APP_SECRET),
+        http(),
+    );
+    let err = flow.acquire().await.expect_err("refused");
+    assert_eq!(err.kind(), ErrorKind::Network);
+    assert_eq!(err.code(), Some("AuthorityUnreachable"));
+}
+
+#[tokio::test]
+async fn certificate_assertion_signs_in_and_logs_off() {
+    let pem = certificate_pem(KEY_A, false);
+    let emu = start(seed(vec![pem.clone()], None)).await;
+    let certificate = ClientCertificate::from_pem(&format!("{pem}\n{KEY_A}")).expect("certificate");
+    assert_eq!(certificate.thumbprint_sha1_hex().len(), 40);
+    let flow = ClientCertificateFlow::new(
+        authority(&emu, TENANT),
+        CERT_APP_ID,
+        Arc::new(certificate),
+        http(),
+    );
+    logoff_with(&emu, Box::new(flow))
+        .await
+        .expect("certificate sign-in works on the broker");
+}
+
+#[tokio::test]
+async fn an_unregistered_certificate_is_refused_by_the_authority() {
+    let emu = start(seed(vec![certificate_pem(KEY_A, false)], None)).await;
+    let other = ClientCertificate::from_pem(&format!("{}\n{KEY_B}", certificate_pem(KEY_B, false)))
+        .expect("certificate");
+    let err = ClientCertificateFlow::new(
+        authority(&emu, TENANT),
+        CERT_APP_ID,
+        Arc::new(other),
+        http(),
+    )
+    .acquire()
+    .await
+    .expect_err("unregistered");
+    assert_eq!(err.kind(), ErrorKind::Authentication);
+    assert_eq!(err.code(), Some("AADSTS700027"));
+}
+
+#[tokio::test]
+async fn an_expired_certificate_fails_locally_before_any_request() {
+    let pem = certificate_pem(KEY_A, true);
+    let emu = start(seed(vec![pem.clone()], None)).await;
+    let expired = ClientCertificate::from_pem(&format!("{pem}\n{KEY_A}")).expect("certificate");
+    let err = ClientCertificateFlow::new(
+        authority(&emu, TENANT),
+        CERT_APP_ID,
+        Arc::new(expired),
+        http(),
+    )
+    .acquire()
+    .await
+    .expect_err("expired");
+    assert_eq!(err.code(), Some("CertificateExpired"));
+    assert!(emu.tokens_issued().is_empty());
+    assert!(
+        emu.requests().iter().all(|r| r.route != "token"),
+        "no token request was sent"
+    );
+}
+
+#[tokio::test]
+async fn a_pfx_with_a_password_loads_and_a_wrong_password_is_clear() {
+    let pem = certificate_pem(KEY_A, false);
+    let cert = p12_keystore::Certificate::from_der(&pem::parse(&pem).expect("pem").into_contents())
+        .expect("cert");
+    let key_der = pem::parse(KEY_A).expect("key pem").into_contents();
+    let key = p12_keystore::PrivateKey::from_der(&key_der).expect("key");
+    let chain = p12_keystore::PrivateKeyChain::new(b"id".to_vec(), key, vec![cert]);
+    let mut store = p12_keystore::KeyStore::new();
+    store.add_entry("rds", p12_keystore::KeyStoreEntry::PrivateKeyChain(chain));
+    let pfx = store.writer("pfx-password").write().expect("pfx");
+    let loaded = ClientCertificate::from_pfx(&pfx, "pfx-password").expect("right password");
+    assert!(loaded.subject().contains("rds-test"));
+    let err = ClientCertificate::from_pfx(&pfx, "Tr0ub4dor-guess").expect_err("wrong password");
+    assert_eq!(err.code(), Some("CertificatePasswordInvalid"));
+    assert!(
+        !err.message().contains("Tr0ub4dor-guess"),
+        "{}",
+        err.message()
+    );
+}
+
+#[tokio::test]
+async fn password_sign_in_works_and_a_wrong_password_is_invalid_grant() {
+    let emu = start(seed(vec![], None)).await;
+    let flow = PasswordFlow::new(
+        authority(&emu, TENANT),
+        PUBLIC_APP_ID,
+        USER,
+        SecretString::from(PASSWORD),
+        http(),
+    );
+    assert_eq!(
+        flow.acquire().await.expect("token").subject().as_deref(),
+        Some(USER)
+    );
+    logoff_with(&emu, Box::new(flow))
+        .await
+        .expect("user token works on the broker");
+
+    let wrong = PasswordFlow::new(
+        authority(&emu, TENANT),
+        PUBLIC_APP_ID,
+        USER,
+        SecretString::from("nope-nope"),
+        http(),
+    );
+    let err = wrong.acquire().await.expect_err("wrong password");
+    assert_eq!(err.code(), Some("AADSTS50126"));
+    assert!(!err.message().contains("nope-nope"));
+}
+
+#[tokio::test]
+async fn device_code_waits_for_approval() {
+    let mut value = serde_json::to_value(seed(vec![], None)).expect("json");
+    value["identity"]["deviceCode"] = json!({"intervalSeconds": 1, "expiresInSeconds": 60});
+    let emu = start(serde_json::from_value(value).expect("seed")).await;
+    let prompt = DeviceCodePrompt::start(authority(&emu, TENANT), PUBLIC_APP_ID, http())
+        .await
+        .expect("device code");
+    assert!(prompt.message().contains(prompt.user_code()));
+    assert!(prompt.verification_uri().starts_with(&emu.url()));
+    let user_code = prompt.user_code().to_owned();
+    let waiting = tokio::spawn(async move { prompt.complete().await });
+    tokio::time::sleep(Duration::from_millis(1500)).await; // at least one authorization_pending
+    assert!(
+        !waiting.is_finished(),
+        "the client waits while the user has not signed in"
+    );
+    assert!(
+        emu.requests().iter().any(|r| r.route == "token"),
+        "the client polled"
+    );
+    let issued_before = emu.tokens_issued().len();
+    assert!(
+        emu.approve_device_code(&user_code, USER),
+        "the pending code is known to the authority"
+    );
+    let token = tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .expect("completes")
+        .expect("join")
+        .expect("token");
+    assert_eq!(token.subject().as_deref(), Some(USER));
+    assert_eq!(emu.tokens_issued().len(), issued_before + 1);
+}
+
+#[tokio::test]
+async fn a_declined_device_code_is_an_authentication_error() {
+    let mut value = serde_json::to_value(seed(vec![], None)).expect("json");
+    value["identity"]["deviceCode"] = json!({"intervalSeconds": 1, "expiresInSeconds": 60});
+    let emu = start(serde_json::from_value(value).expect("seed")).await;
+    let prompt = DeviceCodePrompt::start(authority(&emu, TENANT), PUBLIC_APP_ID, http())
+        .await
+        .expect("device code");
+    assert!(emu.deny_device_code(prompt.user_code()));
+    let err = tokio::time::timeout(Duration::from_secs(10), prompt.complete())
+        .await
+        .expect("completes")
+        .expect_err("declined");
+    assert_eq!(err.kind(), ErrorKind::Authentication);
+    assert!(
+        err.message().contains("authorization_declined"),
+        "{}",
+        err.message()
+    );
+}
+
+#[tokio::test]
+async fn an_expired_device_code_stops_the_wait() {
+    let mut value = serde_json::to_value(seed(vec![], None)).expect("json");
+    value["identity"]["deviceCode"] = json!({"intervalSeconds": 1, "expiresInSeconds": 2});
+    let emu = start(serde_json::from_value(value).expect("seed")).await;
+    let prompt = DeviceCodePrompt::start(authority(&emu, TENANT), PUBLIC_APP_ID, http())
+        .await
+        .expect("device code");
+    let err = tokio::time::timeout(Duration::from_secs(15), prompt.complete())
+        .await
+        .expect("completes")
+        .expect_err("expired");
+    assert_eq!(err.kind(), ErrorKind::Authentication);
+}
+
+#[tokio::test]
+async fn managed_identity_imds_and_app_service() {
+    let emu = start(seed(vec![], None)).await;
+    let imds =
+        ManagedIdentitySource::from_environment(|n| (n == "IMDS_ENDPOINT").then(|| emu.url()))
+            .expect("source");
+    let flow = ManagedIdentityFlow::new(imds, None, http());
+    assert!(
+        flow.acquire()
+            .await
+            .expect("IMDS token")
+            .expires_at()
+            .is_some()
+    );
+
+    let app = ManagedIdentitySource::from_environment(|n| match n {
+        "IDENTITY_ENDPOINT" => Some(format!("{}/msi/token", emu.url())),
+        "IDENTITY_HEADER" => Some(MSI_HEADER.to_owned()),
+        _ => None,
+    })
+    .expect("source");
+    logoff_with(&emu, Box::new(ManagedIdentityFlow::new(app, None, http())))
+        .await
+        .expect("App Service token works");
+
+    let wrong = ManagedIdentitySource::from_environment(|n| match n {
+        "IDENTITY_ENDPOINT" => Some(format!("{}/msi/token", emu.url())),
+        "IDENTITY_HEADER" => Some("wrong-header".to_owned()),
+        _ => None,
+    })
+    .expect("source");
+    let err = ManagedIdentityFlow::new(wrong, None, http())
+        .acquire()
+        .await
+        .expect_err("wrong header");
+    assert_eq!(err.kind(), ErrorKind::Authentication);
+    assert!(!err.message().contains("wrong-header"));
+
+    let imds =
+        ManagedIdentitySource::from_environment(|n| (n == "IMDS_ENDPOINT").then(|| emu.url()))
+            .expect("source");
+    let err = ManagedIdentityFlow::new(
+        imds,
+        Some("77777777-7777-7777-7777-777777777777".into()),
+        http(),
+    )
+    .acquire()
+    .await
+    .expect_err("unknown identity");
+    assert_eq!(err.kind(), ErrorKind::Authentication);
+}
+
+#[tokio::test]
+async fn tokens_are_renewed_when_they_expire_mid_run() {
+    // Two-second tokens: a run that outlives several of them keeps working.
+    let emu = start(seed(vec![], Some(2))).await;
+    let flow = ClientSecretFlow::new(
+        authority(&emu, TENANT),
+        APP_ID,
+        SecretString::from(APP_SECRET),
+        http(),
+    );
+    let client = BrokerClient::builder(emu.url(), Arc::new(RefreshingToken::new(Box::new(flow))))
+        .http_client(http())
+        .build()
+        .expect("client");
+    let seed_state = emu.state();
+    let tenant = &seed_state.tenant_groups[0].tenants[0];
+    let pool = &tenant.host_pools[0];
+    let mut targets = Vec::new();
+    for host in &pool.session_hosts {
+        for session in &host.sessions {
+            targets.push(SessionTarget::new(
+                &tenant.name,
+                &pool.name,
+                &host.name,
+                session.session_id,
+            ));
+        }
+    }
+    assert!(targets.len() >= 3);
+    for target in targets.iter().take(3) {
+        client
+            .logoff(target, LogoffOptions::default())
+            .await
+            .expect("logoff with a live token");
+        tokio::time::sleep(Duration::from_millis(2100)).await; // the previous token is now expired
+    }
+    assert!(
+        emu.tokens_issued().len() >= 3,
+        "a new token per lifetime: {}",
+        emu.tokens_issued().len()
+    );
+    assert!(
+        emu.requests()
+            .iter()
+            .filter(|r| r.route == "logoffUser")
+            .all(|r| r.status == 200)
+    );
+}

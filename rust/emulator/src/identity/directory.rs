@@ -1,0 +1,206 @@
+//! The emulated directory: lookups over one snapshot of the identity configuration, the scope
+//! rule, and issuing a token once a request passed its checks.
+
+use super::aad_error::AadError;
+use super::jwt::{IssuedJwt, Subject};
+use super::time::since_epoch;
+use super::{
+    ApplicationConfig, BROKER_SCOPE, DEFAULT_TENANT, IdentityConfig, IssuedToken,
+    ManagedIdentityConfig,
+};
+use crate::state::{RequestRecord, SharedState};
+
+/// Scopes a user flow may ask for besides the broker's (they add nothing here).
+const OIDC_SCOPES: &[&str] = &["openid", "profile", "offline_access", "email"];
+
+/// One snapshot of the identity configuration with the lookups the endpoints need.
+pub(super) struct Directory(pub(super) IdentityConfig);
+
+impl Directory {
+    pub(super) fn load(state: &SharedState) -> Self {
+        Self(state.with(|inner| inner.identity()))
+    }
+
+    pub(super) fn knows_tenant(&self, tenant: &str) -> bool {
+        self.0
+            .tenants
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(tenant))
+    }
+
+    /// The `tid`: the first configured tenant that is a GUID, else the first one.
+    pub(super) fn tenant_id(&self) -> String {
+        self.0
+            .tenants
+            .iter()
+            .find(|t| uuid::Uuid::parse_str(t).is_ok())
+            .or_else(|| self.0.tenants.first())
+            .cloned()
+            .unwrap_or_else(|| DEFAULT_TENANT.to_owned())
+    }
+
+    pub(super) fn application(&self, client_id: &str) -> Option<&ApplicationConfig> {
+        self.0
+            .applications
+            .iter()
+            .find(|app| app.client_id.eq_ignore_ascii_case(client_id))
+    }
+
+    pub(super) fn check_tenant(&self, tenant: &str) -> Result<(), AadError> {
+        if self.knows_tenant(tenant) {
+            return Ok(());
+        }
+        Err(AadError::bad_request(
+            "invalid_request",
+            90002,
+            format!(
+                "Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID \
+                 and are signing into the correct cloud. Check with your subscription \
+                 administrator, this may happen if there are no active subscriptions for the \
+                 tenant."
+            ),
+        ))
+    }
+
+    pub(super) fn find_application(
+        &self,
+        client_id: &str,
+        tenant: &str,
+    ) -> Result<&ApplicationConfig, AadError> {
+        self.application(client_id).ok_or_else(|| {
+            AadError::bad_request(
+                "unauthorized_client",
+                700016,
+                format!(
+                    "Application with identifier '{client_id}' was not found in the directory \
+                     '{tenant}'. This can happen if the application has not been installed by the \
+                     administrator of the tenant or consented to by any user in the tenant. You \
+                     may have sent your authentication request to the wrong tenant."
+                ),
+            )
+        })
+    }
+
+    /// The managed identity a request names: by `client_id`, else the system-assigned one.
+    pub(super) fn managed_identity(
+        &self,
+        client_id: Option<&str>,
+    ) -> Option<&ManagedIdentityConfig> {
+        let identities = &self.0.managed_identities;
+        match client_id {
+            Some(id) => identities
+                .iter()
+                .find(|mi| mi.client_id.eq_ignore_ascii_case(id)),
+            None => identities.iter().find(|mi| mi.system_assigned),
+        }
+    }
+
+    /// The assertion audiences accepted for a request to `tenant`: the token endpoint under
+    /// the URL the request used and under the bound address, for every tenant alias.
+    pub(super) fn assertion_audiences(
+        &self,
+        tenant: &str,
+        request_base: &str,
+        bound_url: &str,
+    ) -> Vec<String> {
+        let mut audiences = Vec::new();
+        for base in [request_base, bound_url] {
+            for alias in std::iter::once(tenant).chain(self.0.tenants.iter().map(String::as_str)) {
+                let audience = format!("{base}/{alias}/oauth2/v2.0/token");
+                if !audiences.contains(&audience) {
+                    audiences.push(audience);
+                }
+            }
+        }
+        audiences
+    }
+}
+
+/// Checks `scope`: exactly the broker's `.default` scope, plus (for user flows) OpenID scopes.
+pub(super) fn check_scope(scope: Option<&str>, allow_oidc: bool) -> Result<(), AadError> {
+    let scope = scope.ok_or_else(|| AadError::missing_parameter("scope"))?;
+    let mut broker = 0;
+    for item in scope.split_whitespace() {
+        if item.eq_ignore_ascii_case(BROKER_SCOPE) {
+            broker += 1;
+        } else if !(allow_oidc && OIDC_SCOPES.iter().any(|s| s.eq_ignore_ascii_case(item))) {
+            broker = usize::MAX;
+            break;
+        }
+    }
+    if broker == 1 {
+        return Ok(());
+    }
+    Err(AadError::bad_request(
+        "invalid_scope",
+        70011,
+        format!(
+            "The provided value for the input parameter 'scope' is not valid. The scope '{scope}' \
+             is not valid. The only scope this emulator grants is '{BROKER_SCOPE}'."
+        ),
+    ))
+}
+
+/// A successful token request, before it is rendered.
+pub(super) struct Grant {
+    pub(super) subject: Subject,
+    pub(super) grant: &'static str,
+    pub(super) credential: Option<&'static str>,
+}
+
+/// Signs a token for `grant`, remembers it in the issued-token list and in `record`.
+pub(super) fn issue(
+    state: &SharedState,
+    directory: &Directory,
+    grant: &Grant,
+    tenant: Option<&str>,
+    base: &str,
+    record: &mut RequestRecord,
+) -> IssuedJwt {
+    let lifetime = directory.0.token_lifetime_seconds;
+    let issued = state.authority().issue(
+        &grant.subject,
+        base,
+        &directory.tenant_id(),
+        since_epoch(),
+        lifetime,
+    );
+    let (client_id, username) = match &grant.subject {
+        Subject::App { client_id, .. } => (client_id.clone(), None),
+        Subject::User {
+            client_id,
+            username,
+            ..
+        } => (client_id.clone(), Some(username.clone())),
+    };
+    record.authorized = true;
+    record.caller = Some(username.clone().unwrap_or_else(|| client_id.clone()));
+    let entry = IssuedToken {
+        client_id,
+        username,
+        grant: grant.grant.to_owned(),
+        credential: grant.credential.map(str::to_owned),
+        tenant: tenant.map(str::to_owned),
+        issued_at: issued.issued_at,
+        expires_at: issued.expires_at,
+    };
+    state.with(|inner| inner.issued.push(entry));
+    issued
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::BROKER_RESOURCE;
+
+    #[test]
+    fn scope_must_be_the_broker_default_scope() {
+        assert!(check_scope(Some(BROKER_SCOPE), false).is_ok());
+        assert!(check_scope(Some(&format!("openid {BROKER_SCOPE} offline_access")), true).is_ok());
+        assert!(check_scope(Some(&format!("openid {BROKER_SCOPE}")), false).is_err());
+        assert!(check_scope(Some("https://graph.microsoft.com/.default"), false).is_err());
+        assert!(check_scope(Some(&format!("{BROKER_SCOPE} {BROKER_SCOPE}")), false).is_err());
+        assert!(check_scope(Some(BROKER_RESOURCE), false).is_err());
+        assert_eq!(check_scope(None, false).expect_err("missing").code, 900144);
+    }
+}
