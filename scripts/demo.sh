@@ -6,7 +6,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-bash scripts/build.sh >/dev/null
+bash scripts/build.sh >/dev/null 2>&1 || { echo "build failed; run bash scripts/build.sh to see why" >&2; exit 1; }
 dotnet build module/tools/RdsSessions.ScriptHost -c Release --nologo -v quiet >/dev/null
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 
@@ -14,6 +14,5 @@ coproc EMULATOR { exec target/release/rds-emulator --data rust/emulator/data/sam
 trap 'exec {EMULATOR[1]}>&- 2>/dev/null || true; wait 2>/dev/null || true' EXIT
 read -r -t 30 ready <&"${EMULATOR[0]}"
 url=${ready##* }
-echo "Broker emulator: $url"
 dotnet module/tools/RdsSessions.ScriptHost/bin/Release/net10.0/RdsSessions.ScriptHost.dll demo/demo.ps1 \
-  -EmulatorUrl "$url" -ManifestPath "out/RdsSessions/$version/RdsSessions.psd1"
+  -EmulatorUrl "$url" -ManifestPath "$root/out/RdsSessions/$version/RdsSessions.psd1"
