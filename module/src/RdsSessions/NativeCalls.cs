@@ -1,7 +1,9 @@
 // Copyright (c) RdsSessions contributors. Licensed under the MIT License.
 
 using System;
+using System.Collections.Generic;
 using System.Threading;
+using System.Threading.Tasks;
 using RdsSessions.Native;
 
 namespace RdsSessions
@@ -76,18 +78,71 @@ namespace RdsSessions
             return name.Length == 0 ? null : name;
         }
 
+        public static RdsConnection CreateThrottled(RdsConnection source, int limit) =>
+            Call(() => RdsConnection.CreateThrottled(source, (uint)limit));
+
+        /// <summary>
+        /// Starts one session action in the native runtime and returns at once. The task
+        /// completes with the correlation id, or faults with an <see cref="RdsBrokerException"/>,
+        /// or is cancelled through <paramref name="cancel"/>.
+        /// </summary>
+        public static async Task<string> SessionActionAsync(
+            RdsConnection connection, SessionActionKind kind, SessionIdentity session, bool force, string? title, string? body, CancellationToken cancel)
+        {
+            Task<LogoffDone> pending = Call(() => connection.SessionActionAsync(
+                kind, U(session.TenantName), U(session.HostPoolName), U(session.SessionHostName), session.SessionId,
+                force, U(title), U(body), cancel));
+            LogoffDone done;
+            try
+            {
+                done = await pending.ConfigureAwait(false);
+            }
+            catch (EnumException<ErrorInfo> e)
+            {
+                throw BrokerErrors.ToException(e.Value);
+            }
+
+            return done.correlation_id.IntoString();
+        }
+
         /// <summary>Logs one session off; blocks until done and honours <paramref name="cancel"/>.</summary>
         /// <returns>The correlation id sent with the request.</returns>
-        public static string Logoff(RdsConnection connection, SessionIdentity session, bool force, CancellationToken cancel)
+        public static string Logoff(RdsConnection connection, SessionIdentity session, bool force, CancellationToken cancel) =>
+            SessionActionAsync(connection, SessionActionKind.Logoff, session, force, null, null, cancel).GetAwaiter().GetResult();
+
+        /// <summary>Lists the sessions of a host pool (blocking, cancellable).</summary>
+        public static List<RdsUserSession> ListSessions(RdsConnection connection, string tenant, string hostPool, CancellationToken cancel)
         {
-            LogoffDone done = Call(() => connection.LogoffAsync(
-                U(session.TenantName),
-                U(session.HostPoolName),
-                U(session.SessionHostName),
-                session.SessionId,
-                force,
-                cancel).GetAwaiter().GetResult());
-            return done.correlation_id.IntoString();
+            VecSessionInfo list;
+            try
+            {
+                list = connection.ListSessionsAsync(U(tenant), U(hostPool), cancel).GetAwaiter().GetResult();
+            }
+            catch (EnumException<ErrorInfo> e)
+            {
+                throw BrokerErrors.ToException(e.Value);
+            }
+
+            try
+            {
+                var sessions = new List<RdsUserSession>(list.Count);
+                for (int i = 0; i < list.Count; i++)
+                {
+                    // Elements share the vector's native strings: copy them out, then free the
+                    // vector once (it owns and frees the strings).
+                    SessionInfo s = list[i];
+                    sessions.Add(new RdsUserSession(
+                        s.tenant_group_name.String, s.tenant_name.String, s.host_pool_name.String, s.session_host_name.String,
+                        s.session_id, s.user_principal_name.String, s.ad_user_name.String, s.session_state.String,
+                        s.application_type.String, s.create_time_unix_ms, s.create_time_text.String));
+                }
+
+                return sessions;
+            }
+            finally
+            {
+                list.Dispose();
+            }
         }
     }
 }

@@ -17,7 +17,10 @@
         'Add-RdsAccount'
         'Get-RdsContext'
         'Set-RdsContext'
+        'Get-RdsUserSession'
         'Invoke-RdsUserSessionLogoff'
+        'Disconnect-RdsUserSession'
+        'Send-RdsUserSessionMessage'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -57,14 +57,16 @@ public sealed class ContractTests : IDisposable
         var own = Command("Invoke-RdsUserSessionLogoff").Parameters.Keys
             .Except(PSCmdlet.CommonParameters).Except(PSCmdlet.OptionalCommonParameters)
             .OrderBy(n => n, StringComparer.Ordinal);
-        Assert.Equal(new[] { "Force", "HostPoolName", "NoUserPrompt", "PassThru", "SessionHostName", "SessionId", "TenantName" }, own);
+        Assert.Equal(new[] { "Force", "HostPoolName", "NoUserPrompt", "PassThru", "SessionHostName", "SessionId", "TenantName", "ThrottleLimit" }, own);
     }
 
     [Fact]
     public void Syntax_reads_like_the_help_page()
     {
         string syntax = _engine.Run("Get-Command Invoke-RdsUserSessionLogoff -Syntax").Output.Single().ToString().Trim();
-        Assert.StartsWith("Invoke-RdsUserSessionLogoff [-TenantName] <string> [-HostPoolName] <string> [-SessionHostName] <string> [-SessionId] <int> [-NoUserPrompt]", syntax);
+        Assert.True(syntax.StartsWith("Invoke-RdsUserSessionLogoff [-TenantName] <string> [-HostPoolName] <string> [-SessionHostName] <string> [-SessionId] <int> ", StringComparison.Ordinal), syntax);
+        Assert.Contains("[-NoUserPrompt]", syntax);
+        Assert.Contains("[-Force]", syntax);
     }
 
     [Fact]
@@ -73,7 +75,7 @@ public sealed class ContractTests : IDisposable
         var r = _engine.Run("$m = Get-Module RdsSessions; $m.Version.ToString(); $m.ExportedCmdlets.Keys | Sort-Object");
         Assert.Equal(TestEnv.Version, r.Output[0].ToString());
         var r2 = _engine.Run("(Get-Module RdsSessions).ExportedCmdlets.Keys");
-        Assert.Equal(new[] { "Add-RdsAccount", "Get-RdsContext", "Invoke-RdsUserSessionLogoff", "Set-RdsContext" },
+        Assert.Equal(new[] { "Add-RdsAccount", "Disconnect-RdsUserSession", "Get-RdsContext", "Get-RdsUserSession", "Invoke-RdsUserSessionLogoff", "Send-RdsUserSessionMessage", "Set-RdsContext" },
             r2.Output.Select(o => o.ToString()).OrderBy(s => s, StringComparer.Ordinal));
         var r3 = _engine.Run("(Get-Module RdsSessions).PowerShellVersion.ToString(); (Get-Module RdsSessions).PrivateData.PSData.Tags");
         Assert.Equal("7.4", r3.Output[0].ToString());

@@ -13,6 +13,7 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Semaphore;
 
 /// Default per-request timeout. Generous because a broker under load answers slowly and a
 /// spurious timeout on a logoff leaves the admin unsure whether it happened.
@@ -31,13 +32,81 @@ pub struct LogoffOptions {
     pub force: bool,
 }
 
-/// What a successful logoff returned.
+/// What a successful session action (logoff, disconnect, message) returned.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogoffOutcome {
     /// 200 or 204 (the broker's choice is UNCONFIRMED; both mean done).
     pub status: u16,
     /// The `x-ms-correlation-id` sent with the request.
     pub correlation_id: String,
+}
+
+/// Outcome of any session action; same shape as a logoff's.
+pub type ActionOutcome = LogoffOutcome;
+
+/// Longest message title accepted (the broker's limit is UNCONFIRMED; titles are one line).
+pub const MAX_MESSAGE_TITLE_CHARS: usize = 1024;
+/// Longest message body accepted (the broker's limit is UNCONFIRMED; it travels in the query).
+pub const MAX_MESSAGE_BODY_CHARS: usize = 16 * 1024;
+
+/// An action on one user session.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SessionAction {
+    /// `actions/logoff-user[?force=true]`.
+    Logoff { force: bool },
+    /// `actions/disconnect-user`: the session stays, the user is disconnected.
+    Disconnect,
+    /// `actions/send-message-user?MessageTitle=..&MessageBody=..`.
+    SendMessage { title: String, body: String },
+}
+
+impl SessionAction {
+    fn route_word(&self) -> &'static str {
+        match self {
+            SessionAction::Logoff { .. } => "logoff-user",
+            SessionAction::Disconnect => "disconnect-user",
+            SessionAction::SendMessage { .. } => "send-message-user",
+        }
+    }
+
+    fn describe(&self) -> &'static str {
+        match self {
+            SessionAction::Logoff { .. } => "log off",
+            SessionAction::Disconnect => "disconnect",
+            SessionAction::SendMessage { .. } => "send a message to",
+        }
+    }
+
+    fn validate(&self) -> Result<(), Error> {
+        if let SessionAction::SendMessage { title, body } = self {
+            check_text("MessageTitle", title, MAX_MESSAGE_TITLE_CHARS, false)?;
+            check_text("MessageBody", body, MAX_MESSAGE_BODY_CHARS, true)?;
+        }
+        Ok(())
+    }
+}
+
+/// Message text: not empty, bounded, and free of control characters other than line breaks
+/// and tabs in the body (a multi-line message is normal; a NUL is not).
+fn check_text(what: &str, text: &str, max: usize, multiline: bool) -> Result<(), Error> {
+    if text.trim().is_empty() {
+        return Err(Error::invalid_input(what, "the value is empty or only white space"));
+    }
+    let chars = text.chars().count();
+    if chars > max {
+        return Err(Error::invalid_input(
+            what,
+            format!("the value is {chars} characters long; the limit is {max}"),
+        ));
+    }
+    let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
+    if let Some(c) = text.chars().find(|c| c.is_control() && !allowed(*c)) {
+        return Err(Error::invalid_input(
+            what,
+            format!("the value contains the control character U+{:04X}", u32::from(c)),
+        ));
+    }
+    Ok(())
 }
 
 /// Builder for [`BrokerClient`].
@@ -89,6 +158,7 @@ impl BrokerClientBuilder {
             tenant_group,
             tokens: self.tokens,
             request_timeout: self.request_timeout,
+            in_flight: None,
         })
     }
 }
@@ -118,6 +188,9 @@ pub struct BrokerClient {
     tenant_group: Name,
     tokens: Arc<dyn TokenSource>,
     request_timeout: Duration,
+    /// When set, at most this many requests of this client (and its clones) are in flight;
+    /// the rest wait for a permit before anything is sent.
+    in_flight: Option<Arc<Semaphore>>,
 }
 
 impl BrokerClient {
@@ -150,16 +223,28 @@ impl BrokerClient {
         Ok(copy)
     }
 
-    /// Logs a user session off:
-    /// `POST .../Tenants/{t}/HostPools/{hp}/SessionHosts/{sh}/Sessions/{id}/actions/logoff-user[?force=true]`.
-    pub async fn logoff(
+    /// The same client (pool, tokens, tenant group) with at most `limit` requests in flight at
+    /// once across all its clones: a pipeline's `-ThrottleLimit`. Requests beyond it wait,
+    /// unsent, and are dropped unsent when cancelled.
+    pub fn with_concurrency_limit(&self, limit: usize) -> Result<BrokerClient, Error> {
+        if limit == 0 {
+            return Err(Error::invalid_input("ThrottleLimit", "it must be at least 1"));
+        }
+        let mut copy = self.clone();
+        copy.in_flight = Some(Arc::new(Semaphore::new(limit)));
+        Ok(copy)
+    }
+
+    /// Performs `action` on one session:
+    /// `POST .../Tenants/{t}/HostPools/{hp}/SessionHosts/{sh}/Sessions/{id}/actions/{action}`.
+    pub async fn session_action(
         &self,
         target: &SessionTarget,
-        options: LogoffOptions,
-    ) -> Result<LogoffOutcome, Error> {
+        action: &SessionAction,
+    ) -> Result<ActionOutcome, Error> {
         let names = TargetNames::validate(target)?;
-        let session_id = target.session_id.to_string();
-        let session_id = Name::new("SessionId", &session_id)?;
+        action.validate()?;
+        let session_id = Name::new("SessionId", &target.session_id.to_string())?;
         let mut url = self.base.join(&[
             PathPart::Literal("TenantGroups"),
             PathPart::Name(&self.tenant_group),
@@ -172,25 +257,61 @@ impl BrokerClient {
             PathPart::Literal("Sessions"),
             PathPart::Name(&session_id),
             PathPart::Literal("actions"),
-            PathPart::Literal("logoff-user"),
+            PathPart::Literal(action.route_word()),
         ]);
-        if options.force {
+        match action {
             // Lowercase `true`: the literal the broker expects is UNCONFIRMED (rds-api.md §1.3);
             // lowercase matches .NET Uri formatting used by the client the route was taken from.
-            url.query_pairs_mut().append_pair("force", "true");
+            SessionAction::Logoff { force: true } => {
+                url.query_pairs_mut().append_pair("force", "true");
+            }
+            // Title and body travel URL-encoded in the query (rds-api.md §1.3).
+            SessionAction::SendMessage { title, body } => {
+                url.query_pairs_mut()
+                    .append_pair("MessageTitle", title)
+                    .append_pair("MessageBody", body);
+            }
+            _ => {}
         }
         let context = Context {
             operation: format!(
-                "Could not log off session {} on session host '{}' (tenant '{}', host pool '{}')",
-                target.session_id, target.session_host, target.tenant, target.host_pool
+                "Could not {} session {} on session host '{}' (tenant '{}', host pool '{}')",
+                action.describe(),
+                target.session_id,
+                target.session_host,
+                target.tenant,
+                target.host_pool
             ),
             target: Some(target),
         };
         let (status, correlation_id, _) = self.exchange(Method::POST, url, &context).await?;
-        Ok(LogoffOutcome {
-            status: status.as_u16(),
-            correlation_id,
-        })
+        Ok(LogoffOutcome { status: status.as_u16(), correlation_id })
+    }
+
+    /// Logs a user session off:
+    /// `POST .../SessionHosts/{sh}/Sessions/{id}/actions/logoff-user[?force=true]`.
+    pub async fn logoff(
+        &self,
+        target: &SessionTarget,
+        options: LogoffOptions,
+    ) -> Result<LogoffOutcome, Error> {
+        self.session_action(target, &SessionAction::Logoff { force: options.force }).await
+    }
+
+    /// Disconnects a user session (`.../actions/disconnect-user`).
+    pub async fn disconnect(&self, target: &SessionTarget) -> Result<ActionOutcome, Error> {
+        self.session_action(target, &SessionAction::Disconnect).await
+    }
+
+    /// Shows a message in a user session (`.../actions/send-message-user`).
+    pub async fn send_message(
+        &self,
+        target: &SessionTarget,
+        title: &str,
+        body: &str,
+    ) -> Result<ActionOutcome, Error> {
+        let action = SessionAction::SendMessage { title: title.to_owned(), body: body.to_owned() };
+        self.session_action(target, &action).await
     }
 
     /// Lists the sessions of a host pool: `GET .../Tenants/{t}/HostPools/{hp}/Sessions`
@@ -238,6 +359,13 @@ impl BrokerClient {
         url: url::Url,
         context: &Context<'_>,
     ) -> Result<(StatusCode, String, Vec<u8>), Error> {
+        // Held until the answer is read: the limit counts requests the broker is working on.
+        let _permit = match &self.in_flight {
+            Some(semaphore) => Some(semaphore.clone().acquire_owned().await.map_err(|_| {
+                Error::new(ErrorKind::Cancelled, format!("{}: the pipeline was closed", context.operation))
+            })?),
+            None => None,
+        };
         let token = self.tokens.token().await?;
         let correlation_id = uuid::Uuid::new_v4().to_string();
         let is_post = method == Method::POST;

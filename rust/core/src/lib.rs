@@ -22,7 +22,9 @@ mod wire;
 pub use auth::{
     AccessToken, BROKER_RESOURCE, BROKER_SCOPE, RefreshingToken, StaticToken, TokenSource,
 };
-pub use client::{BrokerClient, BrokerClientBuilder, LogoffOptions, LogoffOutcome};
+pub use client::{
+    ActionOutcome, BrokerClient, BrokerClientBuilder, LogoffOptions, LogoffOutcome, SessionAction,
+};
 pub use error::{ApiError, BrokerObject, Error, ErrorKind};
 pub use model::{SessionTarget, UserSession};
 pub use route::{DEFAULT_TENANT_GROUP, DeploymentUrl};

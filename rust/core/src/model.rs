@@ -30,6 +30,28 @@ pub struct UserSession {
     pub create_time: Option<String>,
 }
 
+impl UserSession {
+    /// `createTime` as Unix milliseconds, when it parses: RFC 3339 (`2026-11-23T21:04:00Z`,
+    /// with or without fractions or an offset) or an offset-less ISO 8601 time, which the
+    /// broker's .NET serializer emits for UTC values and is read as UTC.
+    pub fn create_time_unix_ms(&self) -> Option<i64> {
+        parse_time(self.create_time.as_deref()?)
+    }
+}
+
+fn parse_time(text: &str) -> Option<i64> {
+    use time::format_description::well_known::Rfc3339;
+    use time::macros::format_description;
+    let text = text.trim();
+    let parsed = time::OffsetDateTime::parse(text, &Rfc3339).ok().or_else(|| {
+        let without_offset = format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
+        );
+        time::PrimitiveDateTime::parse(text, &without_offset).ok().map(|t| t.assume_utc())
+    })?;
+    i64::try_from(parsed.unix_timestamp_nanos() / 1_000_000).ok()
+}
+
 /// Identifies one session to act on. The tenant group comes from the client's context.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SessionTarget {
@@ -52,6 +74,21 @@ impl SessionTarget {
             session_host: session_host.into(),
             session_id,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_time;
+
+    #[test]
+    fn create_times_in_the_shapes_brokers_emit() {
+        assert_eq!(parse_time("1970-01-01T00:00:01Z"), Some(1000));
+        assert_eq!(parse_time("1970-01-01T01:00:01+01:00"), Some(1000));
+        assert_eq!(parse_time("1970-01-01T00:00:01.5Z"), Some(1500));
+        assert_eq!(parse_time("1970-01-01T00:00:01.1234567"), Some(1123));
+        assert_eq!(parse_time("1970-01-01T00:00:01"), Some(1000));
+        assert_eq!(parse_time("yesterday"), None);
     }
 }
 

@@ -15,14 +15,14 @@ mod signin;
 mod types;
 
 pub use runtime::SharedRuntime;
-pub use types::{BrokerObject, ErrorInfo, ErrorKind, LogoffDone};
+pub use types::{BrokerObject, ErrorInfo, ErrorKind, LogoffDone, SessionActionKind, SessionInfo};
 
 use interoptopus::inventory::RustInventory;
 use interoptopus::pattern::asynk::Async;
-use interoptopus::{AsyncRuntime, builtins_string, ffi, function, guard, service};
+use interoptopus::{AsyncRuntime, builtins_string, builtins_vec, ffi, function, guard, service};
 use rds_core::auth::certificate::ClientCertificate;
 use rds_core::auth::entra::{DEFAULT_PUBLIC_CLIENT_ID, DEFAULT_USER_TENANT, DeviceCodePrompt};
-use rds_core::{BrokerClient, LogoffOptions, SessionTarget};
+use rds_core::{BrokerClient, LogoffOptions, SessionAction, SessionTarget};
 use secrecy::{ExposeSecret, SecretString};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -264,6 +264,16 @@ impl RdsConnection {
         })
     }
 
+    /// A connection sharing this one's credentials, token cache and HTTP pool, with at most
+    /// `limit` requests in flight at once: one per pipeline, for `-ThrottleLimit`.
+    pub fn create_throttled(source: &RdsConnection, limit: u32) -> ffi::Result<Self, ErrorInfo> {
+        guard(|| {
+            let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+            let client = source.client.with_concurrency_limit(limit).map_err(ErrorInfo::from)?;
+            Ok(RdsConnection { runtime: SharedRuntime, client, user_name: source.user_name.clone() })
+        })
+    }
+
     /// The validated deployment URL (no trailing slash).
     pub fn deployment_url(&self) -> ffi::String {
         ffi::String::from_string(self.client.deployment_url().as_str().to_owned())
@@ -302,15 +312,21 @@ impl RdsConnection {
         })
     }
 
-    /// Logs one session off without blocking: the C# side gets a `Task` and may cancel it with
-    /// a `CancellationToken` (the request future is dropped at its next await point).
-    pub async fn logoff_async(
+    /// Performs one session action without blocking: the C# side gets a `Task` and may cancel
+    /// it with a `CancellationToken` (the request future is dropped at its next await point;
+    /// one still waiting for a throttle permit is dropped unsent). `force` applies to logoff,
+    /// `title`/`body` to messages.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn session_action_async(
         this: Async<Self>,
+        kind: SessionActionKind,
         tenant: ffi::String,
         host_pool: ffi::String,
         session_host: ffi::String,
         session_id: i32,
         force: ffi::Bool,
+        title: ffi::String,
+        body: ffi::String,
     ) -> ffi::Result<LogoffDone, ErrorInfo> {
         let target = SessionTarget::new(
             tenant.into_string(),
@@ -318,11 +334,31 @@ impl RdsConnection {
             session_host.into_string(),
             session_id,
         );
-        let options = LogoffOptions { force: force.is() };
+        let action = match kind {
+            SessionActionKind::Logoff => SessionAction::Logoff { force: force.is() },
+            SessionActionKind::Disconnect => SessionAction::Disconnect,
+            SessionActionKind::SendMessage => {
+                SessionAction::SendMessage { title: title.into_string(), body: body.into_string() }
+            }
+        };
         // A panic inside the future is caught by the runtime's task; it surfaces on the C# side
         // as a cancelled Task, never as an unwind through the ABI.
-        match this.client.logoff(&target, options).await {
+        match this.client.session_action(&target, &action).await {
             Ok(outcome) => ffi::Ok(LogoffDone::from(outcome)),
+            Err(e) => ffi::Err(ErrorInfo::from(e)),
+        }
+    }
+
+    /// Lists the sessions of a host pool (`Get-RdsUserSession`), cancellable like the actions.
+    pub async fn list_sessions_async(
+        this: Async<Self>,
+        tenant: ffi::String,
+        host_pool: ffi::String,
+    ) -> ffi::Result<ffi::Vec<SessionInfo>, ErrorInfo> {
+        match this.client.list_sessions(tenant.as_str(), host_pool.as_str()).await {
+            Ok(sessions) => {
+                ffi::Ok(ffi::Vec::from_vec(sessions.into_iter().map(SessionInfo::from).collect()))
+            }
             Err(e) => ffi::Err(ErrorInfo::from(e)),
         }
     }
@@ -424,6 +460,8 @@ pub fn ffi_inventory() -> RustInventory {
         // bindings from different builds fail loudly instead of corrupting memory.
         .register(guard!(ffi_inventory))
         .register(builtins_string!())
+        // Frees the session lists that cross to C#.
+        .register(builtins_vec!(SessionInfo))
         .register(function!(rds_version))
         .register(service!(DeviceCodeSignIn))
         .register(service!(RdsConnection))

@@ -163,3 +163,54 @@ impl From<rds_core::LogoffOutcome> for LogoffDone {
         }
     }
 }
+
+/// Which action `RdsConnection::session_action_async` performs. Append only.
+#[ffi]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionActionKind {
+    Logoff,
+    Disconnect,
+    SendMessage,
+}
+
+/// A user session as the broker lists it (the original RdMgmtUserSession's fields).
+#[ffi]
+#[derive(Clone, Debug)]
+pub struct SessionInfo {
+    pub tenant_group_name: ffi::String,
+    pub tenant_name: ffi::String,
+    pub host_pool_name: ffi::String,
+    pub session_host_name: ffi::String,
+    pub session_id: i32,
+    pub user_principal_name: ffi::String,
+    pub ad_user_name: ffi::String,
+    pub application_type: ffi::String,
+    pub session_state: ffi::String,
+    /// `createTime` as Unix milliseconds; `i64::MIN` when the broker sent none or an unreadable one.
+    pub create_time_unix_ms: i64,
+    /// `createTime` exactly as the broker sent it (empty when absent).
+    pub create_time_text: ffi::String,
+}
+
+fn s(value: Option<String>) -> ffi::String {
+    ffi::String::from_string(value.unwrap_or_default())
+}
+
+impl From<rds_core::UserSession> for SessionInfo {
+    fn from(u: rds_core::UserSession) -> SessionInfo {
+        let create_time_unix_ms = u.create_time_unix_ms().unwrap_or(i64::MIN);
+        SessionInfo {
+            tenant_group_name: ffi::String::from_string(u.tenant_group_name),
+            tenant_name: ffi::String::from_string(u.tenant_name),
+            host_pool_name: ffi::String::from_string(u.host_pool_name),
+            session_host_name: ffi::String::from_string(u.session_host_name),
+            session_id: u.session_id,
+            user_principal_name: s(u.user_principal_name),
+            ad_user_name: s(u.ad_user_name),
+            application_type: s(u.application_type),
+            session_state: s(u.session_state),
+            create_time_unix_ms,
+            create_time_text: s(u.create_time),
+        }
+    }
+}

@@ -1,16 +1,14 @@
 // Copyright (c) RdsSessions contributors. Licensed under the MIT License.
 
-using System;
 using System.Globalization;
 using System.Management.Automation;
-using System.Management.Automation.Host;
-using System.Threading;
+using RdsSessions.Native;
 
 namespace RdsSessions.Commands
 {
     /// <summary>
     /// <para type="synopsis">Logoff a user from session host.</para>
-    /// <para type="description">Logs the user of one session off its session host. Without
+    /// <para type="description">Logs the user of each session off its session host. Without
     /// -NoUserPrompt it asks for confirmation first. -Force asks the broker to remove the
     /// session record even when it cannot reach the session host.</para>
     /// <example><code>Invoke-RdsUserSessionLogoff -TenantName 'Tenant' -HostPoolName 'HostPool' -SessionHostName 'SessionHostName' -SessionId 17</code></example>
@@ -22,131 +20,110 @@ namespace RdsSessions.Commands
     /// </remarks>
     [Cmdlet(VerbsLifecycle.Invoke, "RdsUserSessionLogoff")]
     [OutputType(typeof(RdsUserSessionLogoffResult))]
-    public sealed class InvokeRdsUserSessionLogoffCommand : PSCmdlet, IDisposable
+    public sealed class InvokeRdsUserSessionLogoffCommand : SessionActionCommandBase
     {
-        private readonly CancellationTokenSource _cancel = new();
-        private RdsContext _context = null!;
-        private bool _yesToAll;
-        private bool _noToAll;
-
-        #region Parameters
-
-        /// <summary>Tenant name.</summary>
-        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        public string TenantName { get; set; } = string.Empty;
-
-        /// <summary>HostPool name.</summary>
-        [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        public string HostPoolName { get; set; } = string.Empty;
-
-        /// <summary>Name of SessionHost.</summary>
-        [Parameter(Mandatory = true, Position = 2, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        public string SessionHostName { get; set; } = string.Empty;
-
-        /// <summary>Id of Session.</summary>
-        [Parameter(Mandatory = true, Position = 3, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-        public int SessionId { get; set; }
-
-        /// <summary>Whether user prompt is required or not.</summary>
-        [Parameter]
-        public SwitchParameter NoUserPrompt { get; set; }
-
         /// <summary>Removes the session record even when the session host cannot be reached.</summary>
         [Parameter]
         public SwitchParameter Force { get; set; }
 
-        /// <summary>Writes one result object per session logged off (by default nothing is written, like the original).</summary>
-        [Parameter]
-        public SwitchParameter PassThru { get; set; }
-
-        #endregion
-
-        #region Overrides
+        private protected override SessionActionKind Kind => SessionActionKind.Logoff;
 
         /// <inheritdoc />
-        protected override void BeginProcessing()
-        {
-            _context = RdsModule.RequireContext(this);
-        }
+        protected override string Doing => "Logging off";
 
         /// <inheritdoc />
-        protected override void ProcessRecord()
-        {
-            var session = new SessionIdentity(_context.TenantGroupName, TenantName, HostPoolName, SessionHostName, SessionId);
-            if (!Confirm(session))
-            {
-                WriteVerbose($"Skipped session {session}: not confirmed.");
-                return;
-            }
-
-            WriteVerbose(string.Format(
-                CultureInfo.InvariantCulture,
-                "Logging off session {0} on session host '{1}' (tenant '{2}', host pool '{3}'){4}.",
-                SessionId, SessionHostName, TenantName, HostPoolName, Force ? " with force" : string.Empty));
-
-            string correlationId;
-            try
-            {
-                correlationId = NativeCalls.Logoff(_context.Connection, session, Force.IsPresent, _cancel.Token);
-            }
-            catch (RdsBrokerException e)
-            {
-                // One failed session is not the end of the pipeline: report it and go on.
-                WriteError(BrokerErrors.ToErrorRecord(e, session));
-                return;
-            }
-            catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
-            {
-                // Ctrl+C: StopProcessing cancelled the request; the engine stops the pipeline.
-                throw new PipelineStoppedException();
-            }
-
-            WriteVerbose($"Logged off session {session} (correlation id {correlationId}).");
-            if (PassThru)
-            {
-                WriteObject(new RdsUserSessionLogoffResult(session, Force.IsPresent, correlationId));
-            }
-        }
+        protected override string Done => "Logged off";
 
         /// <inheritdoc />
-        protected override void StopProcessing() => _cancel.Cancel();
-
-        #endregion
+        protected override string PromptCaption => "Log off user session";
 
         /// <inheritdoc />
-        public void Dispose() => _cancel.Dispose();
+        protected override bool ForceAction => Force.IsPresent;
 
-        /// <summary>
-        /// The original's own confirmation: asked for every session unless -NoUserPrompt, with
-        /// "Yes to All" / "No to All" remembered for the rest of the pipeline.
-        /// </summary>
-        private bool Confirm(SessionIdentity session)
-        {
-            if (NoUserPrompt.IsPresent)
-            {
-                return true;
-            }
+        /// <inheritdoc />
+        protected override string VerboseSuffix => Force ? " with force" : string.Empty;
 
-            string query = string.Format(
-                CultureInfo.InvariantCulture,
-                "Log off the user of session {0} on session host '{1}' (tenant '{2}', host pool '{3}')? Unsaved work in the session is lost.",
-                session.SessionId, session.SessionHostName, session.TenantName, session.HostPoolName);
-            try
-            {
-                return ShouldContinue(query, "Log off user session", ref _yesToAll, ref _noToAll);
-            }
-            catch (Exception e) when (e is HostException or PSInvalidOperationException)
-            {
-                // HostException: a host without UI; PSInvalidOperationException: pwsh -NonInteractive.
-                ThrowTerminatingError(new ErrorRecord(
-                    new InvalidOperationException(
-                        "Invoke-RdsUserSessionLogoff asks for confirmation, but this PowerShell host cannot prompt. " +
-                        "Add -NoUserPrompt to log sessions off without confirmation.", e),
-                    BrokerErrors.ConfirmationNotPossible,
-                    ErrorCategory.InvalidOperation,
-                    session));
-                return false;
-            }
-        }
+        /// <inheritdoc />
+        protected override string PromptQuery(SessionIdentity session) => string.Format(
+            CultureInfo.InvariantCulture,
+            "Log off the user of session {0} on session host '{1}' (tenant '{2}', host pool '{3}')? Unsaved work in the session is lost.",
+            session.SessionId, session.SessionHostName, session.TenantName, session.HostPoolName);
+
+        /// <inheritdoc />
+        protected override RdsUserSessionActionResult Result(SessionIdentity session, string correlationId) =>
+            new RdsUserSessionLogoffResult(session, Force.IsPresent, correlationId);
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Disconnects a user session from its session host.</para>
+    /// <para type="description">The session keeps running; the user can reconnect to it.
+    /// Without -NoUserPrompt it asks for confirmation first.</para>
+    /// </summary>
+    [Cmdlet(VerbsCommunications.Disconnect, "RdsUserSession")]
+    [OutputType(typeof(RdsUserSessionActionResult))]
+    public sealed class DisconnectRdsUserSessionCommand : SessionActionCommandBase
+    {
+        private protected override SessionActionKind Kind => SessionActionKind.Disconnect;
+
+        /// <inheritdoc />
+        protected override string Doing => "Disconnecting";
+
+        /// <inheritdoc />
+        protected override string Done => "Disconnected";
+
+        /// <inheritdoc />
+        protected override string PromptCaption => "Disconnect user session";
+
+        /// <inheritdoc />
+        protected override string PromptQuery(SessionIdentity session) => string.Format(
+            CultureInfo.InvariantCulture,
+            "Disconnect the user of session {0} on session host '{1}' (tenant '{2}', host pool '{3}')? The session keeps running.",
+            session.SessionId, session.SessionHostName, session.TenantName, session.HostPoolName);
+
+        /// <inheritdoc />
+        protected override RdsUserSessionActionResult Result(SessionIdentity session, string correlationId) =>
+            new(session, "Disconnect", "Disconnected", correlationId);
+    }
+
+    /// <summary>
+    /// <para type="synopsis">Sends a message to a user session.</para>
+    /// <para type="description">Shows a message box with the title and body in the user's
+    /// session. Without -NoUserPrompt it asks for confirmation first.</para>
+    /// </summary>
+    [Cmdlet(VerbsCommunications.Send, "RdsUserSessionMessage")]
+    [OutputType(typeof(RdsUserSessionActionResult))]
+    public sealed class SendRdsUserSessionMessageCommand : SessionActionCommandBase
+    {
+        /// <summary>Title of the message.</summary>
+        [Parameter(Mandatory = true, Position = 4)]
+        public string MessageTitle { get; set; } = string.Empty;
+
+        /// <summary>Body of the message.</summary>
+        [Parameter(Mandatory = true, Position = 5)]
+        public string MessageBody { get; set; } = string.Empty;
+
+        private protected override SessionActionKind Kind => SessionActionKind.SendMessage;
+
+        /// <inheritdoc />
+        protected override string Doing => "Sending a message to";
+
+        /// <inheritdoc />
+        protected override string Done => "Sent the message to";
+
+        /// <inheritdoc />
+        protected override string PromptCaption => "Send message to user session";
+
+        /// <inheritdoc />
+        protected override (string? Title, string? Body) MessageText => (MessageTitle, MessageBody);
+
+        /// <inheritdoc />
+        protected override string PromptQuery(SessionIdentity session) => string.Format(
+            CultureInfo.InvariantCulture,
+            "Send the message '{0}' to the user of session {1} on session host '{2}' (tenant '{3}', host pool '{4}')?",
+            MessageTitle, session.SessionId, session.SessionHostName, session.TenantName, session.HostPoolName);
+
+        /// <inheritdoc />
+        protected override RdsUserSessionActionResult Result(SessionIdentity session, string correlationId) =>
+            new(session, "SendMessage", "MessageSent", correlationId);
     }
 }
