@@ -62,7 +62,7 @@ BeforeDiscovery {
         }
     )
 
-    # Flows whose every stream must be free of secrets. Each script runs dot-sourced in its test
+    # Flows whose every stream must be free of secrets. Each FlowScript runs dot-sourced in its test
     # (so -ErrorVariable +flowErrors lands there) with the variables of the Describe's BeforeAll.
     # ExpectedErrorIds: the errors the flow must produce (comma-separated ErrorIds), so that a
     # flow that silently went wrong cannot pass the check vacuously.
@@ -70,8 +70,7 @@ BeforeDiscovery {
         @{
             Flow             = 'a service principal signs in with its secret'
             ExpectedErrorIds = ''
-            ExpectVerbose    = $true
-            Script           = {
+            FlowScript       = {
                 Add-RdsAccount -DeploymentUrl $emulator.Url -AuthorityHost $emulator.Url -AadTenantId $tenantId `
                     -Credential (New-RdsSignInCredential -UserName $appId -Password $appSecret) -ServicePrincipal `
                     -Verbose -Debug -ErrorVariable +flowErrors
@@ -80,8 +79,7 @@ BeforeDiscovery {
         @{
             Flow             = 'a service principal is refused for a wrong secret'
             ExpectedErrorIds = 'InvalidClientSecret'
-            ExpectVerbose    = $true
-            Script           = {
+            FlowScript       = {
                 Add-RdsAccount -DeploymentUrl $emulator.Url -AuthorityHost $emulator.Url -AadTenantId $tenantId `
                     -Credential (New-RdsSignInCredential -UserName $appId -Password 'not-the-secret') -ServicePrincipal `
                     -Verbose -Debug -ErrorVariable +flowErrors
@@ -90,8 +88,7 @@ BeforeDiscovery {
         @{
             Flow             = 'a user signs in with the password'
             ExpectedErrorIds = ''
-            ExpectVerbose    = $true
-            Script           = {
+            FlowScript       = {
                 Add-RdsAccount $emulator.Url (New-RdsSignInCredential -UserName $userName -Password $userPassword) `
                     -AadTenantId $tenantId -AuthorityHost $emulator.Url -Verbose -Debug -ErrorVariable +flowErrors
             }
@@ -99,8 +96,7 @@ BeforeDiscovery {
         @{
             Flow             = 'a user is refused for a wrong password'
             ExpectedErrorIds = 'InvalidUserCredentials'
-            ExpectVerbose    = $true
-            Script           = {
+            FlowScript       = {
                 Add-RdsAccount $emulator.Url (New-RdsSignInCredential -UserName $userName -Password ($userPassword + 'x')) `
                     -AadTenantId $tenantId -AuthorityHost $emulator.Url -Verbose -Debug -ErrorVariable +flowErrors
             }
@@ -108,8 +104,7 @@ BeforeDiscovery {
         @{
             Flow             = 'an application signs in with a PFX file and its password'
             ExpectedErrorIds = ''
-            ExpectVerbose    = $true
-            Script           = {
+            FlowScript       = {
                 Add-RdsAccount -DeploymentUrl $emulator.Url -AuthorityHost $emulator.Url -AadTenantId $tenantId `
                     -CertificatePath $redactionPfxPath -CertificatePassword (ConvertTo-SecureString -String $redactionPfxPassword -AsPlainText -Force) `
                     -ApplicationId $certificateAppId -Verbose -Debug -ErrorVariable +flowErrors
@@ -118,8 +113,7 @@ BeforeDiscovery {
         @{
             Flow             = 'a PFX file is opened with a wrong password'
             ExpectedErrorIds = 'CertificatePasswordInvalid'
-            ExpectVerbose    = $true
-            Script           = {
+            FlowScript       = {
                 Add-RdsAccount -DeploymentUrl $emulator.Url -AuthorityHost $emulator.Url -AadTenantId $tenantId `
                     -CertificatePath $redactionPfxPath -CertificatePassword (ConvertTo-SecureString -String 'not-the-secret' -AsPlainText -Force) `
                     -ApplicationId $certificateAppId -Verbose -Debug -ErrorVariable +flowErrors
@@ -128,16 +122,14 @@ BeforeDiscovery {
         @{
             Flow             = 'a managed identity signs in through IDENTITY_ENDPOINT and IDENTITY_HEADER'
             ExpectedErrorIds = ''
-            ExpectVerbose    = $true
-            Script           = {
+            FlowScript       = {
                 Add-RdsAccount -DeploymentUrl $emulator.Url -Identity -Verbose -Debug -ErrorVariable +flowErrors
             }
         }
         @{
             Flow             = 'Get-RdsContext and a logoff with -PassThru follow a sign-in'
             ExpectedErrorIds = ''
-            ExpectVerbose    = $true
-            Script           = {
+            FlowScript       = {
                 $null = Add-RdsAccount -DeploymentUrl $emulator.Url -AuthorityHost $emulator.Url -AadTenantId $tenantId `
                     -Credential (New-RdsSignInCredential -UserName $appId -Password $appSecret) -ServicePrincipal -ErrorVariable +flowErrors
                 Get-RdsContext -Verbose -Debug -ErrorVariable +flowErrors
@@ -149,8 +141,7 @@ BeforeDiscovery {
         @{
             Flow             = 'a logoff fails after a sign-in'
             ExpectedErrorIds = 'SessionNotFound'
-            ExpectVerbose    = $true
-            Script           = {
+            FlowScript       = {
                 $null = Add-RdsAccount -DeploymentUrl $emulator.Url -AuthorityHost $emulator.Url -AadTenantId $tenantId `
                     -Credential (New-RdsSignInCredential -UserName $appId -Password $appSecret) -ServicePrincipal -ErrorVariable +flowErrors
                 Invoke-RdsUserSessionLogoff @sh1 -SessionId 99 -NoUserPrompt -Verbose -Debug -ErrorVariable +flowErrors
@@ -264,6 +255,29 @@ Describe 'Add-RdsAccount sign-in modes against the emulated authority' -Tag 'Int
                 [System.Security.Cryptography.HashAlgorithmName]::SHA256,
                 [System.Security.Cryptography.RSASignaturePadding]::Pkcs1)
             $request.CreateSelfSigned($NotBefore, $NotAfter)
+        }
+
+        function Export-RdsSignInPem {
+            # Writes -Certificate and its unencrypted PKCS#8 -Key to one PEM file at -Path.
+            param(
+                [System.Security.Cryptography.X509Certificates.X509Certificate2] $Certificate,
+                [System.Security.Cryptography.RSA] $Key,
+                [string] $Path
+            )
+
+            [System.IO.File]::WriteAllText($Path,
+                $Certificate.ExportCertificatePem() + "`n" + $Key.ExportPkcs8PrivateKeyPem() + "`n")
+        }
+
+        function Remove-RdsSignInDisposable {
+            # Disposes what a BeforeAll created (skipping what it did not get to create).
+            param([AllowNull()] [object[]] $InputObject)
+
+            foreach ($disposable in $InputObject) {
+                if ($null -ne $disposable) {
+                    $disposable.Dispose()
+                }
+            }
         }
 
         function Add-RdsSignInCertificateApplication {
@@ -488,7 +502,7 @@ Describe 'Add-RdsAccount sign-in modes against the emulated authority' -Tag 'Int
             @(Get-RdsEmulatorRoute -Url $emulator.Url -Route 'deviceCode').Count | Should -Be 1
             $tokens = @(Get-RdsEmulatorIssuedToken -Url $emulator.Url)
             $tokens.Count | Should -Be 1
-            $tokens[0].grant | Should -BeExactly 'urn:ietf:params:oauth:grant-type:device_code'
+            $tokens[0].grant | Should -BeExactly 'device_code'
             $tokens[0].username | Should -BeExactly $userName
         }
 
@@ -518,13 +532,11 @@ Describe 'Add-RdsAccount sign-in modes against the emulated authority' -Tag 'Int
                 $certificate.Export([System.Security.Cryptography.X509Certificates.X509ContentType]::Pfx, $pfxPassword))
             # PEM: the certificate and its unencrypted PKCS#8 key in one file.
             $pemPath = Join-Path -Path $TestDrive -ChildPath 'application.pem'
-            [System.IO.File]::WriteAllText($pemPath,
-                $certificate.ExportCertificatePem() + "`n" + $certificateKey.ExportPkcs8PrivateKeyPem() + "`n")
+            Export-RdsSignInPem -Certificate $certificate -Key $certificateKey -Path $pemPath
         }
 
         AfterAll {
-            $certificate.Dispose()
-            $certificateKey.Dispose()
+            Remove-RdsSignInDisposable -InputObject @($certificate, $certificateKey)
         }
 
         BeforeEach {
@@ -579,9 +591,7 @@ Describe 'Add-RdsAccount sign-in modes against the emulated authority' -Tag 'Int
         }
 
         AfterAll {
-            $storeCertificate.Dispose()
-            $ephemeral.Dispose()
-            $certificateKey.Dispose()
+            Remove-RdsSignInDisposable -InputObject @($storeCertificate, $ephemeral, $certificateKey)
         }
 
         BeforeEach {
@@ -646,17 +656,24 @@ Describe 'Add-RdsAccount sign-in modes against the emulated authority' -Tag 'Int
 
     Context 'refused and failed sign-ins' {
         BeforeAll {
-            $expiredKey = [System.Security.Cryptography.RSA]::Create(2048)
-            $expiredCertificate = New-RdsSignInCertificate -Key $expiredKey `
+            $refusedKey = [System.Security.Cryptography.RSA]::Create(2048)
+            $expiredCertificate = New-RdsSignInCertificate -Key $refusedKey `
                 -NotBefore ([DateTimeOffset]::UtcNow.AddYears(-2)) -NotAfter ([DateTimeOffset]::UtcNow.AddYears(-1))
             $expiredPemPath = Join-Path -Path $TestDrive -ChildPath 'expired.pem'
-            [System.IO.File]::WriteAllText($expiredPemPath,
-                $expiredCertificate.ExportCertificatePem() + "`n" + $expiredKey.ExportPkcs8PrivateKeyPem() + "`n")
+            Export-RdsSignInPem -Certificate $expiredCertificate -Key $refusedKey -Path $expiredPemPath
+            $futureCertificate = New-RdsSignInCertificate -Key $refusedKey `
+                -NotBefore ([DateTimeOffset]::UtcNow.AddDays(1)) -NotAfter ([DateTimeOffset]::UtcNow.AddYears(1))
+            $futurePemPath = Join-Path -Path $TestDrive -ChildPath 'not-yet-valid.pem'
+            Export-RdsSignInPem -Certificate $futureCertificate -Key $refusedKey -Path $futurePemPath
+            # Valid, but with a key of its own that no application registered.
+            $unregisteredKey = [System.Security.Cryptography.RSA]::Create(2048)
+            $unregisteredCertificate = New-RdsSignInCertificate -Key $unregisteredKey
+            $unregisteredPemPath = Join-Path -Path $TestDrive -ChildPath 'unregistered.pem'
+            Export-RdsSignInPem -Certificate $unregisteredCertificate -Key $unregisteredKey -Path $unregisteredPemPath
         }
 
         AfterAll {
-            $expiredCertificate.Dispose()
-            $expiredKey.Dispose()
+            Remove-RdsSignInDisposable -InputObject @($expiredCertificate, $futureCertificate, $refusedKey, $unregisteredCertificate, $unregisteredKey)
         }
 
         BeforeEach {
@@ -697,6 +714,36 @@ Describe 'Add-RdsAccount sign-in modes against the emulated authority' -Tag 'Int
 
             $errorRecord.CategoryInfo.Category | Should -Be 'SecurityError'
             @(Get-RdsEmulatorRoute -Url $emulator.Url -Route 'token').Count | Should -Be 0
+            (Get-RdsContext).UserName | Should -BeNullOrEmpty
+        }
+
+        It 'CertificateNotYetValid: refuses a certificate whose validity has not begun, before sending any request' {
+            $identity = New-RdsSignInIdentity
+            Add-RdsSignInCertificateApplication -Identity $identity -Certificate $futureCertificate
+            Set-RdsEmulatorState -Url $emulator.Url -Seed (New-RdsSignInSeed -Identity $identity)
+
+            $errorRecord = { Add-RdsAccount -DeploymentUrl $emulator.Url -CertificatePath $futurePemPath `
+                    -ApplicationId $certificateAppId -AadTenantId $tenantId -AuthorityHost $emulator.Url } |
+                Should -Throw -ErrorId "CertificateNotYetValid$addFqidSuffix" -PassThru
+
+            $errorRecord.CategoryInfo.Category | Should -Be 'SecurityError'
+            @(Get-RdsEmulatorRoute -Url $emulator.Url -Route 'token').Count | Should -Be 0
+        }
+
+        It 'InvalidClientCertificate: reports a certificate the application did not register (AADSTS700027)' {
+            $identity = New-RdsSignInIdentity
+            Add-RdsSignInCertificateApplication -Identity $identity -Certificate $expiredCertificate
+            Set-RdsEmulatorState -Url $emulator.Url -Seed (New-RdsSignInSeed -Identity $identity)
+
+            $errorRecord = { Add-RdsAccount -DeploymentUrl $emulator.Url -CertificatePath $unregisteredPemPath `
+                    -ApplicationId $certificateAppId -AadTenantId $tenantId -AuthorityHost $emulator.Url } |
+                Should -Throw -ErrorId "InvalidClientCertificate$addFqidSuffix" -PassThru
+
+            $errorRecord.CategoryInfo.Category | Should -Be 'AuthenticationError'
+            $errorRecord.Exception.Message | Should -Match 'AADSTS700027'
+            $tokenRequests = @(Get-RdsEmulatorRoute -Url $emulator.Url -Route 'token')
+            $tokenRequests.Count | Should -Be 1
+            $tokenRequests[0].authorized | Should -BeFalse
             (Get-RdsContext).UserName | Should -BeNullOrEmpty
         }
 
@@ -825,8 +872,7 @@ Describe 'Add-RdsAccount sign-in modes against the emulated authority' -Tag 'Int
         }
 
         AfterAll {
-            $redactionCertificate.Dispose()
-            $redactionKey.Dispose()
+            Remove-RdsSignInDisposable -InputObject @($redactionCertificate, $redactionKey)
         }
 
         BeforeEach {
@@ -843,7 +889,7 @@ Describe 'Add-RdsAccount sign-in modes against the emulated authority' -Tag 'Int
             # try/catch: a terminating error ends the flow, and is kept like everything else.
             $records = @(
                 try {
-                    . $Script *>&1
+                    . $FlowScript *>&1
                 }
                 catch {
                     $_
@@ -865,10 +911,8 @@ Describe 'Add-RdsAccount sign-in modes against the emulated authority' -Tag 'Int
                     ForEach-Object { $_.FullyQualifiedErrorId.Split(',')[0] }
             )
             ($errorIds -join ',') | Should -BeExactly $ExpectedErrorIds -Because ($records | Out-String)
-            if ($ExpectVerbose) {
-                @($records | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Count |
-                    Should -BeGreaterThan 0 -Because 'the flow ran with -Verbose, so there were messages to check'
-            }
+            @($records | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Count |
+                Should -BeGreaterThan 0 -Because 'the flow ran with -Verbose, so there were messages to check'
             $text.Length | Should -BeGreaterThan 0
             foreach ($secret in $secrets) {
                 $text.Contains($secret) | Should -BeFalse -Because "'$secret' must not appear in anything written when $Flow"

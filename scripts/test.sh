@@ -15,7 +15,7 @@ bash scripts/build.sh || { echo "build failed"; echo "0 passed, 1 failed"; exit 
 echo "==> cargo test"
 # The C ABI tests dlopen the debug cdylib, which `cargo test` alone does not produce.
 cargo build --locked -p rds_sessions
-cargo test --workspace --locked 2>&1 | tee "$logs/cargo.log"
+cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$logs/cargo.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
 echo "==> dotnet test"

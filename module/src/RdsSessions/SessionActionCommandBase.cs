@@ -24,7 +24,8 @@ namespace RdsSessions.Commands
     /// collects their outcomes in input order, so output, errors, verbose and progress records are
     /// all written from the pipeline thread, every input gets exactly one result or one error, and
     /// -PassThru results keep the input order. While confirmation is still being asked per
-    /// session, each request is awaited before the next prompt, as a sequential cmdlet would.
+    /// session, or when -ErrorAction is Stop, each request is awaited before the next one, as
+    /// the original sequential cmdlet did, so "stop at the first failure" still holds.
     /// </remarks>
     public abstract class SessionActionCommandBase : PSCmdlet, IDisposable
     {
@@ -40,6 +41,7 @@ namespace RdsSessions.Commands
         private bool _yesToAll;
         private bool _noToAll;
         private bool _inputComplete;
+        private bool _stopOnFirstError;
 
         #region Parameters
 
@@ -124,6 +126,23 @@ namespace RdsSessions.Commands
             }
 
             _progress = new ProgressReporter(this, Doing + " user sessions");
+            _stopOnFirstError = ErrorActionIsStop();
+            if (_stopOnFirstError)
+            {
+                WriteDebug("ErrorAction is Stop: sessions are processed one at a time so the first failure stops the run.");
+            }
+        }
+
+        /// <summary>-ErrorAction Stop, or $ErrorActionPreference = 'Stop' in scope.</summary>
+        private bool ErrorActionIsStop()
+        {
+            if (MyInvocation.BoundParameters.TryGetValue("ErrorAction", out object? bound))
+            {
+                return bound is ActionPreference.Stop || string.Equals(bound?.ToString(), "Stop", StringComparison.OrdinalIgnoreCase);
+            }
+
+            object? preference = SessionState.PSVariable.GetValue("ErrorActionPreference");
+            return preference is ActionPreference.Stop || string.Equals(preference?.ToString(), "Stop", StringComparison.OrdinalIgnoreCase);
         }
 
         /// <inheritdoc />
@@ -146,9 +165,10 @@ namespace RdsSessions.Commands
             _pending.Enqueue(new PendingAction(session, task));
             _progress!.Started();
 
-            if (!NoUserPrompt.IsPresent && !_yesToAll)
+            if ((!NoUserPrompt.IsPresent && !_yesToAll) || _stopOnFirstError)
             {
-                // Still asking per session: settle this one before the next prompt.
+                // Still asking per session, or -ErrorAction Stop: settle this one before the
+                // next prompt or request, so a failure stops the run where a script expects.
                 DrainAll();
                 return;
             }

@@ -201,7 +201,8 @@ public static class Seed
                             ["adUserName"] = $"CONTOSO\\user{s.Id}",
                             ["applicationType"] = "Desktop",
                             ["sessionState"] = s.Id % 2 == 0 ? "Disconnected" : "Active",
-                            ["createTime"] = "2026-11-23T21:04:00Z",
+                            // Two ages, so tests can filter "older than": ids below 19 are old.
+                            ["createTime"] = s.Id < 19 ? "2026-11-01T08:00:00Z" : "2026-11-23T21:04:00Z",
                         });
                     }
 

@@ -19,7 +19,9 @@ fn generated_bindings_expose_the_logoff_surface() {
         "class RdsConnection",
         "CreateWithToken",
         "Logoff",
-        "LogoffAsync",
+        "SessionActionAsync",
+        "ListSessionsAsync",
+        "CreateThrottled",
         "rds_version",
         "ErrorInfo",
     ] {

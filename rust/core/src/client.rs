@@ -90,7 +90,10 @@ impl SessionAction {
 /// and tabs in the body (a multi-line message is normal; a NUL is not).
 fn check_text(what: &str, text: &str, max: usize, multiline: bool) -> Result<(), Error> {
     if text.trim().is_empty() {
-        return Err(Error::invalid_input(what, "the value is empty or only white space"));
+        return Err(Error::invalid_input(
+            what,
+            "the value is empty or only white space",
+        ));
     }
     let chars = text.chars().count();
     if chars > max {
@@ -103,7 +106,10 @@ fn check_text(what: &str, text: &str, max: usize, multiline: bool) -> Result<(),
     if let Some(c) = text.chars().find(|c| c.is_control() && !allowed(*c)) {
         return Err(Error::invalid_input(
             what,
-            format!("the value contains the control character U+{:04X}", u32::from(c)),
+            format!(
+                "the value contains the control character U+{:04X}",
+                u32::from(c)
+            ),
         ));
     }
     Ok(())
@@ -228,7 +234,10 @@ impl BrokerClient {
     /// unsent, and are dropped unsent when cancelled.
     pub fn with_concurrency_limit(&self, limit: usize) -> Result<BrokerClient, Error> {
         if limit == 0 {
-            return Err(Error::invalid_input("ThrottleLimit", "it must be at least 1"));
+            return Err(Error::invalid_input(
+                "ThrottleLimit",
+                "it must be at least 1",
+            ));
         }
         let mut copy = self.clone();
         copy.in_flight = Some(Arc::new(Semaphore::new(limit)));
@@ -285,7 +294,10 @@ impl BrokerClient {
             target: Some(target),
         };
         let (status, correlation_id, _) = self.exchange(Method::POST, url, &context).await?;
-        Ok(LogoffOutcome { status: status.as_u16(), correlation_id })
+        Ok(LogoffOutcome {
+            status: status.as_u16(),
+            correlation_id,
+        })
     }
 
     /// Logs a user session off:
@@ -295,12 +307,19 @@ impl BrokerClient {
         target: &SessionTarget,
         options: LogoffOptions,
     ) -> Result<LogoffOutcome, Error> {
-        self.session_action(target, &SessionAction::Logoff { force: options.force }).await
+        self.session_action(
+            target,
+            &SessionAction::Logoff {
+                force: options.force,
+            },
+        )
+        .await
     }
 
     /// Disconnects a user session (`.../actions/disconnect-user`).
     pub async fn disconnect(&self, target: &SessionTarget) -> Result<ActionOutcome, Error> {
-        self.session_action(target, &SessionAction::Disconnect).await
+        self.session_action(target, &SessionAction::Disconnect)
+            .await
     }
 
     /// Shows a message in a user session (`.../actions/send-message-user`).
@@ -310,7 +329,10 @@ impl BrokerClient {
         title: &str,
         body: &str,
     ) -> Result<ActionOutcome, Error> {
-        let action = SessionAction::SendMessage { title: title.to_owned(), body: body.to_owned() };
+        let action = SessionAction::SendMessage {
+            title: title.to_owned(),
+            body: body.to_owned(),
+        };
         self.session_action(target, &action).await
     }
 
@@ -362,7 +384,10 @@ impl BrokerClient {
         // Held until the answer is read: the limit counts requests the broker is working on.
         let _permit = match &self.in_flight {
             Some(semaphore) => Some(semaphore.clone().acquire_owned().await.map_err(|_| {
-                Error::new(ErrorKind::Cancelled, format!("{}: the pipeline was closed", context.operation))
+                Error::new(
+                    ErrorKind::Cancelled,
+                    format!("{}: the pipeline was closed", context.operation),
+                )
             })?),
             None => None,
         };

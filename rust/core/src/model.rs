@@ -43,12 +43,16 @@ fn parse_time(text: &str) -> Option<i64> {
     use time::format_description::well_known::Rfc3339;
     use time::macros::format_description;
     let text = text.trim();
-    let parsed = time::OffsetDateTime::parse(text, &Rfc3339).ok().or_else(|| {
-        let without_offset = format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
-        );
-        time::PrimitiveDateTime::parse(text, &without_offset).ok().map(|t| t.assume_utc())
-    })?;
+    let parsed = time::OffsetDateTime::parse(text, &Rfc3339)
+        .ok()
+        .or_else(|| {
+            let without_offset = format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
+            );
+            time::PrimitiveDateTime::parse(text, &without_offset)
+                .ok()
+                .map(|t| t.assume_utc())
+        })?;
     i64::try_from(parsed.unix_timestamp_nanos() / 1_000_000).ok()
 }
 
@@ -77,6 +81,16 @@ impl SessionTarget {
     }
 }
 
+impl std::fmt::Display for SessionTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}/{}/{}/{}",
+            self.tenant, self.host_pool, self.session_host, self.session_id
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_time;
@@ -89,15 +103,5 @@ mod tests {
         assert_eq!(parse_time("1970-01-01T00:00:01.1234567"), Some(1123));
         assert_eq!(parse_time("1970-01-01T00:00:01"), Some(1000));
         assert_eq!(parse_time("yesterday"), None);
-    }
-}
-
-impl std::fmt::Display for SessionTarget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}/{}/{}/{}",
-            self.tenant, self.host_pool, self.session_host, self.session_id
-        )
     }
 }

@@ -4,8 +4,9 @@
 //! outermost thing that is wrong (tenant group, then tenant, then host pool, ...), exactly in
 //! the order documented for the real broker.
 
+use crate::activity::Action;
 use crate::errors::BrokerError;
-use crate::model::{HostPool, Seed, SessionView};
+use crate::model::{HostPool, Seed, SentMessage, Session, SessionHost, SessionView};
 
 /// The names addressing one host pool, as decoded from the path.
 #[derive(Clone, Copy, Debug)]
@@ -69,6 +70,27 @@ pub(crate) fn list_sessions<'s>(
         .collect())
 }
 
+/// Finds a session host in a host pool.
+fn find_host<'s>(
+    seed: &'s mut Seed,
+    pool: PoolAddress<'_>,
+    session_host: &str,
+) -> Result<&'s mut SessionHost, BrokerError> {
+    find_pool(seed, pool)?
+        .session_hosts
+        .iter_mut()
+        .find(|h| h.name == session_host)
+        .ok_or_else(|| BrokerError::session_host_not_found(session_host, pool.host_pool))
+}
+
+/// The position of a session on its host (404 `SessionNotFound` when it is not there).
+fn find_session(host: &SessionHost, session_id: i32, text: &str) -> Result<usize, BrokerError> {
+    host.sessions
+        .iter()
+        .position(|s| s.session_id == session_id)
+        .ok_or_else(|| BrokerError::session_not_found(text))
+}
+
 /// What a logoff request asks for, after the path and query were parsed.
 #[derive(Clone, Debug)]
 pub(crate) struct LogoffRequest<'a> {
@@ -87,29 +109,80 @@ pub(crate) struct LogoffRequest<'a> {
 /// The checks run in the documented order: host pool path, session host, session id format,
 /// `force` format, session existence, then reachability of the host.
 pub(crate) fn logoff_user(seed: &mut Seed, request: LogoffRequest<'_>) -> Result<(), BrokerError> {
-    let pool = find_pool(seed, request.pool)?;
-    let host = pool
-        .session_hosts
-        .iter_mut()
-        .find(|h| h.name == request.session_host)
-        .ok_or_else(|| {
-            BrokerError::session_host_not_found(request.session_host, request.pool.host_pool)
-        })?;
+    let host = find_host(seed, request.pool, request.session_host)?;
     let session_id = request.session_id?;
     let force = request.force?;
-    let index = host
-        .sessions
-        .iter()
-        .position(|s| s.session_id == session_id)
-        .ok_or_else(|| BrokerError::session_not_found(request.session_id_text))?;
+    let index = find_session(host, session_id, request.session_id_text)?;
     // An unreachable host cannot be asked to end the session; only a forced logoff may drop
     // the broker's record of it (the "stale session" clean-up admins use -Force for).
     if !host.reachable && !force {
         return Err(BrokerError::SessionHostUnreachable {
             session_host: host.name.clone(),
+            action: Action::Logoff,
         });
     }
     host.sessions.remove(index);
+    Ok(())
+}
+
+/// What a disconnect or send-message request names, after the path was parsed.
+#[derive(Clone, Debug)]
+pub(crate) struct SessionRequest<'a> {
+    pub pool: PoolAddress<'a>,
+    pub session_host: &'a str,
+    /// The id segment as sent, used for error messages and the 404 target.
+    pub session_id_text: &'a str,
+    /// The parsed id, or the 400 error for an id that is not an `i32`.
+    pub session_id: Result<i32, BrokerError>,
+}
+
+impl SessionRequest<'_> {
+    /// Runs the lookups in the documented order (host pool path, session host, session id
+    /// format, `extra` request values, session existence, reachability of the host) and
+    /// returns the session.
+    fn session<'s, T>(
+        &self,
+        seed: &'s mut Seed,
+        extra: Result<T, BrokerError>,
+        action: Action,
+    ) -> Result<(&'s mut Session, T), BrokerError> {
+        let host = find_host(seed, self.pool, self.session_host)?;
+        let session_id = self.session_id.clone()?;
+        let extra = extra?;
+        let index = find_session(host, session_id, self.session_id_text)?;
+        // Disconnecting or messaging needs the host itself; there is no forced variant.
+        if !host.reachable {
+            return Err(BrokerError::SessionHostUnreachable {
+                session_host: host.name.clone(),
+                action,
+            });
+        }
+        Ok((&mut host.sessions[index], extra))
+    }
+}
+
+/// The state of a session after `disconnect-user`.
+pub(crate) const DISCONNECTED: &str = "Disconnected";
+
+/// Disconnects a session: it stays on its host with `sessionState` `Disconnected`.
+pub(crate) fn disconnect_user(
+    seed: &mut Seed,
+    request: &SessionRequest<'_>,
+) -> Result<(), BrokerError> {
+    let (session, ()) = request.session(seed, Ok(()), Action::Disconnect)?;
+    DISCONNECTED.clone_into(&mut session.session_state);
+    Ok(())
+}
+
+/// Delivers a message to a session (kept in its `messages`). `message` is the decoded title
+/// and body, or the 400 error for a missing or invalid query parameter.
+pub(crate) fn send_message_user(
+    seed: &mut Seed,
+    request: &SessionRequest<'_>,
+    message: Result<SentMessage, BrokerError>,
+) -> Result<(), BrokerError> {
+    let (session, message) = request.session(seed, message, Action::Message)?;
+    session.messages.push(message);
     Ok(())
 }
 
@@ -205,6 +278,79 @@ mod tests {
             ..logoff("sh1.contoso.com", 0, false)
         };
         assert_eq!(logoff_user(&mut seed, request).expect_err("bad id"), bad_id);
+    }
+
+    fn target(host: &'static str, id: i32) -> SessionRequest<'static> {
+        let logoff = logoff(host, id, false);
+        SessionRequest {
+            pool: logoff.pool,
+            session_host: host,
+            session_id_text: "n/a",
+            session_id: Ok(id),
+        }
+    }
+
+    fn message() -> SentMessage {
+        SentMessage {
+            title: "t".into(),
+            body: "b".into(),
+            sent_at: "now".into(),
+        }
+    }
+
+    #[test]
+    fn disconnect_keeps_the_session_and_marks_it_disconnected() {
+        let mut seed = Seed::sample();
+        disconnect_user(&mut seed, &target("sh1.contoso.com", 2)).expect("disconnects");
+        let host = &seed.tenant_groups[0].tenants[0].host_pools[0].session_hosts[0];
+        assert_eq!(host.sessions[0].session_state, "Disconnected");
+        assert_eq!(host.sessions.len(), 4);
+        assert!(matches!(
+            disconnect_user(&mut seed, &target("stale1.contoso.com", 3)),
+            Err(BrokerError::SessionHostUnreachable {
+                action: Action::Disconnect,
+                ..
+            })
+        ));
+        assert!(matches!(
+            disconnect_user(&mut seed, &target("sh1.contoso.com", 4)),
+            Err(BrokerError::NotFound {
+                code: "SessionNotFound",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn message_parameter_errors_come_after_the_id_and_before_the_session() {
+        let mut seed = Seed::sample();
+        let missing = BrokerError::InvalidData {
+            message: "missing".into(),
+        };
+        // Unknown session and missing parameter: the parameter is reported.
+        assert_eq!(
+            send_message_user(
+                &mut seed,
+                &target("sh1.contoso.com", 4),
+                Err(missing.clone())
+            ),
+            Err(missing.clone())
+        );
+        let bad_id = SessionRequest {
+            session_id: Err(BrokerError::InvalidData {
+                message: "id".into(),
+            }),
+            ..target("sh1.contoso.com", 4)
+        };
+        assert_eq!(
+            send_message_user(&mut seed, &bad_id, Err(missing)),
+            Err(BrokerError::InvalidData {
+                message: "id".into()
+            })
+        );
+        send_message_user(&mut seed, &target("sh1.contoso.com", 2), Ok(message())).expect("sent");
+        let host = &seed.tenant_groups[0].tenants[0].host_pools[0].session_hosts[0];
+        assert_eq!(host.sessions[0].messages, [message()]);
     }
 
     #[test]

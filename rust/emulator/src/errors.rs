@@ -12,6 +12,8 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::activity::Action;
+
 /// Message of the 401 response. Deliberately generic: it must never echo what was sent.
 pub(crate) const UNAUTHORIZED_MESSAGE: &str =
     "The access token is missing, malformed or not valid for this broker.";
@@ -46,8 +48,12 @@ pub(crate) enum BrokerError {
     },
     /// 400 with the flat `InvalidDataFormat` body.
     InvalidData { message: String },
-    /// 409: logoff on an unreachable session host without `force=true`.
-    SessionHostUnreachable { session_host: String },
+    /// 409: a session action on an unreachable session host (a logoff without `force=true`,
+    /// any disconnect or message).
+    SessionHostUnreachable {
+        session_host: String,
+        action: Action,
+    },
     /// 404: no broker route has this path.
     RouteNotFound { method: Method, raw_path: String },
     /// 405: the path is a broker route, but not for this method.
@@ -158,11 +164,22 @@ impl IntoResponse for BrokerError {
                 }),
             )
                 .into_response(),
-            Self::SessionHostUnreachable { session_host } => {
-                let message = format!(
-                    "Session host '{session_host}' is not reachable; the session was not logged off. \
-                     Use -Force to remove the session record."
-                );
+            Self::SessionHostUnreachable {
+                session_host,
+                action,
+            } => {
+                let message = match action {
+                    Action::Logoff => format!(
+                        "Session host '{session_host}' is not reachable; the session was not logged off. \
+                         Use -Force to remove the session record."
+                    ),
+                    Action::Disconnect => format!(
+                        "Session host '{session_host}' is not reachable; the session was not disconnected."
+                    ),
+                    Action::Message => format!(
+                        "Session host '{session_host}' is not reachable; the message was not sent."
+                    ),
+                };
                 (
                     status,
                     nested("SessionHostUnreachable", &message, Some(&session_host)),

@@ -1,13 +1,20 @@
 //! A faithful local emulator of the Windows Virtual Desktop (classic) RDS broker REST API.
 //!
-//! It serves the two broker operations the project needs over real HTTP on loopback:
+//! It serves the broker's session operations over real HTTP on loopback:
 //!
 //! * `GET  /RdsManagement/V1/TenantGroups/{tg}/Tenants/{t}/HostPools/{hp}/Sessions`
-//! * `POST /RdsManagement/V1/TenantGroups/{tg}/Tenants/{t}/HostPools/{hp}/SessionHosts/{sh}/Sessions/{id}/actions/logoff-user[?force=true]`
+//! * `POST .../HostPools/{hp}/SessionHosts/{sh}/Sessions/{id}/actions/logoff-user[?force=true]`
+//! * `POST .../HostPools/{hp}/SessionHosts/{sh}/Sessions/{id}/actions/disconnect-user`
+//! * `POST .../HostPools/{hp}/SessionHosts/{sh}/Sessions/{id}/actions/send-message-user?MessageTitle=..&MessageBody=..`
 //!
 //! with the broker's bearer-token check, its lookup order and both of its error body shapes,
 //! plus unauthenticated admin routes under `/_emulator` (`state`, `requests`, `health`,
-//! `tokens`, `devicecode/approve`, `devicecode/deny`) for tests and demos.
+//! `activity`, `latency`, `settings`, `generate`, `tokens`, `devicecode/approve`,
+//! `devicecode/deny`) for tests and demos.
+//!
+//! For concurrency tests and benchmarks it can inject latency into every broker request
+//! ([`LatencyConfig`]), records every session action and the peak number of broker requests in
+//! flight ([`Activity`]), and generates large host pools ([`GenerateSpec`]).
 //!
 //! It also emulates the Microsoft Entra ID sign-in the broker's clients perform, configured by
 //! the seed's optional `identity` section ([`IdentityConfig`]):
@@ -36,19 +43,25 @@
 //!
 //! For synchronous tests use [`BackgroundEmulator`], which runs on its own thread and runtime.
 
+mod activity;
 mod broker;
 mod errors;
+mod generate;
 mod identity;
+mod latency;
 mod model;
 mod routes;
 mod server;
 mod state;
 
+pub use activity::{Activity, DisconnectRecord, LogoffRecord, MessageRecord, SessionCalls};
+pub use generate::{GenerateError, GenerateSpec, GeneratedPool, MAX_GENERATED_SESSIONS};
 pub use identity::{
     ApplicationConfig, BROKER_RESOURCE, BROKER_SCOPE, DEFAULT_TENANT,
     DEFAULT_TOKEN_LIFETIME_SECONDS, DeviceCodeConfig, IdentityConfig, IssuedToken,
     ManagedIdentityConfig, UserConfig,
 };
-pub use model::{HostPool, Seed, Session, SessionHost, Tenant, TenantGroup};
+pub use latency::{LatencyConfig, LatencySampler};
+pub use model::{HostPool, Seed, SentMessage, Session, SessionHost, Tenant, TenantGroup};
 pub use server::{BackgroundEmulator, DEFAULT_ACCESS_TOKEN, Emulator, EmulatorConfig};
-pub use state::RequestRecord;
+pub use state::{DEFAULT_REQUEST_LOG_CAPACITY, EmulatorSettings, RequestRecord};

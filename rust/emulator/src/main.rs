@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use rds_emulator::{DEFAULT_ACCESS_TOKEN, Emulator, EmulatorConfig, Seed};
+use rds_emulator::{DEFAULT_ACCESS_TOKEN, Emulator, EmulatorConfig, EmulatorSettings, Seed};
 use tokio::sync::{broadcast, oneshot};
 
 /// Windows Virtual Desktop (classic) RDS broker emulator.
@@ -50,6 +50,25 @@ struct Args {
     #[arg(long, value_name = "SECONDS")]
     token_lifetime: Option<u64>,
 
+    /// Delay every broker request by this many milliseconds (overrides the data file's
+    /// latency.fixedMs). Admin and identity endpoints are never delayed.
+    #[arg(long, value_name = "MS")]
+    latency_ms: Option<u64>,
+
+    /// Add a uniformly distributed extra delay of 0..=MS milliseconds to every broker request
+    /// (overrides latency.jitterMs).
+    #[arg(long, value_name = "MS")]
+    jitter_ms: Option<u64>,
+
+    /// Seed of the jitter sequence, for reproducible runs (overrides latency.seed).
+    #[arg(long, value_name = "N")]
+    latency_seed: Option<u64>,
+
+    /// Do not keep a request log (GET /_emulator/requests stays empty; stderr still shows
+    /// each request). For long benchmarks.
+    #[arg(long)]
+    no_request_log: bool,
+
     /// Stop when stdin reaches end of file, so the emulator dies with the process that
     /// spawned it.
     #[arg(long)]
@@ -87,6 +106,18 @@ async fn run(args: Args) -> Result<(), String> {
             .get_or_insert_with(Default::default)
             .token_lifetime_seconds = seconds;
     }
+    if args.latency_ms.is_some() || args.jitter_ms.is_some() || args.latency_seed.is_some() {
+        let latency = seed.latency.get_or_insert_with(Default::default);
+        if let Some(ms) = args.latency_ms {
+            latency.fixed_ms = ms;
+        }
+        if let Some(ms) = args.jitter_ms {
+            latency.jitter_ms = ms;
+        }
+        if let Some(value) = args.latency_seed {
+            latency.seed = Some(value);
+        }
+    }
     let bind = SocketAddr::new(args.bind, args.port);
     let config = EmulatorConfig {
         bind,
@@ -96,6 +127,12 @@ async fn run(args: Args) -> Result<(), String> {
     let emulator = Emulator::start(config)
         .await
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    if args.no_request_log {
+        emulator.set_settings(EmulatorSettings {
+            request_log: false,
+            ..emulator.settings()
+        });
+    }
 
     // Subscribe before announcing the URL so no request can slip past the log.
     tokio::spawn(log_requests(emulator.subscribe_requests()));

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::identity::IdentityConfig;
+use crate::latency::LatencyConfig;
 
 /// The sample data set shipped with the crate (`data/sample.json`).
 const SAMPLE_JSON: &str = include_str!("../data/sample.json");
@@ -26,6 +27,9 @@ pub struct Seed {
     /// `None` behaves like `IdentityConfig::default()`: no client can sign in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<IdentityConfig>,
+    /// Latency injected into every broker request (see [`LatencyConfig`]). `None`: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency: Option<LatencyConfig>,
 }
 
 /// A tenant group (classic WVD's top level, usually `Default Tenant Group`).
@@ -92,6 +96,22 @@ pub struct Session {
     pub session_state: String,
     /// Creation time, returned to clients verbatim.
     pub create_time: String,
+    /// Messages sent to this session with `send-message-user`, oldest first. Not part of the
+    /// broker's session listing; omitted from the JSON when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<SentMessage>,
+}
+
+/// A message delivered to a session by `send-message-user`.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SentMessage {
+    /// The decoded `MessageTitle`.
+    pub title: String,
+    /// The decoded `MessageBody`.
+    pub body: String,
+    /// When the emulator accepted it, e.g. `2026-11-23T07:58:12.345Z` (UTC).
+    pub sent_at: String,
 }
 
 fn default_reachable() -> bool {
@@ -224,7 +244,9 @@ mod tests {
             identity.tenants,
             [
                 "contoso.onmicrosoft.com",
-                "11111111-1111-1111-1111-111111111111"
+                "11111111-1111-1111-1111-111111111111",
+                // Lets user sign-in without -AadTenantId (the module's default tenant) work.
+                "organizations"
             ]
         );
         let app = &identity.applications[0];

@@ -16,12 +16,17 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
-use crate::broker::{self, LogoffRequest, PoolAddress};
+use crate::activity::{Action, Activity, SessionTarget};
+use crate::broker::{self, LogoffRequest, PoolAddress, SessionRequest};
 use crate::errors::BrokerError;
+use crate::generate::GenerateSpec;
+use crate::identity::time::now_rfc3339_millis;
 use crate::identity::{admin, managed_identity, token_endpoint};
-use crate::model::Seed;
-use crate::state::{Authentication, RequestRecord, SharedState};
+use crate::latency::LatencyConfig;
+use crate::model::{Seed, SentMessage};
+use crate::state::{Authentication, EmulatorSettings, RequestRecord, SettingsUpdate, SharedState};
 
 /// The `route` of a request that matched no broker route.
 pub(crate) const UNKNOWN_ROUTE: &str = "unknown";
@@ -35,6 +40,8 @@ const MAX_STATE_BODY: usize = 64 * 1024 * 1024;
 enum RouteId {
     ListSessions,
     LogoffUser,
+    DisconnectUser,
+    SendMessageUser,
 }
 
 impl RouteId {
@@ -43,6 +50,8 @@ impl RouteId {
         match self {
             Self::ListSessions => "listSessions",
             Self::LogoffUser => "logoffUser",
+            Self::DisconnectUser => "disconnectUser",
+            Self::SendMessageUser => "sendMessageUser",
         }
     }
 }
@@ -55,8 +64,7 @@ struct RouteDef {
     template: &'static str,
 }
 
-/// All broker routes. A new operation (disconnect-user, send-message-user, ...) is one more
-/// entry here plus one arm in [`dispatch`].
+/// All broker routes. A new operation is one more entry here plus one arm in [`dispatch`].
 static ROUTES: &[RouteDef] = &[
     RouteDef {
         id: RouteId::ListSessions,
@@ -67,6 +75,16 @@ static ROUTES: &[RouteDef] = &[
         id: RouteId::LogoffUser,
         method: Method::POST,
         template: "RdsManagement/V1/TenantGroups/{tenantGroup}/Tenants/{tenant}/HostPools/{hostPool}/SessionHosts/{sessionHost}/Sessions/{sessionId}/actions/logoff-user",
+    },
+    RouteDef {
+        id: RouteId::DisconnectUser,
+        method: Method::POST,
+        template: "RdsManagement/V1/TenantGroups/{tenantGroup}/Tenants/{tenant}/HostPools/{hostPool}/SessionHosts/{sessionHost}/Sessions/{sessionId}/actions/disconnect-user",
+    },
+    RouteDef {
+        id: RouteId::SendMessageUser,
+        method: Method::POST,
+        template: "RdsManagement/V1/TenantGroups/{tenantGroup}/Tenants/{tenant}/HostPools/{hostPool}/SessionHosts/{sessionHost}/Sessions/{sessionId}/actions/send-message-user",
     },
 ];
 
@@ -106,6 +124,36 @@ impl Params {
             tenant_group: self.tenant_group.as_deref().unwrap_or_default(),
             tenant: self.tenant.as_deref().unwrap_or_default(),
             host_pool: self.host_pool.as_deref().unwrap_or_default(),
+        }
+    }
+
+    fn session_host(&self) -> &str {
+        self.session_host.as_deref().unwrap_or_default()
+    }
+
+    fn session_id_text(&self) -> &str {
+        self.session_id.as_deref().unwrap_or_default()
+    }
+
+    /// The session an action names, for the activity record; `None` when the id is not a
+    /// number (such a request never reaches a session).
+    fn session_target(&self) -> Option<SessionTarget<'_>> {
+        let pool = self.pool_address();
+        Some(SessionTarget {
+            tenant_group: pool.tenant_group,
+            tenant: pool.tenant,
+            host_pool: pool.host_pool,
+            session_host: self.session_host(),
+            session_id: parse_session_id(self.session_id_text()).ok()?,
+        })
+    }
+
+    fn session_request(&self) -> SessionRequest<'_> {
+        SessionRequest {
+            pool: self.pool_address(),
+            session_host: self.session_host(),
+            session_id_text: self.session_id_text(),
+            session_id: parse_session_id(self.session_id_text()),
         }
     }
 }
@@ -214,6 +262,40 @@ fn parse_force(query: Option<&str>) -> Result<Option<bool>, BrokerError> {
     Ok(found)
 }
 
+/// Finds one query parameter by name (ASCII-case-insensitively, as ASP.NET binds them) and
+/// decodes its value (`+` is a space). Absent means `Ok(None)`; a repeated parameter is a flat
+/// 400.
+fn query_value(query: Option<&str>, name: &str) -> Result<Option<String>, BrokerError> {
+    let mut found: Option<String> = None;
+    for pair in query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+    {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if !decode_query_component(key).eq_ignore_ascii_case(name) {
+            continue;
+        }
+        if found.is_some() {
+            return Err(BrokerError::InvalidData {
+                message: format!("The parameter '{name}' was given more than once."),
+            });
+        }
+        found = Some(decode_query_component(value).into_owned());
+    }
+    Ok(found)
+}
+
+/// A required query parameter: absent is a flat 400. An empty value is accepted.
+fn required_query_value(
+    value: Result<Option<String>, BrokerError>,
+    name: &str,
+) -> Result<String, BrokerError> {
+    value?.ok_or_else(|| BrokerError::InvalidData {
+        message: format!("The query parameter '{name}' is required."),
+    })
+}
+
 /// Decodes one `application/x-www-form-urlencoded` query component (`+` is a space).
 fn decode_query_component(text: &str) -> Cow<'_, str> {
     if text.contains('+') {
@@ -245,6 +327,16 @@ pub(crate) fn router(state: SharedState) -> Router {
             "/_emulator/requests",
             get(get_requests).delete(clear_requests),
         )
+        .route(
+            "/_emulator/activity",
+            get(get_activity).delete(clear_activity),
+        )
+        .route(
+            "/_emulator/latency",
+            get(get_latency).put(put_latency).delete(delete_latency),
+        )
+        .route("/_emulator/settings", get(get_settings).put(put_settings))
+        .route("/_emulator/generate", post(generate))
         .route("/_emulator/tokens", get(admin::tokens))
         .route(
             "/_emulator/devicecode/approve",
@@ -275,8 +367,14 @@ pub(crate) fn router(state: SharedState) -> Router {
         .with_state(state)
 }
 
-/// Handles every non-admin request: route, authorize, run, log.
+/// Handles every non-admin request: wait out the injected latency, route, authorize, run, log.
 async fn broker_request(State(state): State<SharedState>, request: Request) -> Response {
+    // In flight from here until the response is produced, latency included.
+    let _in_flight = state.enter_broker_request();
+    if let Some(delay) = state.next_delay() {
+        // The lock is not held while sleeping: other requests proceed meanwhile.
+        tokio::time::sleep(delay).await;
+    }
     let (parts, _body) = request.into_parts();
     // The body is ignored on purpose: the real broker accepts any body on its actions.
     let mut record = RequestRecord::new(
@@ -344,7 +442,65 @@ fn dispatch(
                 session_id: parse_session_id(session_id_text),
                 force: force.map(Option::unwrap_or_default),
             };
-            state.with(|inner| broker::logoff_user(&mut inner.seed, request))?;
+            let forced = record.force.unwrap_or_default();
+            let target = params.session_target();
+            state.with(|inner| {
+                if let Some(target) = target {
+                    inner.activity.count(target, Action::Logoff);
+                }
+                broker::logoff_user(&mut inner.seed, request)?;
+                if let Some(target) = target {
+                    inner
+                        .activity
+                        .logged_off(target, forced, now_rfc3339_millis());
+                }
+                Ok::<_, BrokerError>(())
+            })?;
+            Ok(StatusCode::OK.into_response())
+        }
+        RouteId::DisconnectUser => {
+            let request = params.session_request();
+            let target = params.session_target();
+            state.with(|inner| {
+                if let Some(target) = target {
+                    inner.activity.count(target, Action::Disconnect);
+                }
+                broker::disconnect_user(&mut inner.seed, &request)?;
+                if let Some(target) = target {
+                    inner.activity.disconnected(target, now_rfc3339_millis());
+                }
+                Ok::<_, BrokerError>(())
+            })?;
+            Ok(StatusCode::OK.into_response())
+        }
+        RouteId::SendMessageUser => {
+            let query = record.query.as_deref();
+            let title = query_value(query, "MessageTitle");
+            let body = query_value(query, "MessageBody");
+            record.message_title = title.as_ref().ok().cloned().flatten();
+            record.message_body = body.as_ref().ok().cloned().flatten();
+            let request = params.session_request();
+            let target = params.session_target();
+            state.with(|inner| {
+                if let Some(target) = target {
+                    inner.activity.count(target, Action::Message);
+                }
+                let message = required_query_value(title, "MessageTitle").and_then(|title| {
+                    Ok(SentMessage {
+                        title,
+                        body: required_query_value(body, "MessageBody")?,
+                        sent_at: now_rfc3339_millis(),
+                    })
+                });
+                let sent = message.as_ref().ok().cloned();
+                broker::send_message_user(&mut inner.seed, &request, message)?;
+                if let (Some(target), Some(sent)) = (target, sent) {
+                    inner
+                        .activity
+                        .messaged(target, sent.title, sent.body, sent.sent_at);
+                }
+                Ok::<_, BrokerError>(())
+            })?;
             Ok(StatusCode::OK.into_response())
         }
     }
@@ -398,6 +554,92 @@ async fn get_requests(State(state): State<SharedState>) -> Json<Vec<RequestRecor
 async fn clear_requests(State(state): State<SharedState>) -> Response<Body> {
     state.clear_requests();
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// A 400 for an admin request body, in the nested shape `PUT /_emulator/state` uses.
+fn admin_bad_request(code: &str, message: String) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(serde_json::json!({"error": {"code": code, "message": message}})),
+    )
+        .into_response()
+}
+
+/// Parses an admin JSON body (any content type); an empty body is `None`.
+fn parse_admin_body<T: DeserializeOwned>(body: &[u8]) -> Result<Option<T>, String> {
+    let text = std::str::from_utf8(body).map_err(|e| format!("the body is not UTF-8: {e}"))?;
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    serde_json::from_str(text).map_err(|e| e.to_string())
+}
+
+async fn get_activity(State(state): State<SharedState>) -> Json<Activity> {
+    Json(state.activity())
+}
+
+async fn clear_activity(State(state): State<SharedState>) -> Response {
+    state.clear_activity();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn get_latency(State(state): State<SharedState>) -> Json<LatencyConfig> {
+    Json(state.latency().unwrap_or_default())
+}
+
+/// Sets the injected latency; a `null` body removes it. Answers with the latency in force.
+async fn put_latency(State(state): State<SharedState>, body: Bytes) -> Response {
+    match parse_admin_body::<Option<LatencyConfig>>(&body) {
+        Ok(latency) => {
+            let latency = latency.flatten();
+            state.set_latency(latency);
+            Json(latency.unwrap_or_default()).into_response()
+        }
+        Err(reason) => admin_bad_request(
+            "InvalidLatency",
+            format!("The body is not a valid latency setting: {reason}"),
+        ),
+    }
+}
+
+async fn delete_latency(State(state): State<SharedState>) -> Response {
+    state.set_latency(None);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn get_settings(State(state): State<SharedState>) -> Json<EmulatorSettings> {
+    Json(state.settings())
+}
+
+/// Updates the named settings only. Answers with all settings.
+async fn put_settings(State(state): State<SharedState>, body: Bytes) -> Response {
+    match parse_admin_body::<SettingsUpdate>(&body) {
+        Ok(update) => Json(state.update_settings(update.unwrap_or_default())).into_response(),
+        Err(reason) => admin_bad_request(
+            "InvalidSettings",
+            format!("The body is not a valid settings update: {reason}"),
+        ),
+    }
+}
+
+/// Adds or replaces a generated host pool; an empty body uses every default.
+async fn generate(State(state): State<SharedState>, body: Bytes) -> Response {
+    let spec = match parse_admin_body::<GenerateSpec>(&body) {
+        Ok(spec) => spec.unwrap_or_default(),
+        Err(reason) => {
+            return admin_bad_request(
+                "InvalidGenerateSpec",
+                format!("The body is not a valid generate request: {reason}"),
+            );
+        }
+    };
+    match state.generate(&spec) {
+        Ok(summary) => Json(summary).into_response(),
+        Err(error) => admin_bad_request(
+            "InvalidGenerateSpec",
+            format!("The generate request cannot be applied: {error}"),
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -464,6 +706,31 @@ mod tests {
         assert!(parse_force(Some("force=")).is_err());
         assert!(parse_force(Some("force")).is_err());
         assert!(parse_force(Some("force=true&force=true")).is_err());
+    }
+
+    #[test]
+    fn query_values_are_decoded_and_must_not_repeat() {
+        let query = Some("messagetitle=a%26b+c&MessageBody=%E2%9C%93%25%2B&x=1");
+        assert_eq!(
+            query_value(query, "MessageTitle"),
+            Ok(Some("a&b c".to_owned()))
+        );
+        assert_eq!(
+            query_value(query, "MessageBody"),
+            Ok(Some("\u{2713}%+".to_owned()))
+        );
+        assert_eq!(query_value(query, "Missing"), Ok(None));
+        assert_eq!(
+            query_value(Some("MessageTitle="), "MessageTitle"),
+            Ok(Some(String::new()))
+        );
+        assert!(query_value(Some("MessageTitle=a&messageTitle=b"), "MessageTitle").is_err());
+        assert_eq!(
+            required_query_value(Ok(None), "MessageBody"),
+            Err(BrokerError::InvalidData {
+                message: "The query parameter 'MessageBody' is required.".into()
+            })
+        );
     }
 
     #[test]

@@ -10,10 +10,13 @@ use tokio::net::TcpListener;
 use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinHandle;
 
+use crate::activity::Activity;
+use crate::generate::{GenerateError, GenerateSpec, GeneratedPool};
 use crate::identity::IssuedToken;
+use crate::latency::LatencyConfig;
 use crate::model::Seed;
 use crate::routes;
-use crate::state::{RequestRecord, SharedState};
+use crate::state::{EmulatorSettings, RequestRecord, SharedState};
 
 /// The bearer token the emulator accepts unless configured otherwise.
 pub const DEFAULT_ACCESS_TOKEN: &str = "rds-emulator-token";
@@ -114,13 +117,15 @@ impl Emulator {
         self.state.snapshot()
     }
 
-    /// Replaces the broker data (and identity configuration) and clears the request log, the
-    /// issued-token list and pending device codes.
+    /// Replaces the broker data (and identity and latency configuration) and clears the request
+    /// log, the activity record, the issued-token list and pending device codes.
     pub fn set_state(&self, seed: Seed) {
         self.state.replace(seed);
     }
 
-    /// Every broker request so far, oldest first.
+    /// The broker and identity requests so far, oldest first: at most the latest
+    /// [`EmulatorSettings::request_log_capacity`] (default 100,000), none while
+    /// [`EmulatorSettings::request_log`] is off.
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.state.requests()
     }
@@ -144,6 +149,47 @@ impl Emulator {
     /// Every access token issued so far (metadata only, never the token), oldest first.
     pub fn tokens_issued(&self) -> Vec<IssuedToken> {
         self.state.tokens_issued()
+    }
+
+    /// What the session actions did and the in-flight figures (see [`Activity`]).
+    pub fn activity(&self) -> Activity {
+        self.state.activity()
+    }
+
+    /// Clears the activity record and restarts `maxInFlight` and `brokerRequests`.
+    pub fn clear_activity(&self) {
+        self.state.clear_activity();
+    }
+
+    /// Restarts `maxInFlight` at the number of requests in flight now.
+    pub fn reset_max_in_flight(&self) {
+        self.state.reset_max_in_flight();
+    }
+
+    /// The latency injected into broker requests, if any.
+    pub fn latency(&self) -> Option<LatencyConfig> {
+        self.state.latency()
+    }
+
+    /// Sets (`None`: removes) the latency injected into every broker request. Stored in the
+    /// state's `latency`; the jitter sequence restarts from its seed.
+    pub fn set_latency(&self, latency: Option<LatencyConfig>) {
+        self.state.set_latency(latency);
+    }
+
+    /// Adds (or replaces) a generated host pool, keeping everything else.
+    pub fn generate(&self, spec: &GenerateSpec) -> Result<GeneratedPool, GenerateError> {
+        self.state.generate(spec)
+    }
+
+    /// The request log switch and capacity.
+    pub fn settings(&self) -> EmulatorSettings {
+        self.state.settings()
+    }
+
+    /// Replaces the settings; a smaller capacity drops the oldest records at once.
+    pub fn set_settings(&self, settings: EmulatorSettings) {
+        self.state.set_settings(settings);
     }
 
     /// A live feed of request records, each sent once its response status is known.
@@ -257,13 +303,15 @@ impl BackgroundEmulator {
         self.state.snapshot()
     }
 
-    /// Replaces the broker data (and identity configuration) and clears the request log, the
-    /// issued-token list and pending device codes.
+    /// Replaces the broker data (and identity and latency configuration) and clears the request
+    /// log, the activity record, the issued-token list and pending device codes.
     pub fn set_state(&self, seed: Seed) {
         self.state.replace(seed);
     }
 
-    /// Every broker request so far, oldest first.
+    /// The broker and identity requests so far, oldest first: at most the latest
+    /// [`EmulatorSettings::request_log_capacity`] (default 100,000), none while
+    /// [`EmulatorSettings::request_log`] is off.
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.state.requests()
     }
@@ -287,6 +335,47 @@ impl BackgroundEmulator {
     /// Every access token issued so far (metadata only, never the token), oldest first.
     pub fn tokens_issued(&self) -> Vec<IssuedToken> {
         self.state.tokens_issued()
+    }
+
+    /// What the session actions did and the in-flight figures (see [`Activity`]).
+    pub fn activity(&self) -> Activity {
+        self.state.activity()
+    }
+
+    /// Clears the activity record and restarts `maxInFlight` and `brokerRequests`.
+    pub fn clear_activity(&self) {
+        self.state.clear_activity();
+    }
+
+    /// Restarts `maxInFlight` at the number of requests in flight now.
+    pub fn reset_max_in_flight(&self) {
+        self.state.reset_max_in_flight();
+    }
+
+    /// The latency injected into broker requests, if any.
+    pub fn latency(&self) -> Option<LatencyConfig> {
+        self.state.latency()
+    }
+
+    /// Sets (`None`: removes) the latency injected into every broker request. Stored in the
+    /// state's `latency`; the jitter sequence restarts from its seed.
+    pub fn set_latency(&self, latency: Option<LatencyConfig>) {
+        self.state.set_latency(latency);
+    }
+
+    /// Adds (or replaces) a generated host pool, keeping everything else.
+    pub fn generate(&self, spec: &GenerateSpec) -> Result<GeneratedPool, GenerateError> {
+        self.state.generate(spec)
+    }
+
+    /// The request log switch and capacity.
+    pub fn settings(&self) -> EmulatorSettings {
+        self.state.settings()
+    }
+
+    /// Replaces the settings; a smaller capacity drops the oldest records at once.
+    pub fn set_settings(&self, settings: EmulatorSettings) {
+        self.state.set_settings(settings);
     }
 }
 

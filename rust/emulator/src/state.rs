@@ -2,11 +2,15 @@
 //!
 //! Everything a request may read or change lives in one [`Inner`] behind one mutex, so every
 //! broker operation is atomic with respect to the others and to `PUT /_emulator/state`. Later
-//! additions (per-session call counters, injected latency or faults, more routes) belong in
-//! [`Inner`] as new fields; the handlers already receive `&mut Inner`.
+//! additions (injected faults, more routes) belong in [`Inner`] as new fields; the handlers
+//! already receive `&mut Inner`. The one exception is the in-flight counter ([`InFlight`]):
+//! it is lock-free because it is touched around the injected latency, which never holds the
+//! lock.
 
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
@@ -14,16 +18,66 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
+use crate::activity::{Activity, ActivityLog, InFlight, InFlightGuard};
 use crate::errors::BrokerError;
+use crate::generate::{GenerateError, GenerateSpec, GeneratedPool};
 use crate::identity::device::DeviceCodes;
 use crate::identity::jwt::{TokenAuthority, TokenCheck};
 use crate::identity::time::since_epoch;
 use crate::identity::{IdentityConfig, IssuedToken};
+use crate::latency::{LatencyConfig, LatencySampler};
 use crate::model::Seed;
 
 /// How many request records a slow [`crate::Emulator::subscribe_requests`] subscriber may fall
-/// behind before it starts missing some. The log itself is unbounded.
+/// behind before it starts missing some.
 const EVENT_CAPACITY: usize = 1024;
+
+/// The default most records the request log keeps (the oldest are dropped beyond it).
+pub const DEFAULT_REQUEST_LOG_CAPACITY: usize = 100_000;
+
+/// Run-time settings of the emulator that are not broker data (`GET`/`PUT /_emulator/settings`).
+///
+/// JSON: `{"requestLog": true, "requestLogCapacity": 100000}`. A `PUT` may name only some
+/// fields; the others keep their values.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct EmulatorSettings {
+    /// Whether broker and identity requests are kept in the request log (`GET
+    /// /_emulator/requests`). Off, they are still counted in the activity record and sent to
+    /// [`crate::Emulator::subscribe_requests`] subscribers. Default true.
+    pub request_log: bool,
+    /// The most records the request log keeps; beyond it the oldest are dropped. Default
+    /// [`DEFAULT_REQUEST_LOG_CAPACITY`].
+    pub request_log_capacity: usize,
+}
+
+impl Default for EmulatorSettings {
+    fn default() -> Self {
+        Self {
+            request_log: true,
+            request_log_capacity: DEFAULT_REQUEST_LOG_CAPACITY,
+        }
+    }
+}
+
+/// A partial update of [`EmulatorSettings`] (the body of `PUT /_emulator/settings`).
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct SettingsUpdate {
+    request_log: Option<bool>,
+    request_log_capacity: Option<usize>,
+}
+
+impl SettingsUpdate {
+    fn apply_to(self, settings: &mut EmulatorSettings) {
+        if let Some(on) = self.request_log {
+            settings.request_log = on;
+        }
+        if let Some(capacity) = self.request_log_capacity {
+            settings.request_log_capacity = capacity;
+        }
+    }
+}
 
 /// One request to a broker route (anything outside `/_emulator`) or to an identity endpoint,
 /// as the emulator saw it.
@@ -39,8 +93,8 @@ pub struct RequestRecord {
     pub raw_path: String,
     /// The raw query string (without `?`), if any.
     pub query: Option<String>,
-    /// `listSessions`, `logoffUser`, `unknown`, or for identity endpoints `token`,
-    /// `deviceCode`, `imds` or `appServiceMsi`.
+    /// `listSessions`, `logoffUser`, `disconnectUser`, `sendMessageUser`, `unknown`, or for
+    /// identity endpoints `token`, `deviceCode`, `imds` or `appServiceMsi`.
     pub route: String,
     /// Decoded `{tenantGroup}` path segment, when the route has one.
     pub tenant_group: Option<String>,
@@ -71,6 +125,12 @@ pub struct RequestRecord {
     /// managed identity).
     #[serde(default)]
     pub client_id: Option<String>,
+    /// `sendMessageUser`: the decoded `MessageTitle` query value, when present.
+    #[serde(default)]
+    pub message_title: Option<String>,
+    /// `sendMessageUser`: the decoded `MessageBody` query value, when present.
+    #[serde(default)]
+    pub message_body: Option<String>,
 }
 
 impl RequestRecord {
@@ -92,6 +152,8 @@ impl RequestRecord {
             caller: None,
             grant_type: None,
             client_id: None,
+            message_title: None,
+            message_body: None,
         }
     }
 }
@@ -101,18 +163,41 @@ impl RequestRecord {
 pub(crate) struct Inner {
     /// The emulated broker's data.
     pub(crate) seed: Seed,
-    /// Every broker request so far, oldest first.
-    pub(crate) log: Vec<RequestRecord>,
+    /// The latest broker requests (up to `settings.request_log_capacity`), oldest first.
+    pub(crate) log: VecDeque<RequestRecord>,
     /// Device codes handed out by the device code endpoint.
     pub(crate) device_codes: DeviceCodes,
     /// Every access token issued so far, oldest first.
     pub(crate) issued: Vec<IssuedToken>,
+    /// Successful session actions and per-session call counts.
+    pub(crate) activity: ActivityLog,
+    /// Request log switch and capacity.
+    pub(crate) settings: EmulatorSettings,
+    /// The jitter sequence of `seed.latency`; rebuilt whenever that configuration changes.
+    pub(crate) latency: Option<LatencySampler>,
 }
 
 impl Inner {
     /// The identity configuration in force (the default one when the seed has none).
     pub(crate) fn identity(&self) -> IdentityConfig {
         self.seed.identity.clone().unwrap_or_default()
+    }
+
+    /// The next injected delay, if any latency is configured.
+    pub(crate) fn next_delay(&mut self) -> Option<Duration> {
+        let config = self.seed.latency.filter(|c| !c.is_zero())?;
+        if self.latency.as_ref().map(LatencySampler::config) != Some(config) {
+            self.latency = Some(LatencySampler::new(config));
+        }
+        self.latency.as_mut().map(LatencySampler::next_delay)
+    }
+
+    /// Drops the oldest records beyond the capacity.
+    fn trim_log(&mut self) {
+        let capacity = self.settings.request_log_capacity;
+        while self.log.len() > capacity {
+            self.log.pop_front();
+        }
     }
 }
 
@@ -166,6 +251,8 @@ pub(crate) struct SharedState {
     authority: Arc<TokenAuthority>,
     /// `http://<bound address>`, the emulator's URL when a request names no host.
     bound_url: Arc<str>,
+    /// Broker requests in flight (lock-free: counted around the injected latency).
+    in_flight: Arc<InFlight>,
 }
 
 impl SharedState {
@@ -174,14 +261,13 @@ impl SharedState {
         Self {
             inner: Arc::new(Mutex::new(Inner {
                 seed,
-                log: Vec::new(),
-                device_codes: DeviceCodes::default(),
-                issued: Vec::new(),
+                ..Inner::default()
             })),
             expected_authorization: format!("Bearer {access_token}").into(),
             events,
             authority: Arc::new(TokenAuthority::new()),
             bound_url: bound_url.into(),
+            in_flight: Arc::new(InFlight::default()),
         }
     }
 
@@ -202,15 +288,87 @@ impl SharedState {
         self.with(|inner| inner.seed.clone())
     }
 
-    /// Replaces the data and clears the request log, the issued-token list and pending device
-    /// codes, so a test starts from a clean slate. Tokens already issued stay valid.
+    /// Replaces the data and clears the request log, the activity record, the issued-token
+    /// list and pending device codes, so a test starts from a clean slate. Tokens already
+    /// issued stay valid; the settings stay as they are.
     pub(crate) fn replace(&self, seed: Seed) {
         self.with(|inner| {
             inner.seed = seed;
             inner.log.clear();
             inner.issued.clear();
             inner.device_codes.clear();
+            inner.activity = ActivityLog::default();
+            inner.latency = None;
         });
+        self.in_flight.reset();
+    }
+
+    /// Marks a broker request as in flight until the guard is dropped.
+    pub(crate) fn enter_broker_request(&self) -> InFlightGuard {
+        self.in_flight.enter()
+    }
+
+    /// The activity record with the current in-flight figures.
+    pub(crate) fn activity(&self) -> Activity {
+        let mut activity = self.with(|inner| inner.activity.snapshot());
+        activity.in_flight = self.in_flight.current();
+        activity.max_in_flight = self.in_flight.max();
+        activity.broker_requests = self.in_flight.total();
+        activity
+    }
+
+    /// Clears the activity record and restarts the in-flight peak and request count.
+    pub(crate) fn clear_activity(&self) {
+        self.with(|inner| inner.activity = ActivityLog::default());
+        self.in_flight.reset();
+    }
+
+    /// Restarts the in-flight peak at the current level.
+    pub(crate) fn reset_max_in_flight(&self) {
+        self.in_flight.reset_max();
+    }
+
+    /// The injected latency in force, if any.
+    pub(crate) fn latency(&self) -> Option<LatencyConfig> {
+        self.with(|inner| inner.seed.latency)
+    }
+
+    /// Sets (or with `None` removes) the injected latency; the jitter sequence restarts.
+    pub(crate) fn set_latency(&self, latency: Option<LatencyConfig>) {
+        self.with(|inner| {
+            inner.seed.latency = latency;
+            inner.latency = None;
+        });
+    }
+
+    /// The next injected delay, if any latency is configured.
+    pub(crate) fn next_delay(&self) -> Option<Duration> {
+        self.with(Inner::next_delay)
+    }
+
+    /// Adds or replaces a generated host pool (built before the lock is taken).
+    pub(crate) fn generate(&self, spec: &GenerateSpec) -> Result<GeneratedPool, GenerateError> {
+        let pool = spec.host_pool()?;
+        Ok(self.with(|inner| spec.insert(&mut inner.seed, pool)))
+    }
+
+    pub(crate) fn settings(&self) -> EmulatorSettings {
+        self.with(|inner| inner.settings)
+    }
+
+    pub(crate) fn set_settings(&self, settings: EmulatorSettings) {
+        self.with(|inner| {
+            inner.settings = settings;
+            inner.trim_log();
+        });
+    }
+
+    pub(crate) fn update_settings(&self, update: SettingsUpdate) -> EmulatorSettings {
+        self.with(|inner| {
+            update.apply_to(&mut inner.settings);
+            inner.trim_log();
+            inner.settings
+        })
     }
 
     pub(crate) fn tokens_issued(&self) -> Vec<IssuedToken> {
@@ -244,16 +402,24 @@ impl SharedState {
     }
 
     pub(crate) fn requests(&self) -> Vec<RequestRecord> {
-        self.with(|inner| inner.log.clone())
+        self.with(|inner| inner.log.iter().cloned().collect())
     }
 
     pub(crate) fn clear_requests(&self) {
         self.with(|inner| inner.log.clear());
     }
 
-    /// Appends a record to the log and publishes it to subscribers.
+    /// Appends a record to the log (when it is on; dropping the oldest beyond its capacity)
+    /// and publishes it to subscribers.
     pub(crate) fn record(&self, record: RequestRecord) {
-        self.with(|inner| inner.log.push(record.clone()));
+        self.with(|inner| {
+            if inner.settings.request_log && inner.settings.request_log_capacity > 0 {
+                if inner.log.len() >= inner.settings.request_log_capacity {
+                    inner.log.pop_front();
+                }
+                inner.log.push_back(record.clone());
+            }
+        });
         // An error only means nobody is subscribed, which is the normal case in tests.
         let _ = self.events.send(record);
     }
@@ -300,6 +466,7 @@ impl fmt::Debug for SharedState {
             .field("expected_authorization", &"<redacted>")
             .field("authority", &self.authority)
             .field("bound_url", &self.bound_url)
+            .field("in_flight", &self.in_flight)
             .finish_non_exhaustive()
     }
 }
@@ -388,5 +555,56 @@ mod tests {
         state.replace(Seed::default());
         assert!(state.requests().is_empty());
         assert_eq!(state.snapshot(), Seed::default());
+    }
+
+    fn record(n: usize) -> RequestRecord {
+        RequestRecord::new("GET".into(), format!("/{n}"), None)
+    }
+
+    #[test]
+    fn the_log_keeps_the_newest_records_up_to_its_capacity() {
+        let state = SharedState::new(Seed::default(), "tok", URL);
+        assert_eq!(state.settings(), EmulatorSettings::default());
+        state.set_settings(EmulatorSettings {
+            request_log: true,
+            request_log_capacity: 3,
+        });
+        for n in 0..5 {
+            state.record(record(n));
+        }
+        let paths: Vec<String> = state.requests().into_iter().map(|r| r.raw_path).collect();
+        assert_eq!(paths, ["/2", "/3", "/4"]);
+        let settings = state.update_settings(SettingsUpdate {
+            request_log_capacity: Some(1),
+            ..SettingsUpdate::default()
+        });
+        assert!(settings.request_log);
+        assert_eq!(state.requests().len(), 1);
+        state.update_settings(SettingsUpdate {
+            request_log: Some(false),
+            ..SettingsUpdate::default()
+        });
+        state.record(record(9));
+        assert_eq!(state.requests()[0].raw_path, "/4");
+    }
+
+    #[test]
+    fn the_latency_sampler_follows_the_configuration() {
+        let state = SharedState::new(Seed::default(), "tok", URL);
+        assert_eq!(state.next_delay(), None);
+        state.set_latency(Some(LatencyConfig::fixed(0)));
+        assert_eq!(state.next_delay(), None);
+        let config = LatencyConfig {
+            fixed_ms: 5,
+            jitter_ms: 5,
+            seed: Some(1),
+        };
+        state.set_latency(Some(config));
+        let first: Vec<_> = (0..5).map(|_| state.next_delay()).collect();
+        state.set_latency(Some(config));
+        let again: Vec<_> = (0..5).map(|_| state.next_delay()).collect();
+        assert_eq!(first, again, "setting the latency restarts the sequence");
+        let mut sampler = LatencySampler::new(config);
+        assert_eq!(first[0], Some(sampler.next_delay()));
     }
 }

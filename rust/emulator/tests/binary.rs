@@ -173,3 +173,54 @@ fn a_non_loopback_address_needs_allow_remote() {
     let stderr = run_expecting_failure(&["--bind", "0.0.0.0"]);
     assert!(stderr.contains("--allow-remote"), "{stderr}");
 }
+
+#[test]
+fn latency_and_request_log_flags() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("seed.json");
+    // The flags override the data file's latency field by field.
+    std::fs::write(
+        &path,
+        r#"{"tenantGroups":[],"latency":{"fixedMs":1,"jitterMs":2,"seed":3}}"#,
+    )
+    .expect("write seed");
+    let mut child = Command::new(BINARY)
+        .arg("--data")
+        .arg(&path)
+        .args([
+            "--latency-ms",
+            "40",
+            "--latency-seed",
+            "9",
+            "--no-request-log",
+        ])
+        .arg("--exit-on-stdin-eof")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("first line");
+    let url = line
+        .trim_end()
+        .strip_prefix(ANNOUNCEMENT)
+        .expect("announced");
+    let (status, body) = blocking_request(url, "GET", "/_emulator/latency", &[], "");
+    assert_eq!(status, 200);
+    assert_eq!(body, r#"{"fixedMs":40,"jitterMs":2,"seed":9}"#);
+    let (status, body) = blocking_request(url, "GET", "/_emulator/settings", &[], "");
+    assert_eq!(status, 200);
+    assert!(body.contains(r#""requestLog":false"#), "{body}");
+    let started = Instant::now();
+    // Every broker request is delayed, even one for an unknown route.
+    let (status, _) = blocking_request(url, "GET", "/RdsManagement/V1/x", &[], "");
+    assert_eq!(status, 404);
+    assert!(started.elapsed() >= Duration::from_millis(40));
+    let (_, body) = blocking_request(url, "GET", "/_emulator/requests", &[], "");
+    assert_eq!(body, "[]");
+    drop(child.stdin.take());
+    assert!(wait_with_timeout(&mut child, Duration::from_secs(10)).success());
+}

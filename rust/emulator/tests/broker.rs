@@ -559,6 +559,8 @@ async fn the_request_log_records_each_broker_request_with_its_status() {
                 caller: Some("static".to_owned()),
                 grant_type: None,
                 client_id: None,
+                message_title: None,
+                message_body: None,
             },
             RequestRecord {
                 method: "POST".to_owned(),
@@ -576,6 +578,8 @@ async fn the_request_log_records_each_broker_request_with_its_status() {
                 caller: Some("static".to_owned()),
                 grant_type: None,
                 client_id: None,
+                message_title: None,
+                message_body: None,
             },
         ]
     );

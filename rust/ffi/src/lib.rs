@@ -269,8 +269,15 @@ impl RdsConnection {
     pub fn create_throttled(source: &RdsConnection, limit: u32) -> ffi::Result<Self, ErrorInfo> {
         guard(|| {
             let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-            let client = source.client.with_concurrency_limit(limit).map_err(ErrorInfo::from)?;
-            Ok(RdsConnection { runtime: SharedRuntime, client, user_name: source.user_name.clone() })
+            let client = source
+                .client
+                .with_concurrency_limit(limit)
+                .map_err(ErrorInfo::from)?;
+            Ok(RdsConnection {
+                runtime: SharedRuntime,
+                client,
+                user_name: source.user_name.clone(),
+            })
         })
     }
 
@@ -337,9 +344,10 @@ impl RdsConnection {
         let action = match kind {
             SessionActionKind::Logoff => SessionAction::Logoff { force: force.is() },
             SessionActionKind::Disconnect => SessionAction::Disconnect,
-            SessionActionKind::SendMessage => {
-                SessionAction::SendMessage { title: title.into_string(), body: body.into_string() }
-            }
+            SessionActionKind::SendMessage => SessionAction::SendMessage {
+                title: title.into_string(),
+                body: body.into_string(),
+            },
         };
         // A panic inside the future is caught by the runtime's task; it surfaces on the C# side
         // as a cancelled Task, never as an unwind through the ABI.
@@ -355,10 +363,14 @@ impl RdsConnection {
         tenant: ffi::String,
         host_pool: ffi::String,
     ) -> ffi::Result<ffi::Vec<SessionInfo>, ErrorInfo> {
-        match this.client.list_sessions(tenant.as_str(), host_pool.as_str()).await {
-            Ok(sessions) => {
-                ffi::Ok(ffi::Vec::from_vec(sessions.into_iter().map(SessionInfo::from).collect()))
-            }
+        match this
+            .client
+            .list_sessions(tenant.as_str(), host_pool.as_str())
+            .await
+        {
+            Ok(sessions) => ffi::Ok(ffi::Vec::from_vec(
+                sessions.into_iter().map(SessionInfo::from).collect(),
+            )),
             Err(e) => ffi::Err(ErrorInfo::from(e)),
         }
     }

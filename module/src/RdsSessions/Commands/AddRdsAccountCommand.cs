@@ -112,6 +112,7 @@ namespace RdsSessions.Commands
             string tenantGroup = RdsModule.DefaultTenantGroup;
             string? authority = AuthorityHost ?? Environment.GetEnvironmentVariable(AuthorityHostVariable);
             RdsConnection connection;
+            WriteDebug($"Parameter set {ParameterSetName}; authority host {authority ?? "(public cloud)"}; tenant group '{tenantGroup}'.");
             try
             {
                 connection = ParameterSetName switch
@@ -207,7 +208,7 @@ namespace RdsSessions.Commands
 
             throw Refuse("CertificateNotFound",
                 $"No certificate with thumbprint {thumbprint} is in the CurrentUser or LocalMachine 'My' store. " +
-                "On Linux and macOS use -CertificatePath with a PFX or PEM file.");
+                "(On Linux and macOS that is the .NET store of the current user.) Or use -CertificatePath with a PFX or PEM file.");
         }
 
         private RdsConnection SignInWithManagedIdentity(string tenantGroup)

@@ -27,6 +27,32 @@ pub(crate) fn utc_timestamp(epoch: u64) -> String {
     )
 }
 
+/// Formats a time since the epoch as RFC 3339 UTC, `YYYY-MM-DDTHH:MM:SSZ`.
+pub(crate) fn rfc3339(epoch: u64) -> String {
+    let days = epoch / 86_400;
+    let seconds = epoch % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60
+    )
+}
+
+/// Formats a time since the epoch as RFC 3339 UTC with milliseconds,
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ`.
+pub(crate) fn rfc3339_millis(since_epoch: Duration) -> String {
+    let whole = rfc3339(since_epoch.as_secs());
+    let seconds = whole.strip_suffix('Z').unwrap_or(&whole);
+    format!("{seconds}.{:03}Z", since_epoch.subsec_millis())
+}
+
+/// The current time as RFC 3339 UTC with milliseconds.
+pub(crate) fn now_rfc3339_millis() -> String {
+    rfc3339_millis(since_epoch())
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm,
 /// restricted to dates after the epoch).
 fn civil_from_days(days: u64) -> (u64, u64, u64) {
@@ -53,5 +79,14 @@ mod tests {
         assert_eq!(utc_timestamp(1_452_304_932), "2016-01-09 02:02:12Z");
         assert_eq!(utc_timestamp(951_782_400), "2000-02-29 00:00:00Z");
         assert_eq!(utc_timestamp(4_102_444_799), "2099-12-31 23:59:59Z");
+    }
+
+    #[test]
+    fn formats_rfc3339() {
+        assert_eq!(rfc3339(1_452_304_932), "2016-01-09T02:02:12Z");
+        assert_eq!(
+            rfc3339_millis(Duration::from_millis(1_452_304_932_045)),
+            "2016-01-09T02:02:12.045Z"
+        );
     }
 }

@@ -57,6 +57,25 @@ pub fn logoff_path(
     )
 }
 
+/// Path of a session action route (encoded), e.g. `disconnect-user`, without query.
+pub fn action_path(
+    tenant_group: &str,
+    tenant: &str,
+    host_pool: &str,
+    session_host: &str,
+    session_id: &str,
+    action: &str,
+) -> String {
+    format!(
+        "/RdsManagement/V1/TenantGroups/{}/Tenants/{}/HostPools/{}/SessionHosts/{}/Sessions/{}/actions/{action}",
+        enc(tenant_group),
+        enc(tenant),
+        enc(host_pool),
+        enc(session_host),
+        enc(session_id)
+    )
+}
+
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
@@ -77,6 +96,7 @@ pub fn session(id: i32, user: &str) -> Session {
         application_type: "Desktop".to_owned(),
         session_state: "Active".to_owned(),
         create_time: "2026-11-23T21:04:00Z".to_owned(),
+        messages: Vec::new(),
     }
 }
 
@@ -105,6 +125,7 @@ pub fn one_host_seed(
             }],
         }],
         identity: None,
+        latency: None,
     }
 }
 
