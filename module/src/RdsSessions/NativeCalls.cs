@@ -18,6 +18,9 @@ namespace RdsSessions
     /// zeroing containers. The managed strings they came from cannot be zeroed; they are not
     /// kept by this module and become garbage at once.
     /// </remarks>
+    /// <summary>A completed session action: correlation id, requests sent, retry notes.</summary>
+    internal sealed record ActionDone(string CorrelationId, int Attempts, string[] Notes);
+
     internal static class NativeCalls
     {
         private static T Call<T>(Func<T> call)
@@ -86,7 +89,7 @@ namespace RdsSessions
         /// completes with the correlation id, or faults with an <see cref="RdsBrokerException"/>,
         /// or is cancelled through <paramref name="cancel"/>.
         /// </summary>
-        public static async Task<string> SessionActionAsync(
+        public static async Task<ActionDone> SessionActionAsync(
             RdsConnection connection, SessionActionKind kind, SessionIdentity session, bool force, string? title, string? body, CancellationToken cancel)
         {
             Task<LogoffDone> pending = Call(() => connection.SessionActionAsync(
@@ -102,13 +105,15 @@ namespace RdsSessions
                 throw BrokerErrors.ToException(e.Value);
             }
 
-            return done.correlation_id.IntoString();
+            string notes = done.notes.IntoString();
+            return new ActionDone(done.correlation_id.IntoString(), (int)done.attempts,
+                notes.Length == 0 ? Array.Empty<string>() : notes.Split('\n'));
         }
 
         /// <summary>Logs one session off; blocks until done and honours <paramref name="cancel"/>.</summary>
         /// <returns>The correlation id sent with the request.</returns>
         public static string Logoff(RdsConnection connection, SessionIdentity session, bool force, CancellationToken cancel) =>
-            SessionActionAsync(connection, SessionActionKind.Logoff, session, force, null, null, cancel).GetAwaiter().GetResult();
+            SessionActionAsync(connection, SessionActionKind.Logoff, session, force, null, null, cancel).GetAwaiter().GetResult().CorrelationId;
 
         /// <summary>Lists the sessions of a host pool (blocking, cancellable).</summary>
         public static List<RdsUserSession> ListSessions(RdsConnection connection, string tenant, string hostPool, CancellationToken cancel)

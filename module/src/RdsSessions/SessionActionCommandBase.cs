@@ -161,7 +161,7 @@ namespace RdsSessions.Commands
                 Doing, SessionId, SessionHostName, TenantName, HostPoolName, VerboseSuffix));
 
             (string? title, string? body) = MessageText;
-            Task<string> task = NativeCalls.SessionActionAsync(_throttled!, Kind, session, ForceAction, title, body, _cancel.Token);
+            Task<ActionDone> task = NativeCalls.SessionActionAsync(_throttled!, Kind, session, ForceAction, title, body, _cancel.Token);
             _pending.Enqueue(new PendingAction(session, task));
             _progress!.Started();
 
@@ -238,14 +238,20 @@ namespace RdsSessions.Commands
                 }
 
                 PendingAction done = _pending.Dequeue();
-                Task<string> task = done.Task;
+                Task<ActionDone> task = done.Task;
                 if (task.IsCompletedSuccessfully)
                 {
                     _progress!.Finished(failed: false);
-                    WriteVerbose($"{Done} session {done.Session} (correlation id {task.Result}).");
+                    foreach (string note in task.Result.Notes)
+                    {
+                        // Retries ("throttled (HTTP 429); retried after 2.0 s") as verbose records.
+                        WriteVerbose($"Session {done.Session}: {note}.");
+                    }
+
+                    WriteVerbose($"{Done} session {done.Session} (correlation id {task.Result.CorrelationId}).");
                     if (PassThru)
                     {
-                        WriteObject(Result(done.Session, task.Result));
+                        WriteObject(Result(done.Session, task.Result.CorrelationId));
                     }
                 }
                 else if (task.Exception?.InnerException is RdsBrokerException e)
@@ -332,7 +338,7 @@ namespace RdsSessions.Commands
             }
         }
 
-        private sealed record PendingAction(SessionIdentity Session, Task<string> Task);
+        private sealed record PendingAction(SessionIdentity Session, Task<ActionDone> Task);
 
         /// <summary>
         /// Progress of a run: done/total when the total is known (all input received), rate and

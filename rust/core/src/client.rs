@@ -7,6 +7,7 @@
 use crate::auth::TokenSource;
 use crate::error::{ApiError, BrokerObject, Error, ErrorKind};
 use crate::model::{SessionTarget, UserSession};
+use crate::retry::{Jitter, RetryPolicy, parse_retry_after};
 use crate::route::{DEFAULT_TENANT_GROUP, DeploymentUrl, Name, PathPart};
 use crate::wire::parse_error_body;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
@@ -37,8 +38,13 @@ pub struct LogoffOptions {
 pub struct LogoffOutcome {
     /// 200 or 204 (the broker's choice is UNCONFIRMED; both mean done).
     pub status: u16,
-    /// The `x-ms-correlation-id` sent with the request.
+    /// The `x-ms-correlation-id` sent with the (last) request.
     pub correlation_id: String,
+    /// How many requests were sent (1 = no retry).
+    pub attempts: u32,
+    /// One line per retry ("throttled (HTTP 429); retried after 2.0 s") and per other notable
+    /// event, for verbose output.
+    pub notes: Vec<String>,
 }
 
 /// Outcome of any session action; same shape as a logoff's.
@@ -123,9 +129,16 @@ pub struct BrokerClientBuilder {
     tenant_group: String,
     http: Option<reqwest::Client>,
     request_timeout: Duration,
+    retry: RetryPolicy,
 }
 
 impl BrokerClientBuilder {
+    /// How transient failures are retried (default [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
     /// The tenant group used in every route (default `Default Tenant Group`).
     pub fn tenant_group(mut self, tenant_group: impl Into<String>) -> Self {
         self.tenant_group = tenant_group.into();
@@ -164,6 +177,7 @@ impl BrokerClientBuilder {
             tenant_group,
             tokens: self.tokens,
             request_timeout: self.request_timeout,
+            retry: self.retry,
             in_flight: None,
         })
     }
@@ -194,6 +208,7 @@ pub struct BrokerClient {
     tenant_group: Name,
     tokens: Arc<dyn TokenSource>,
     request_timeout: Duration,
+    retry: RetryPolicy,
     /// When set, at most this many requests of this client (and its clones) are in flight;
     /// the rest wait for a permit before anything is sent.
     in_flight: Option<Arc<Semaphore>>,
@@ -211,6 +226,7 @@ impl BrokerClient {
             tenant_group: DEFAULT_TENANT_GROUP.to_owned(),
             http: None,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            retry: RetryPolicy::default(),
         }
     }
 
@@ -293,11 +309,37 @@ impl BrokerClient {
             ),
             target: Some(target),
         };
-        let (status, correlation_id, _) = self.exchange(Method::POST, url, &context).await?;
-        Ok(LogoffOutcome {
-            status: status.as_u16(),
-            correlation_id,
-        })
+        match self.exchange(Method::POST, url, &context).await {
+            Ok(done) => Ok(LogoffOutcome {
+                status: done.status.as_u16(),
+                correlation_id: done.correlation_id,
+                attempts: done.attempts,
+                notes: done.notes,
+            }),
+            // Idempotency: a logoff whose answer was lost and that finds the session gone on
+            // the retry did log it off. A 404 on the first attempt is still an error.
+            Err(e)
+                if matches!(action, SessionAction::Logoff { .. })
+                    && e.attempts() > 1
+                    && e.kind() == ErrorKind::NotFound
+                    && e.not_found() == BrokerObject::Session =>
+            {
+                let correlation_id = e
+                    .api()
+                    .and_then(|a| a.correlation_id.clone())
+                    .unwrap_or_default();
+                Ok(LogoffOutcome {
+                    status: 404,
+                    correlation_id,
+                    attempts: e.attempts(),
+                    notes: vec![format!(
+                        "session {} was gone when the logoff was retried (the earlier answer was lost); counted as logged off",
+                        target.session_id
+                    )],
+                })
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Logs a user session off:
@@ -360,7 +402,8 @@ impl BrokerClient {
             ),
             target: None,
         };
-        let (_, correlation_id, body) = self.exchange(Method::GET, url, &context).await?;
+        let done = self.exchange(Method::GET, url, &context).await?;
+        let (correlation_id, body) = (done.correlation_id, done.body);
         serde_json::from_slice::<Vec<UserSession>>(&body).map_err(|e| {
             Error::new(
                 ErrorKind::Protocol,
@@ -373,15 +416,16 @@ impl BrokerClient {
         })
     }
 
-    /// Sends one request and returns status, correlation id and body of a 2xx answer;
-    /// anything else becomes a classified [`Error`].
+    /// Sends a request, retrying transient failures per the [`RetryPolicy`], and returns the
+    /// 2xx answer; anything else becomes a classified [`Error`] that knows its attempt count.
     async fn exchange(
         &self,
         method: Method,
         url: url::Url,
         context: &Context<'_>,
-    ) -> Result<(StatusCode, String, Vec<u8>), Error> {
-        // Held until the answer is read: the limit counts requests the broker is working on.
+    ) -> Result<Exchange, Error> {
+        // Held across retries and until the answer is read: the limit counts requests the
+        // broker is working on, and a throttled pipeline backs off as a whole.
         let _permit = match &self.in_flight {
             Some(semaphore) => Some(semaphore.clone().acquire_owned().await.map_err(|_| {
                 Error::new(
@@ -391,7 +435,51 @@ impl BrokerClient {
             })?),
             None => None,
         };
-        let token = self.tokens.token().await?;
+        let started = std::time::Instant::now();
+        let mut jitter = Jitter::new();
+        let mut notes = Vec::new();
+        let mut attempt: u32 = 0;
+        loop {
+            let failure = match self.attempt(method.clone(), url.clone(), context).await {
+                Ok((status, correlation_id, body)) => {
+                    return Ok(Exchange {
+                        status,
+                        correlation_id,
+                        body,
+                        attempts: attempt + 1,
+                        notes,
+                    });
+                }
+                Err(failure) => failure,
+            };
+            let attempts = attempt + 1;
+            if !failure.retryable || attempt >= self.retry.max_retries {
+                return Err(failure.error.with_attempts(attempts));
+            }
+            let delay = self
+                .retry
+                .delay(attempt, failure.retry_after, jitter.next());
+            if started.elapsed() + delay > self.retry.total_deadline {
+                return Err(failure.error.with_attempts(attempts));
+            }
+            notes.push(format!(
+                "{}; retried after {:.1} s",
+                failure.reason,
+                delay.as_secs_f64()
+            ));
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    /// One request.
+    async fn attempt(
+        &self,
+        method: Method,
+        url: url::Url,
+        context: &Context<'_>,
+    ) -> Result<(StatusCode, String, Vec<u8>), Attempt> {
+        let token = self.tokens.token().await.map_err(Attempt::fatal)?;
         let correlation_id = uuid::Uuid::new_v4().to_string();
         let is_post = method == Method::POST;
         let mut request = self
@@ -409,17 +497,17 @@ impl BrokerClient {
         let response = request
             .send()
             .await
-            .map_err(|e| transport_error(e, context, &self.base))?;
+            .map_err(|e| Attempt::transport(e, context, &self.base))?;
         let status = response.status();
-        let retry_after_secs = response
+        let retry_after = response
             .headers()
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
+            .and_then(|v| parse_retry_after(v, std::time::SystemTime::now()));
         let body = response
             .bytes()
             .await
-            .map_err(|e| transport_error(e, context, &self.base))?;
+            .map_err(|e| Attempt::transport(e, context, &self.base))?;
         if status.is_success() {
             return Ok((status, correlation_id, body.to_vec()));
         }
@@ -429,10 +517,66 @@ impl BrokerClient {
             code: parsed.code,
             message: parsed.message,
             target: parsed.target,
-            retry_after_secs,
+            retry_after_secs: retry_after.map(|d| d.as_secs()),
             correlation_id: Some(correlation_id),
         };
-        Err(http_error(api, context))
+        let retryable = RetryPolicy::is_retryable_status(status.as_u16());
+        let reason = if status.as_u16() == 429 {
+            "throttled (HTTP 429)".to_owned()
+        } else {
+            format!("the broker answered HTTP {}", status.as_u16())
+        };
+        Err(Attempt {
+            error: http_error(api, context),
+            retryable,
+            retry_after,
+            reason,
+        })
+    }
+}
+
+/// A 2xx answer and how it was obtained.
+struct Exchange {
+    status: StatusCode,
+    correlation_id: String,
+    body: Vec<u8>,
+    attempts: u32,
+    notes: Vec<String>,
+}
+
+/// A failed attempt: the error if it is the last, and whether another attempt may help.
+struct Attempt {
+    error: Error,
+    retryable: bool,
+    retry_after: Option<Duration>,
+    reason: String,
+}
+
+impl Attempt {
+    fn fatal(error: Error) -> Attempt {
+        Attempt {
+            error,
+            retryable: false,
+            retry_after: None,
+            reason: String::new(),
+        }
+    }
+
+    /// Connection failures, resets and timeouts are retried: the request may not have reached
+    /// the broker, and for logoff a retry that finds the session gone counts as done.
+    fn transport(e: reqwest::Error, context: &Context<'_>, base: &DeploymentUrl) -> Attempt {
+        let reason = if e.is_timeout() {
+            "no answer in time".to_owned()
+        } else {
+            format!("the connection failed ({})", root_cause(&e))
+        };
+        let retryable = !e.is_builder() && !e.is_redirect();
+        Attempt {
+            error: transport_error(e, context, base),
+            retryable,
+            retry_after: None,
+            reason,
+        }
     }
 }
 

@@ -143,6 +143,8 @@ pub struct Error {
     /// The most specific machine-readable code: the broker's error code, an `AADSTSnnnnn`
     /// code, an OAuth `error` value, or one of this crate's own (`CertificateExpired`, ...).
     code: Option<String>,
+    /// How many requests were sent for the operation (1 = no retry).
+    attempts: u32,
     message: String,
     #[source]
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
@@ -156,6 +158,7 @@ impl Error {
             not_found: BrokerObject::Unknown,
             api: None,
             code: None,
+            attempts: 1,
             message: message.into(),
             source: None,
         }
@@ -202,6 +205,19 @@ impl Error {
     /// The broker's error, when the failure was an HTTP error response.
     pub fn api(&self) -> Option<&ApiError> {
         self.api.as_deref()
+    }
+
+    /// How many requests were sent for the operation (1 = no retry).
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Error {
+        if attempts > 1 {
+            self.message = format!("{} (after {attempts} attempts)", self.message);
+        }
+        self.attempts = attempts;
+        self
     }
 
     /// The most specific machine-readable code, when there is one.

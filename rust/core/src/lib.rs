@@ -16,6 +16,7 @@ pub mod auth;
 pub mod client;
 pub mod error;
 pub mod model;
+pub mod retry;
 pub mod route;
 mod wire;
 
@@ -27,6 +28,7 @@ pub use client::{
 };
 pub use error::{ApiError, BrokerObject, Error, ErrorKind};
 pub use model::{SessionTarget, UserSession};
+pub use retry::RetryPolicy;
 pub use route::{DEFAULT_TENANT_GROUP, DeploymentUrl};
 
 /// Version of this crate, which is the one version of the whole project

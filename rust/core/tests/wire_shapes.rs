@@ -6,11 +6,13 @@ use std::time::Duration;
 use wiremock::matchers::{header, method, path_regex, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+/// No retries: these tests classify a single answer (tests/retries.rs covers retrying).
 fn client(server: &MockServer) -> BrokerClient {
     BrokerClient::builder(
         server.uri(),
         Arc::new(StaticToken::new(rds_core::AccessToken::new("tok"))),
     )
+    .retry_policy(rds_core::RetryPolicy::none())
     .request_timeout(Duration::from_millis(500))
     .build()
     .expect("client")

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::faults::FaultConfig;
 use crate::identity::IdentityConfig;
 use crate::latency::LatencyConfig;
 
@@ -30,6 +31,9 @@ pub struct Seed {
     /// Latency injected into every broker request (see [`LatencyConfig`]). `None`: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency: Option<LatencyConfig>,
+    /// Faults injected into broker requests (see [`FaultConfig`]). `None`: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub faults: Option<FaultConfig>,
 }
 
 /// A tenant group (classic WVD's top level, usually `Default Tenant Group`).

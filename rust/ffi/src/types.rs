@@ -153,6 +153,10 @@ pub struct LogoffDone {
     pub http_status: u16,
     /// The `x-ms-correlation-id` sent, for support cases.
     pub correlation_id: ffi::String,
+    /// Requests sent (1 = no retry).
+    pub attempts: u32,
+    /// One line per retry or notable event, for verbose output; empty when none.
+    pub notes: ffi::String,
 }
 
 impl From<rds_core::LogoffOutcome> for LogoffDone {
@@ -160,6 +164,8 @@ impl From<rds_core::LogoffOutcome> for LogoffDone {
         LogoffDone {
             http_status: o.status,
             correlation_id: ffi::String::from_string(o.correlation_id),
+            attempts: o.attempts,
+            notes: ffi::String::from_string(o.notes.join("\n")),
         }
     }
 }

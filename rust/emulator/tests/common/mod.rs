@@ -126,6 +126,7 @@ pub fn one_host_seed(
         }],
         identity: None,
         latency: None,
+        faults: None,
     }
 }
 
