@@ -430,6 +430,136 @@ function Get-RdsRemovedSession {
     @($Before | Where-Object { $after -cnotcontains $_ }) -join ', '
 }
 
+function Invoke-RdsEmulatorAdminRequest {
+    <#
+    .SYNOPSIS
+        Sends {Method} {url}{path} to one of the emulator's admin routes and returns the parsed
+        JSON answer (nothing for an empty one, such as 204 No Content).
+    .PARAMETER Body
+        A hashtable or object sent as JSON, or the JSON text itself; always sent as UTF-8.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [string] $Url,
+        [Parameter(Mandatory)] [ValidateSet('Get', 'Put', 'Post', 'Delete')] [string] $Method,
+        [Parameter(Mandatory)] [string] $Path,
+        [object] $Body
+    )
+
+    $request = @{
+        Uri     = $Url.TrimEnd('/') + $Path
+        Method  = $Method
+        NoProxy = $true
+    }
+    if ($PSBoundParameters.ContainsKey('Body')) {
+        $json = if ($Body -is [string]) { $Body } else { ConvertTo-Json -InputObject $Body -Depth 32 }
+        $request.Body = [System.Text.Encoding]::UTF8.GetBytes($json)
+        $request.ContentType = 'application/json; charset=utf-8'
+    }
+    $ProgressPreference = 'SilentlyContinue'
+    $response = Invoke-WebRequest @request
+    $text = [System.Text.Encoding]::UTF8.GetString($response.RawContentStream.ToArray())
+    if (-not [string]::IsNullOrWhiteSpace($text)) {
+        ConvertFrom-Json -InputObject $text
+    }
+}
+
+function Set-RdsEmulatorLatency {
+    <#
+    .SYNOPSIS
+        Delays every broker request by FixedMs plus up to JitterMs milliseconds (the jitter
+        sequence is the same for one Seed): PUT {url}/_emulator/latency. PUT /_emulator/state and
+        Clear-RdsEmulatorLatency remove it.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [string] $Url,
+        [Parameter(Mandatory)] [ValidateRange(0, 60000)] [int] $FixedMs,
+        [ValidateRange(0, 60000)] [int] $JitterMs = 0,
+        [int] $Seed = 7
+    )
+
+    $latency = [ordered]@{ fixedMs = $FixedMs; jitterMs = $JitterMs; seed = $Seed }
+    $null = Invoke-RdsEmulatorAdminRequest -Url $Url -Method Put -Path '/_emulator/latency' -Body $latency
+}
+
+function Clear-RdsEmulatorLatency {
+    <#
+    .SYNOPSIS
+        Removes the injected broker latency: DELETE {url}/_emulator/latency.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [string] $Url)
+
+    $null = Invoke-RdsEmulatorAdminRequest -Url $Url -Method Delete -Path '/_emulator/latency'
+}
+
+function New-RdsEmulatorBulkPool {
+    <#
+    .SYNOPSIS
+        Adds (or replaces) a generated host pool: POST {url}/_emulator/generate. Returns the
+        emulator's summary { tenantGroup, tenant, hostPool, hosts, sessions, replaced }.
+    .DESCRIPTION
+        The hosts are host-0001.bulk.test, host-0002.bulk.test, ...; each holds SessionsPerHost
+        sessions with ids FirstSessionId, FirstSessionId + 1, ... Session number n of the pool
+        (1-based, host by host) belongs to user<n>@bulk.test and is Active when n is odd,
+        Disconnected when n is even. The rest of the state is kept.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [string] $Url,
+        [Parameter(Mandatory)] [ValidateRange(1, 1000)] [int] $HostCount,
+        [Parameter(Mandatory)] [ValidateRange(1, 100000)] [int] $SessionsPerHost,
+        [string] $TenantName = 'Bulk',
+        [string] $HostPoolName = 'Pool-Bulk',
+        [int] $FirstSessionId = 1,
+        [string] $TenantGroupName = 'Default Tenant Group'
+    )
+
+    $spec = [ordered]@{
+        tenantGroup     = $TenantGroupName
+        tenant          = $TenantName
+        hostPool        = $HostPoolName
+        hosts           = $HostCount
+        sessionsPerHost = $SessionsPerHost
+        firstSessionId  = $FirstSessionId
+    }
+    Invoke-RdsEmulatorAdminRequest -Url $Url -Method Post -Path '/_emulator/generate' -Body $spec
+}
+
+function Get-RdsEmulatorActivity {
+    <#
+    .SYNOPSIS
+        What the session actions did since the last reset (PUT /_emulator/state or DELETE
+        /_emulator/activity): GET {url}/_emulator/activity.
+    .DESCRIPTION
+        { logoffs; disconnects; messages (with the decoded title and body); callsPerSession
+        (per targeted session: logoff, disconnect and message request counts, whatever their
+        outcome); maxInFlight (the most broker requests handled at once); inFlight;
+        brokerRequests }. Each record names tenantGroup, tenant, hostPool, sessionHost and
+        sessionId.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [string] $Url)
+
+    Invoke-RdsEmulatorAdminRequest -Url $Url -Method Get -Path '/_emulator/activity'
+}
+
+function Get-RdsEmulatorSessionCount {
+    <#
+    .SYNOPSIS
+        How many sessions of one tenant (all its host pools) the emulator holds.
+    #>
+    [CmdletBinding()]
+    [OutputType([int])]
+    param(
+        [Parameter(Mandatory)] [string] $Url,
+        [Parameter(Mandatory)] [string] $TenantName
+    )
+
+    @(Get-RdsEmulatorSession -Url $Url | Where-Object { $_.TenantName -ceq $TenantName }).Count
+}
+
 #endregion
 
 #region Seeds and test data
@@ -457,9 +587,11 @@ function New-RdsTestSeed {
         Builds an emulator seed (for Set-RdsEmulatorState) from a flat list of sessions.
     .PARAMETER Session
         Hashtables or objects with TenantName, HostPoolName, SessionHostName, SessionId and,
-        optionally, UserPrincipalName, SessionState (default Active) and ApplicationType
-        (default Desktop). Tenants, host pools and hosts keep the order of first appearance;
-        names are compared case-sensitively, as the emulator does.
+        optionally, UserPrincipalName (default user<SessionId>@example.com), AdUserName
+        (default EXAMPLE\<the UPN's user part>), SessionState (default Active), ApplicationType
+        (default Desktop) and CreateTime (RFC 3339 text, default 2026-11-23T08:00:00Z).
+        Tenants, host pools and hosts keep the order of first appearance; names are compared
+        case-sensitively, as the emulator does.
     .PARAMETER UnreachableSessionHost
         Session host names seeded with "reachable": false (logoff needs -Force).
     .PARAMETER ForbiddenTenant
@@ -504,10 +636,10 @@ function New-RdsTestSeed {
         $sessionHosts[$sessionHostName].Add([ordered]@{
                 sessionId         = $sessionId
                 userPrincipalName = $userPrincipalName
-                adUserName        = 'EXAMPLE\' + $userName
+                adUserName        = [string](Get-RdsSpecValue $spec 'AdUserName' ('EXAMPLE\' + $userName))
                 applicationType   = [string](Get-RdsSpecValue $spec 'ApplicationType' 'Desktop')
                 sessionState      = [string](Get-RdsSpecValue $spec 'SessionState' 'Active')
-                createTime        = '2026-11-23T08:00:00Z'
+                createTime        = [string](Get-RdsSpecValue $spec 'CreateTime' '2026-11-23T08:00:00Z')
             })
     }
 
@@ -603,6 +735,52 @@ function Invoke-RdsChildPwsh {
     finally {
         Remove-Item -LiteralPath $scriptPath -Force -ErrorAction SilentlyContinue
     }
+}
+
+function New-RdsSignedInPowerShell {
+    <#
+    .SYNOPSIS
+        A [powershell] on a new runspace of this process, with the built module imported and
+        signed in to the emulator. Add a script to it, then Invoke() or BeginInvoke(); dispose it
+        when done (that closes its runspace too).
+    .DESCRIPTION
+        For what a script cannot capture in its own runspace: progress records (they cannot be
+        redirected), warnings written to the host, and stopping a running pipeline the way
+        Ctrl+C does (Stop()). Its Streams hold what the added script wrote; the sign-in's own
+        records are cleared.
+    #>
+    [CmdletBinding()]
+    [OutputType([powershell])]
+    param(
+        [Parameter(Mandatory)] [string] $ManifestPath,
+        [Parameter(Mandatory)] [string] $Url,
+        [Parameter(Mandatory)] [string] $AccessToken
+    )
+
+    $signIn = @'
+param([string] $ManifestPath, [string] $Url, [string] $AccessToken)
+Import-Module -Name $ManifestPath -ErrorAction Stop
+$null = Add-RdsAccount -DeploymentUrl $Url -AccessToken $AccessToken -ErrorAction Stop
+'@
+    # Core cmdlets are all the scripts need; CreateDefault2 keeps the runspace cheap.
+    $powershell = [powershell]::Create([initialsessionstate]::CreateDefault2())
+    try {
+        $null = $powershell.AddScript($signIn)
+        $null = $powershell.AddParameter('ManifestPath', $ManifestPath)
+        $null = $powershell.AddParameter('Url', $Url)
+        $null = $powershell.AddParameter('AccessToken', $AccessToken)
+        $null = $powershell.Invoke()
+        if ($powershell.Streams.Error.Count -gt 0) {
+            throw "Could not sign in in the new runspace: $($powershell.Streams.Error[0])"
+        }
+        $powershell.Commands.Clear()
+        $powershell.Streams.ClearStreams()
+    }
+    catch {
+        $powershell.Dispose()
+        throw
+    }
+    $powershell
 }
 
 #endregion

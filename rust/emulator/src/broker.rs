@@ -109,9 +109,27 @@ pub(crate) struct LogoffRequest<'a> {
 /// The checks run in the documented order: host pool path, session host, session id format,
 /// `force` format, session existence, then reachability of the host.
 pub(crate) fn logoff_user(seed: &mut Seed, request: LogoffRequest<'_>) -> Result<(), BrokerError> {
+    let (host, index) = logoff_target(seed, &request)?;
+    host.sessions.remove(index);
+    Ok(())
+}
+
+/// Runs every check of [`logoff_user`] without logging anybody off.
+pub(crate) fn check_logoff(
+    seed: &mut Seed,
+    request: &LogoffRequest<'_>,
+) -> Result<(), BrokerError> {
+    logoff_target(seed, request).map(|_| ())
+}
+
+/// The host and position of the session a logoff would remove, after all of its checks.
+fn logoff_target<'s>(
+    seed: &'s mut Seed,
+    request: &LogoffRequest<'_>,
+) -> Result<(&'s mut SessionHost, usize), BrokerError> {
     let host = find_host(seed, request.pool, request.session_host)?;
-    let session_id = request.session_id?;
-    let force = request.force?;
+    let session_id = request.session_id.clone()?;
+    let force = request.force.clone()?;
     let index = find_session(host, session_id, request.session_id_text)?;
     // An unreachable host cannot be asked to end the session; only a forced logoff may drop
     // the broker's record of it (the "stale session" clean-up admins use -Force for).
@@ -121,8 +139,7 @@ pub(crate) fn logoff_user(seed: &mut Seed, request: LogoffRequest<'_>) -> Result
             action: Action::Logoff,
         });
     }
-    host.sessions.remove(index);
-    Ok(())
+    Ok((host, index))
 }
 
 /// What a disconnect or send-message request names, after the path was parsed.
@@ -172,6 +189,26 @@ pub(crate) fn disconnect_user(
     let (session, ()) = request.session(seed, Ok(()), Action::Disconnect)?;
     DISCONNECTED.clone_into(&mut session.session_state);
     Ok(())
+}
+
+/// Runs every check of [`disconnect_user`] without disconnecting anybody.
+pub(crate) fn check_disconnect(
+    seed: &mut Seed,
+    request: &SessionRequest<'_>,
+) -> Result<(), BrokerError> {
+    request
+        .session(seed, Ok(()), Action::Disconnect)
+        .map(|_| ())
+}
+
+/// Runs every check of [`send_message_user`] (`message` is the outcome of parsing the title
+/// and body) without delivering anything.
+pub(crate) fn check_send_message(
+    seed: &mut Seed,
+    request: &SessionRequest<'_>,
+    message: Result<(), BrokerError>,
+) -> Result<(), BrokerError> {
+    request.session(seed, message, Action::Message).map(|_| ())
 }
 
 /// Delivers a message to a session (kept in its `messages`). `message` is the decoded title

@@ -58,6 +58,10 @@ pub(crate) enum BrokerError {
     RouteNotFound { method: Method, raw_path: String },
     /// 405: the path is a broker route, but not for this method.
     MethodNotAllowed { allow: Vec<Method> },
+    /// 429 from an injected `throttle` fault, with `Retry-After`.
+    TooManyRequests { retry_after_seconds: u64 },
+    /// A 5xx from an injected `serverError` fault.
+    ServerError { status: StatusCode },
 }
 
 impl BrokerError {
@@ -117,6 +121,8 @@ impl BrokerError {
             Self::InvalidData { .. } => StatusCode::BAD_REQUEST,
             Self::SessionHostUnreachable { .. } => StatusCode::CONFLICT,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::ServerError { status } => *status,
         }
     }
 }
@@ -202,6 +208,31 @@ impl IntoResponse for BrokerError {
                     response.headers_mut().insert(header::ALLOW, value);
                 }
                 response
+            }
+            Self::TooManyRequests {
+                retry_after_seconds,
+            } => {
+                let message = format!(
+                    "The broker is throttling requests; retry after {retry_after_seconds} \
+                     second(s). (Injected fault.)"
+                );
+                let mut response =
+                    (status, nested("TooManyRequests", &message, None)).into_response();
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_seconds));
+                response
+            }
+            Self::ServerError { status } => {
+                let code = match status {
+                    StatusCode::INTERNAL_SERVER_ERROR => "InternalServerError",
+                    StatusCode::BAD_GATEWAY => "BadGateway",
+                    StatusCode::SERVICE_UNAVAILABLE => "ServiceUnavailable",
+                    StatusCode::GATEWAY_TIMEOUT => "GatewayTimeout",
+                    _ => "ServerError",
+                };
+                let message = "The broker could not process the request. (Injected fault.)";
+                (status, nested(code, message, None)).into_response()
             }
         }
     }

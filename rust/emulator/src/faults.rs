@@ -190,8 +190,25 @@ impl FaultWeights {
     }
 }
 
-/// Fault injection into broker requests (see the [module documentation](self)). Every field
-/// is optional in JSON; unknown fields are refused.
+/// Deterministic fault injection into broker requests, for testing a client's retry layer.
+///
+/// JSON (the state's top-level `faults`, `GET`/`PUT /_emulator/faults`, binary `--faults
+/// FILE`); every field is optional, unknown fields are refused:
+///
+/// ```json
+/// {"seed": 42, "rate": 0.2,
+///  "kinds": {"throttle": 1, "serverError": 1, "reset": 1, "stall": 1, "malformed": 1, "appliedLost": 1},
+///  "retryAfterSeconds": 1, "stallMs": 3000, "serverErrorStatuses": [500, 502, 503, 504],
+///  "routes": ["logoffUser", "disconnectUser", "sendMessageUser", "listSessions"]}
+/// ```
+///
+/// A request is a *candidate* when its route is listed in `routes` and it would otherwise be
+/// processed: authorized, every lookup successful, every parameter valid (a request answered
+/// 400, 401, 403, 404, 405 or 409 never gets a fault); admin and identity endpoints never are.
+/// Candidates are numbered from 0 since the configuration was set or the counters were reset
+/// (`DELETE /_emulator/activity`, `PUT /_emulator/state`); whether candidate `n` gets a fault
+/// and which is a pure function of `seed` and `n` ([`FaultSampler::fault_at`]). What each
+/// kind does is documented on [`FaultKind`].
 ///
 /// `FaultConfig::default()` injects nothing (`rate` 0).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -292,9 +309,7 @@ fn check_statuses(statuses: &[u16]) -> Result<(), String> {
         return Err("serverErrorStatuses must name at least one status".to_owned());
     }
     match statuses.iter().find(|s| !(500..=599).contains(*s)) {
-        Some(status) => Err(format!(
-            "serverErrorStatuses must be 500-599, got {status}"
-        )),
+        Some(status) => Err(format!("serverErrorStatuses must be 500-599, got {status}")),
         None => Ok(()),
     }
 }
@@ -556,13 +571,17 @@ mod tests {
             let of_kind = faults.iter().filter(|f| **f == Some(kind)).count();
             assert!((450..=900).contains(&of_kind), "{kind:?}: {of_kind}");
         }
-        assert!(sequence(&FaultSampler::new(config(1, 0.0)), 1000)
-            .iter()
-            .all(Option::is_none));
+        assert!(
+            sequence(&FaultSampler::new(config(1, 0.0)), 1000)
+                .iter()
+                .all(Option::is_none)
+        );
         let always = FaultSampler::new(FaultConfig::always(FaultKind::Stall));
-        assert!(sequence(&always, 1000)
-            .iter()
-            .all(|f| *f == Some(FaultKind::Stall)));
+        assert!(
+            sequence(&always, 1000)
+                .iter()
+                .all(|f| *f == Some(FaultKind::Stall))
+        );
         let weighted = FaultSampler::new(FaultConfig {
             kinds: FaultWeights {
                 throttle: 3,
@@ -572,8 +591,14 @@ mod tests {
             ..config(5, 1.0)
         });
         let faults = sequence(&weighted, 4000);
-        let throttles = faults.iter().filter(|f| **f == Some(FaultKind::Throttle)).count();
-        let resets = faults.iter().filter(|f| **f == Some(FaultKind::Reset)).count();
+        let throttles = faults
+            .iter()
+            .filter(|f| **f == Some(FaultKind::Throttle))
+            .count();
+        let resets = faults
+            .iter()
+            .filter(|f| **f == Some(FaultKind::Reset))
+            .count();
         assert_eq!(throttles + resets, 4000);
         assert!((2_800..=3_200).contains(&throttles), "{throttles}");
         let nothing = FaultSampler::new(FaultConfig {

@@ -9,12 +9,17 @@
 //!
 //! with the broker's bearer-token check, its lookup order and both of its error body shapes,
 //! plus unauthenticated admin routes under `/_emulator` (`state`, `requests`, `health`,
-//! `activity`, `latency`, `settings`, `generate`, `tokens`, `devicecode/approve`,
-//! `devicecode/deny`) for tests and demos.
+//! `activity`, `latency`, `faults`, `faults/stats`, `settings`, `generate`, `tokens`,
+//! `devicecode/approve`, `devicecode/deny`) for tests and demos.
 //!
 //! For concurrency tests and benchmarks it can inject latency into every broker request
 //! ([`LatencyConfig`]), records every session action and the peak number of broker requests in
 //! flight ([`Activity`]), and generates large host pools ([`GenerateSpec`]).
+//!
+//! For testing a client's retry layer it injects deterministic faults into broker requests
+//! ([`FaultConfig`]): 429 with `Retry-After`, 5xx, a connection closed without a response, a
+//! stalled response, a malformed body, or an action applied whose response is then lost;
+//! counted in [`FaultStats`].
 //!
 //! It also emulates the Microsoft Entra ID sign-in the broker's clients perform, configured by
 //! the seed's optional `identity` section ([`IdentityConfig`]):
@@ -46,6 +51,7 @@
 mod activity;
 mod broker;
 mod errors;
+mod faults;
 mod generate;
 mod identity;
 mod latency;
@@ -55,6 +61,10 @@ mod server;
 mod state;
 
 pub use activity::{Activity, DisconnectRecord, LogoffRecord, MessageRecord, SessionCalls};
+pub use faults::{
+    DEFAULT_RETRY_AFTER_SECONDS, DEFAULT_SERVER_ERROR_STATUSES, DEFAULT_STALL_MS, FaultConfig,
+    FaultCounts, FaultKind, FaultRoute, FaultSampler, FaultStats, FaultWeights,
+};
 pub use generate::{GenerateError, GenerateSpec, GeneratedPool, MAX_GENERATED_SESSIONS};
 pub use identity::{
     ApplicationConfig, BROKER_RESOURCE, BROKER_SCOPE, DEFAULT_TENANT,

@@ -11,7 +11,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use rds_emulator::{DEFAULT_ACCESS_TOKEN, Emulator, EmulatorConfig, EmulatorSettings, Seed};
+use rds_emulator::{
+    DEFAULT_ACCESS_TOKEN, Emulator, EmulatorConfig, EmulatorSettings, FaultConfig, Seed,
+};
 use tokio::sync::{broadcast, oneshot};
 
 /// Windows Virtual Desktop (classic) RDS broker emulator.
@@ -63,6 +65,21 @@ struct Args {
     /// Seed of the jitter sequence, for reproducible runs (overrides latency.seed).
     #[arg(long, value_name = "N")]
     latency_seed: Option<u64>,
+
+    /// Inject faults into broker requests as configured in FILE (JSON, same shape as the data
+    /// file's `faults` and PUT /_emulator/faults; replaces the data file's `faults`).
+    #[arg(long, value_name = "FILE")]
+    faults: Option<PathBuf>,
+
+    /// Probability (0 to 1) that a broker request which would otherwise be processed gets an
+    /// injected fault (overrides faults.rate; without other fault settings: every kind,
+    /// every broker route).
+    #[arg(long, value_name = "RATE")]
+    fault_rate: Option<f64>,
+
+    /// Seed of the fault sequence, for reproducible runs (overrides faults.seed).
+    #[arg(long, value_name = "N")]
+    fault_seed: Option<u64>,
 
     /// Do not keep a request log (GET /_emulator/requests stays empty; stderr still shows
     /// each request). For long benchmarks.
@@ -118,6 +135,21 @@ async fn run(args: Args) -> Result<(), String> {
             latency.seed = Some(value);
         }
     }
+    if let Some(path) = &args.faults {
+        seed.faults = Some(read_faults(path)?);
+    }
+    if args.fault_rate.is_some() || args.fault_seed.is_some() {
+        let faults = seed.faults.get_or_insert_with(FaultConfig::default);
+        if let Some(rate) = args.fault_rate {
+            faults.rate = rate;
+        }
+        if let Some(value) = args.fault_seed {
+            faults.seed = Some(value);
+        }
+        faults
+            .validate()
+            .map_err(|reason| format!("invalid --fault-rate: {reason}"))?;
+    }
     let bind = SocketAddr::new(args.bind, args.port);
     let config = EmulatorConfig {
         bind,
@@ -149,6 +181,15 @@ async fn run(args: Args) -> Result<(), String> {
     Ok(())
 }
 
+/// Reads a fault configuration file.
+fn read_faults(path: &std::path::Path) -> Result<FaultConfig, String> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read faults file '{shown}': {e}"))?;
+    serde_json::from_str(&text)
+        .map_err(|e| format!("'{shown}' is not a valid fault configuration: {e}"))
+}
+
 /// Writes the single stdout line that parent processes parse, and flushes it at once
 /// (stdout is block-buffered when it is a pipe).
 fn announce(url: &str) -> io::Result<()> {
@@ -162,7 +203,16 @@ fn announce(url: &str) -> io::Result<()> {
 async fn log_requests(mut records: broadcast::Receiver<rds_emulator::RequestRecord>) {
     loop {
         match records.recv().await {
-            Ok(record) => eprintln!("{} {} -> {}", record.method, record.raw_path, record.status),
+            Ok(record) => match record.fault {
+                Some(fault) => eprintln!(
+                    "{} {} -> {} (injected fault: {})",
+                    record.method,
+                    record.raw_path,
+                    record.status,
+                    fault.name()
+                ),
+                None => eprintln!("{} {} -> {}", record.method, record.raw_path, record.status),
+            },
             Err(broadcast::error::RecvError::Lagged(missed)) => {
                 eprintln!("rds-emulator: {missed} request(s) not logged (log fell behind)");
             }

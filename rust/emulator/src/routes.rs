@@ -7,10 +7,14 @@
 //! 404/405 bodies and log every request with its final status.
 
 use std::borrow::Cow;
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
-use axum::body::{Body, Bytes};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{Method, StatusCode};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -21,12 +25,15 @@ use serde::de::DeserializeOwned;
 use crate::activity::{Action, Activity, SessionTarget};
 use crate::broker::{self, LogoffRequest, PoolAddress, SessionRequest};
 use crate::errors::BrokerError;
+use crate::faults::{Fault, FaultConfig, FaultKind, FaultRoute, FaultStats};
 use crate::generate::GenerateSpec;
 use crate::identity::time::now_rfc3339_millis;
 use crate::identity::{admin, managed_identity, token_endpoint};
 use crate::latency::LatencyConfig;
 use crate::model::{Seed, SentMessage};
-use crate::state::{Authentication, EmulatorSettings, RequestRecord, SettingsUpdate, SharedState};
+use crate::state::{
+    Authentication, EmulatorSettings, Inner, RequestRecord, SettingsUpdate, SharedState,
+};
 
 /// The `route` of a request that matched no broker route.
 pub(crate) const UNKNOWN_ROUTE: &str = "unknown";
@@ -52,6 +59,16 @@ impl RouteId {
             Self::LogoffUser => "logoffUser",
             Self::DisconnectUser => "disconnectUser",
             Self::SendMessageUser => "sendMessageUser",
+        }
+    }
+
+    /// The same route for fault injection.
+    fn fault_route(self) -> FaultRoute {
+        match self {
+            Self::ListSessions => FaultRoute::ListSessions,
+            Self::LogoffUser => FaultRoute::LogoffUser,
+            Self::DisconnectUser => FaultRoute::DisconnectUser,
+            Self::SendMessageUser => FaultRoute::SendMessageUser,
         }
     }
 }
@@ -336,6 +353,11 @@ pub(crate) fn router(state: SharedState) -> Router {
             get(get_latency).put(put_latency).delete(delete_latency),
         )
         .route("/_emulator/settings", get(get_settings).put(put_settings))
+        .route(
+            "/_emulator/faults",
+            get(get_faults).put(put_faults).delete(delete_faults),
+        )
+        .route("/_emulator/faults/stats", get(get_fault_stats))
         .route("/_emulator/generate", post(generate))
         .route("/_emulator/tokens", get(admin::tokens))
         .route(
@@ -385,13 +407,158 @@ async fn broker_request(State(state): State<SharedState>, request: Request) -> R
     let authentication = state.authenticate(&parts.headers);
     record.authorized = authentication.is_authorized();
     record.caller = authentication.caller();
-    let response = match dispatch(&state, &parts.method, &authentication, &mut record) {
-        Ok(response) => response,
-        Err(error) => error.into_response(),
+    let reply = match dispatch(&state, &parts.method, &authentication, &mut record) {
+        Ok(reply) => reply,
+        Err(error) => Reply::Now(error.into_response()),
     };
-    record.status = response.status().as_u16();
+    record.status = reply.status();
+    // Recorded before an injected stall is waited out: a client that gives up meanwhile
+    // cancels this handler, and the request must still show up.
     state.record(record);
-    response
+    reply.send().await
+}
+
+/// What the broker handler answers.
+#[derive(Debug)]
+enum Reply {
+    /// This response, at once.
+    Now(Response),
+    /// This response after a delay (an injected `stall`).
+    After(Response, Duration),
+    /// No response: the connection is closed (an injected `reset` or `appliedLost`).
+    Abort,
+}
+
+impl Reply {
+    /// The status to log; 0 when no response is sent.
+    fn status(&self) -> u16 {
+        match self {
+            Self::Now(response) | Self::After(response, _) => response.status().as_u16(),
+            Self::Abort => 0,
+        }
+    }
+
+    async fn send(self) -> Response {
+        match self {
+            Self::Now(response) => response,
+            Self::After(response, delay) => {
+                tokio::time::sleep(delay).await;
+                response
+            }
+            Self::Abort => Response::new(Body::new(AbortBody)),
+        }
+    }
+}
+
+/// A response body whose first read fails.
+///
+/// How the connection gets closed without a response: for HTTP/1.1, hyper buffers the status
+/// line and headers, polls the body for its first chunk before flushing anything, gets the
+/// error and drops the connection with the headers still unsent. The client sees the
+/// connection closed (or reset) before any response: hyper's "connection closed before
+/// message completed", .NET's `HttpRequestException`; a raw socket reads end-of-file with no
+/// byte. Over HTTP/2 (only with prior knowledge: the emulator is plain HTTP) the stream is
+/// reset with `INTERNAL_ERROR`; with hyper 1.12 that happens before the headers go out, but
+/// an HTTP/2 client should be prepared to see the failure when reading the body instead.
+#[derive(Debug)]
+struct AbortBody;
+
+impl HttpBody for AbortBody {
+    type Data = Bytes;
+    type Error = io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, io::Error>>> {
+        Poll::Ready(Some(Err(io::Error::new(
+            io::ErrorKind::ConnectionAborted,
+            "injected fault: connection closed without a response",
+        ))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        false
+    }
+}
+
+/// The body of a `malformed` fault on a session action.
+const GARBAGE_BODY: &str = "<html>oops";
+
+/// A 500 with a body that is not JSON (`malformed` on a session action).
+fn garbage_response() -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        )],
+        GARBAGE_BODY,
+    )
+        .into_response()
+}
+
+/// A 200 `application/json` response with `body`.
+fn json_response(body: Bytes) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// Draws the fault of a request to `route` once it is known to be valid: `check` runs the
+/// request's lookups and parameter checks (only when the route is covered, so requests
+/// without fault injection do no extra work) and its error is answered as usual.
+fn draw_fault(
+    inner: &mut Inner,
+    route: RouteId,
+    check: impl FnOnce(&mut Seed) -> Result<(), BrokerError>,
+) -> Result<Option<Fault>, BrokerError> {
+    let route = route.fault_route();
+    if !inner.faults_cover(route) {
+        return Ok(None);
+    }
+    check(&mut inner.seed)?;
+    Ok(inner.next_fault(route))
+}
+
+/// Whether a drawn fault stops the action from being applied.
+fn blocks_action(fault: Option<Fault>) -> bool {
+    fault.is_some_and(|fault| !fault.kind.applies_action())
+}
+
+/// The reply to a request that got `fault` (if any): `normal` is the response it would get
+/// without one, `malformed` builds the response of a `malformed` fault.
+fn fault_reply(
+    fault: Option<Fault>,
+    normal: Response,
+    malformed: impl FnOnce() -> Response,
+) -> Reply {
+    let Some(fault) = fault else {
+        return Reply::Now(normal);
+    };
+    match fault.kind {
+        FaultKind::Throttle => Reply::Now(
+            BrokerError::TooManyRequests {
+                retry_after_seconds: fault.retry_after_seconds,
+            }
+            .into_response(),
+        ),
+        FaultKind::ServerError => Reply::Now(
+            BrokerError::ServerError {
+                status: StatusCode::from_u16(fault.server_status)
+                    .unwrap_or(StatusCode::SERVICE_UNAVAILABLE),
+            }
+            .into_response(),
+        ),
+        FaultKind::Reset | FaultKind::AppliedLost => Reply::Abort,
+        FaultKind::Stall => Reply::After(normal, fault.stall),
+        FaultKind::Malformed => Reply::Now(malformed()),
+    }
 }
 
 /// Routes one request and runs it. Fills in `record` with everything learned on the way,
@@ -401,7 +568,7 @@ fn dispatch(
     method: &Method,
     authentication: &Authentication,
     record: &mut RequestRecord,
-) -> Result<Response, BrokerError> {
+) -> Result<Reply, BrokerError> {
     let (route, params) = match match_route(method, &record.raw_path) {
         Ok(RouteMatch::Found(route, params)) => (route, params),
         Ok(RouteMatch::WrongMethod(route, params, allow)) => {
@@ -426,11 +593,31 @@ fn dispatch(
     params.write_to(record);
     authentication.require()?;
     match route {
-        RouteId::ListSessions => state.with(|inner| {
-            let sessions = broker::list_sessions(&mut inner.seed, params.pool_address())?;
-            // Serialized while the lock is held because the views borrow from the state.
-            Ok(Json(sessions).into_response())
-        }),
+        RouteId::ListSessions => {
+            let (body, fault) = state.with(|inner| {
+                let sessions = broker::list_sessions(&mut inner.seed, params.pool_address())?;
+                // Serialized while the lock is held because the views borrow from the state.
+                let body = serde_json::to_vec(&sessions);
+                Ok::<_, BrokerError>((body, inner.next_fault(FaultRoute::ListSessions)))
+            })?;
+            record.fault = fault.map(|fault| fault.kind);
+            let body = match body {
+                Ok(body) => body,
+                // As axum's `Json` answers a value that does not serialize (cannot happen for
+                // these plain views).
+                Err(error) => {
+                    return Ok(Reply::Now(
+                        (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
+                    ));
+                }
+            };
+            let body = Bytes::from(body);
+            // A proper prefix of a JSON array lacks its closing bracket: never valid JSON.
+            let truncated = body.slice(..body.len() / 2);
+            Ok(fault_reply(fault, json_response(body), || {
+                json_response(truncated)
+            }))
+        }
         RouteId::LogoffUser => {
             let force = parse_force(record.query.as_deref());
             record.force = force.as_ref().ok().copied().flatten();
@@ -444,9 +631,13 @@ fn dispatch(
             };
             let forced = record.force.unwrap_or_default();
             let target = params.session_target();
-            state.with(|inner| {
+            let fault = state.with(|inner| {
                 if let Some(target) = target {
                     inner.activity.count(target, Action::Logoff);
+                }
+                let fault = draw_fault(inner, route, |seed| broker::check_logoff(seed, &request))?;
+                if blocks_action(fault) {
+                    return Ok(fault);
                 }
                 broker::logoff_user(&mut inner.seed, request)?;
                 if let Some(target) = target {
@@ -454,24 +645,40 @@ fn dispatch(
                         .activity
                         .logged_off(target, forced, now_rfc3339_millis());
                 }
-                Ok::<_, BrokerError>(())
+                Ok::<_, BrokerError>(fault)
             })?;
-            Ok(StatusCode::OK.into_response())
+            record.fault = fault.map(|fault| fault.kind);
+            Ok(fault_reply(
+                fault,
+                StatusCode::OK.into_response(),
+                garbage_response,
+            ))
         }
         RouteId::DisconnectUser => {
             let request = params.session_request();
             let target = params.session_target();
-            state.with(|inner| {
+            let fault = state.with(|inner| {
                 if let Some(target) = target {
                     inner.activity.count(target, Action::Disconnect);
+                }
+                let fault = draw_fault(inner, route, |seed| {
+                    broker::check_disconnect(seed, &request)
+                })?;
+                if blocks_action(fault) {
+                    return Ok(fault);
                 }
                 broker::disconnect_user(&mut inner.seed, &request)?;
                 if let Some(target) = target {
                     inner.activity.disconnected(target, now_rfc3339_millis());
                 }
-                Ok::<_, BrokerError>(())
+                Ok::<_, BrokerError>(fault)
             })?;
-            Ok(StatusCode::OK.into_response())
+            record.fault = fault.map(|fault| fault.kind);
+            Ok(fault_reply(
+                fault,
+                StatusCode::OK.into_response(),
+                garbage_response,
+            ))
         }
         RouteId::SendMessageUser => {
             let query = record.query.as_deref();
@@ -481,7 +688,7 @@ fn dispatch(
             record.message_body = body.as_ref().ok().cloned().flatten();
             let request = params.session_request();
             let target = params.session_target();
-            state.with(|inner| {
+            let fault = state.with(|inner| {
                 if let Some(target) = target {
                     inner.activity.count(target, Action::Message);
                 }
@@ -492,6 +699,13 @@ fn dispatch(
                         sent_at: now_rfc3339_millis(),
                     })
                 });
+                let fault = draw_fault(inner, route, |seed| {
+                    let parsed = message.as_ref().map(|_| ()).map_err(Clone::clone);
+                    broker::check_send_message(seed, &request, parsed)
+                })?;
+                if blocks_action(fault) {
+                    return Ok(fault);
+                }
                 let sent = message.as_ref().ok().cloned();
                 broker::send_message_user(&mut inner.seed, &request, message)?;
                 if let (Some(target), Some(sent)) = (target, sent) {
@@ -499,9 +713,14 @@ fn dispatch(
                         .activity
                         .messaged(target, sent.title, sent.body, sent.sent_at);
                 }
-                Ok::<_, BrokerError>(())
+                Ok::<_, BrokerError>(fault)
             })?;
-            Ok(StatusCode::OK.into_response())
+            record.fault = fault.map(|fault| fault.kind);
+            Ok(fault_reply(
+                fault,
+                StatusCode::OK.into_response(),
+                garbage_response,
+            ))
         }
     }
 }
@@ -620,6 +839,36 @@ async fn put_settings(State(state): State<SharedState>, body: Bytes) -> Response
             format!("The body is not a valid settings update: {reason}"),
         ),
     }
+}
+
+async fn get_faults(State(state): State<SharedState>) -> Json<FaultConfig> {
+    Json(state.faults().unwrap_or_default())
+}
+
+/// Sets the fault injection (zeroing its counters, restarting its sequence); a `null` or
+/// empty body removes it. Answers with the configuration in force.
+async fn put_faults(State(state): State<SharedState>, body: Bytes) -> Response {
+    match parse_admin_body::<Option<FaultConfig>>(&body) {
+        Ok(faults) => {
+            let faults = faults.flatten();
+            state.set_faults(faults.clone());
+            Json(faults.unwrap_or_default()).into_response()
+        }
+        Err(reason) => admin_bad_request(
+            "InvalidFaults",
+            format!("The body is not a valid fault configuration: {reason}"),
+        ),
+    }
+}
+
+/// Removes the fault injection and zeroes its counters.
+async fn delete_faults(State(state): State<SharedState>) -> Response {
+    state.set_faults(None);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn get_fault_stats(State(state): State<SharedState>) -> Json<FaultStats> {
+    Json(state.fault_stats())
 }
 
 /// Adds or replaces a generated host pool; an empty body uses every default.

@@ -11,6 +11,7 @@ use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::activity::Activity;
+use crate::faults::{FaultConfig, FaultStats};
 use crate::generate::{GenerateError, GenerateSpec, GeneratedPool};
 use crate::identity::IssuedToken;
 use crate::latency::LatencyConfig;
@@ -117,8 +118,9 @@ impl Emulator {
         self.state.snapshot()
     }
 
-    /// Replaces the broker data (and identity and latency configuration) and clears the request
-    /// log, the activity record, the issued-token list and pending device codes.
+    /// Replaces the broker data (and identity, latency and fault configuration) and clears the
+    /// request log, the activity record, the fault counters, the issued-token list and pending
+    /// device codes.
     pub fn set_state(&self, seed: Seed) {
         self.state.replace(seed);
     }
@@ -156,7 +158,8 @@ impl Emulator {
         self.state.activity()
     }
 
-    /// Clears the activity record and restarts `maxInFlight` and `brokerRequests`.
+    /// Clears the activity record and restarts `maxInFlight` and `brokerRequests`; also zeroes
+    /// the fault counters and restarts the fault sequence.
     pub fn clear_activity(&self) {
         self.state.clear_activity();
     }
@@ -175,6 +178,24 @@ impl Emulator {
     /// state's `latency`; the jitter sequence restarts from its seed.
     pub fn set_latency(&self, latency: Option<LatencyConfig>) {
         self.state.set_latency(latency);
+    }
+
+    /// The fault injection in force, if any.
+    pub fn faults(&self) -> Option<FaultConfig> {
+        self.state.faults()
+    }
+
+    /// Sets (`None`: removes) the faults injected into broker requests. Stored in the state's
+    /// `faults`; the fault counters are zeroed and the fault sequence restarts from its seed.
+    /// Not validated (see [`FaultConfig::validate`]).
+    pub fn set_faults(&self, faults: Option<FaultConfig>) {
+        self.state.set_faults(faults);
+    }
+
+    /// Fault candidates and injected faults since the last reset ([`Self::set_faults`],
+    /// [`Self::clear_activity`], [`Self::set_state`]).
+    pub fn fault_stats(&self) -> FaultStats {
+        self.state.fault_stats()
     }
 
     /// Adds (or replaces) a generated host pool, keeping everything else.
@@ -303,8 +324,9 @@ impl BackgroundEmulator {
         self.state.snapshot()
     }
 
-    /// Replaces the broker data (and identity and latency configuration) and clears the request
-    /// log, the activity record, the issued-token list and pending device codes.
+    /// Replaces the broker data (and identity, latency and fault configuration) and clears the
+    /// request log, the activity record, the fault counters, the issued-token list and pending
+    /// device codes.
     pub fn set_state(&self, seed: Seed) {
         self.state.replace(seed);
     }
@@ -342,7 +364,8 @@ impl BackgroundEmulator {
         self.state.activity()
     }
 
-    /// Clears the activity record and restarts `maxInFlight` and `brokerRequests`.
+    /// Clears the activity record and restarts `maxInFlight` and `brokerRequests`; also zeroes
+    /// the fault counters and restarts the fault sequence.
     pub fn clear_activity(&self) {
         self.state.clear_activity();
     }
@@ -361,6 +384,24 @@ impl BackgroundEmulator {
     /// state's `latency`; the jitter sequence restarts from its seed.
     pub fn set_latency(&self, latency: Option<LatencyConfig>) {
         self.state.set_latency(latency);
+    }
+
+    /// The fault injection in force, if any.
+    pub fn faults(&self) -> Option<FaultConfig> {
+        self.state.faults()
+    }
+
+    /// Sets (`None`: removes) the faults injected into broker requests. Stored in the state's
+    /// `faults`; the fault counters are zeroed and the fault sequence restarts from its seed.
+    /// Not validated (see [`FaultConfig::validate`]).
+    pub fn set_faults(&self, faults: Option<FaultConfig>) {
+        self.state.set_faults(faults);
+    }
+
+    /// Fault candidates and injected faults since the last reset ([`Self::set_faults`],
+    /// [`Self::clear_activity`], [`Self::set_state`]).
+    pub fn fault_stats(&self) -> FaultStats {
+        self.state.fault_stats()
     }
 
     /// Adds (or replaces) a generated host pool, keeping everything else.

@@ -2,8 +2,9 @@
 //!
 //! Everything a request may read or change lives in one [`Inner`] behind one mutex, so every
 //! broker operation is atomic with respect to the others and to `PUT /_emulator/state`. Later
-//! additions (injected faults, more routes) belong in [`Inner`] as new fields; the handlers
-//! already receive `&mut Inner`. The one exception is the in-flight counter ([`InFlight`]):
+//! additions (more routes, more injected behaviour) belong in [`Inner`] as new fields; the
+//! handlers already receive `&mut Inner`. The fault decision of a request is drawn under the
+//! same lock as its action, so "applied" and "fault drawn" can never disagree. The one exception is the in-flight counter ([`InFlight`]):
 //! it is lock-free because it is touched around the injected latency, which never holds the
 //! lock.
 
@@ -20,6 +21,7 @@ use tokio::sync::broadcast;
 
 use crate::activity::{Activity, ActivityLog, InFlight, InFlightGuard};
 use crate::errors::BrokerError;
+use crate::faults::{Fault, FaultConfig, FaultRoute, FaultRuntime, FaultStats};
 use crate::generate::{GenerateError, GenerateSpec, GeneratedPool};
 use crate::identity::device::DeviceCodes;
 use crate::identity::jwt::{TokenAuthority, TokenCheck};
@@ -108,7 +110,8 @@ pub struct RequestRecord {
     pub session_id: Option<String>,
     /// The `force` query value when it was present and valid; `None` when absent or invalid.
     pub force: Option<bool>,
-    /// The status code of the response that was sent.
+    /// The status code of the response that was sent; 0 when the connection was closed
+    /// without a response (an injected `reset` or `appliedLost` fault).
     pub status: u16,
     /// Broker routes: whether the request carried an accepted bearer token (the static one or
     /// an unexpired token this emulator issued). Identity endpoints: whether a token was issued.
@@ -131,6 +134,10 @@ pub struct RequestRecord {
     /// `sendMessageUser`: the decoded `MessageBody` query value, when present.
     #[serde(default)]
     pub message_body: Option<String>,
+    /// The fault injected into this broker request, if any (see [`crate::FaultConfig`]);
+    /// omitted from the JSON when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fault: Option<crate::FaultKind>,
 }
 
 impl RequestRecord {
@@ -154,6 +161,7 @@ impl RequestRecord {
             client_id: None,
             message_title: None,
             message_body: None,
+            fault: None,
         }
     }
 }
@@ -175,6 +183,8 @@ pub(crate) struct Inner {
     pub(crate) settings: EmulatorSettings,
     /// The jitter sequence of `seed.latency`; rebuilt whenever that configuration changes.
     pub(crate) latency: Option<LatencySampler>,
+    /// The fault sequence of `seed.faults` and its counters.
+    pub(crate) faults: FaultRuntime,
 }
 
 impl Inner {
@@ -190,6 +200,19 @@ impl Inner {
             self.latency = Some(LatencySampler::new(config));
         }
         self.latency.as_mut().map(LatencySampler::next_delay)
+    }
+
+    /// Whether requests to `route` are fault candidates under the configuration in force.
+    pub(crate) fn faults_cover(&self, route: FaultRoute) -> bool {
+        self.seed.faults.as_ref().is_some_and(|c| c.covers(route))
+    }
+
+    /// Draws the fault of a candidate request to `route`: call it only once the request is
+    /// known to be valid, before it is applied. `None` when the route is not covered or the
+    /// request gets no fault.
+    pub(crate) fn next_fault(&mut self, route: FaultRoute) -> Option<Fault> {
+        let config = self.seed.faults.as_ref().filter(|c| c.covers(route))?;
+        self.faults.next_fault(config)
     }
 
     /// Drops the oldest records beyond the capacity.
@@ -299,6 +322,7 @@ impl SharedState {
             inner.device_codes.clear();
             inner.activity = ActivityLog::default();
             inner.latency = None;
+            inner.faults.reset();
         });
         self.in_flight.reset();
     }
@@ -317,9 +341,13 @@ impl SharedState {
         activity
     }
 
-    /// Clears the activity record and restarts the in-flight peak and request count.
+    /// Clears the activity record and restarts the in-flight peak and request count; also
+    /// zeroes the fault counters and restarts the fault sequence.
     pub(crate) fn clear_activity(&self) {
-        self.with(|inner| inner.activity = ActivityLog::default());
+        self.with(|inner| {
+            inner.activity = ActivityLog::default();
+            inner.faults.reset();
+        });
         self.in_flight.reset();
     }
 
@@ -339,6 +367,25 @@ impl SharedState {
             inner.seed.latency = latency;
             inner.latency = None;
         });
+    }
+
+    /// The fault injection in force, if any.
+    pub(crate) fn faults(&self) -> Option<FaultConfig> {
+        self.with(|inner| inner.seed.faults.clone())
+    }
+
+    /// Sets (or with `None` removes) the fault injection; the counters are zeroed and the
+    /// sequence restarts.
+    pub(crate) fn set_faults(&self, faults: Option<FaultConfig>) {
+        self.with(|inner| {
+            inner.seed.faults = faults;
+            inner.faults.reset();
+        });
+    }
+
+    /// The fault counters.
+    pub(crate) fn fault_stats(&self) -> FaultStats {
+        self.with(|inner| inner.faults.stats())
     }
 
     /// The next injected delay, if any latency is configured.

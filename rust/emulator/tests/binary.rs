@@ -224,3 +224,77 @@ fn latency_and_request_log_flags() {
     drop(child.stdin.take());
     assert!(wait_with_timeout(&mut child, Duration::from_secs(10)).success());
 }
+
+#[test]
+fn fault_flags() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("faults.json");
+    std::fs::write(
+        &path,
+        r#"{"seed": 1, "rate": 0.5, "kinds": {"throttle": 1}, "retryAfterSeconds": 4,
+            "routes": ["listSessions"]}"#,
+    )
+    .expect("write faults");
+    let mut child = Command::new(BINARY)
+        .arg("--faults")
+        .arg(&path)
+        .args(["--fault-rate", "1", "--fault-seed", "9"])
+        .arg("--exit-on-stdin-eof")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("first line");
+    let url = line
+        .trim_end()
+        .strip_prefix(ANNOUNCEMENT)
+        .expect("announced");
+    let (status, body) = blocking_request(url, "GET", "/_emulator/faults", &[], "");
+    assert_eq!(status, 200);
+    let faults: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(faults["seed"], 9);
+    assert_eq!(faults["rate"], 1.0);
+    assert_eq!(faults["retryAfterSeconds"], 4);
+    assert_eq!(faults["routes"], serde_json::json!(["listSessions"]));
+    let list = sessions_path(TG, "Contoso", "Pool-Desktop");
+    let auth = format!("Bearer {}", rds_emulator::DEFAULT_ACCESS_TOKEN);
+    let (status, _) = blocking_request(url, "GET", &list, &[("Authorization", &auth)], "");
+    assert_eq!(status, 429);
+    drop(child.stdin.take());
+    assert!(wait_with_timeout(&mut child, Duration::from_secs(10)).success());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .expect("stderr");
+    assert!(
+        stderr.contains(&format!("GET {list} -> 429 (injected fault: throttle)")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn invalid_fault_settings_fail_clearly() {
+    let stderr = run_expecting_failure(&["--fault-rate", "2"]);
+    assert!(stderr.contains("invalid --fault-rate"), "{stderr}");
+    let stderr = run_expecting_failure(&["--faults", "/no/such/faults.json"]);
+    assert!(
+        stderr.contains("cannot read faults file '/no/such/faults.json'"),
+        "{stderr}"
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("bad.json");
+    std::fs::write(&path, r#"{"routes": ["everything"]}"#).expect("write");
+    let path = path.to_str().expect("UTF-8 path");
+    let stderr = run_expecting_failure(&["--faults", path]);
+    assert!(
+        stderr.contains("is not a valid fault configuration"),
+        "{stderr}"
+    );
+}

@@ -561,6 +561,7 @@ async fn the_request_log_records_each_broker_request_with_its_status() {
                 client_id: None,
                 message_title: None,
                 message_body: None,
+                fault: None,
             },
             RequestRecord {
                 method: "POST".to_owned(),
@@ -580,6 +581,7 @@ async fn the_request_log_records_each_broker_request_with_its_status() {
                 client_id: None,
                 message_title: None,
                 message_body: None,
+                fault: None,
             },
         ]
     );

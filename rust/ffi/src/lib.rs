@@ -34,6 +34,16 @@ pub fn rds_version() -> ffi::String {
     ffi::String::from_string(rds_core::VERSION.to_owned())
 }
 
+/// Diagnostics: panics inside the library on purpose, under the same guard as every other
+/// export, so a caller (and the project's tests) can check that a panic comes back as an
+/// `Internal` error and never unwinds across the C ABI. Changes no state.
+#[ffi]
+pub fn rds_check_panic_barrier() -> ffi::Result<u32, ErrorInfo> {
+    guard(|| -> Result<u32, ErrorInfo> {
+        panic!("deliberate panic to check the FFI panic barrier")
+    })
+}
+
 /// Runs `body`, turning a panic into an `Internal` error so no unwind crosses the C ABI.
 fn guard<T>(body: impl FnOnce() -> Result<T, ErrorInfo>) -> ffi::Result<T, ErrorInfo>
 where
@@ -42,7 +52,7 @@ where
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(value)) => ffi::Ok(value),
         Ok(Err(error)) => ffi::Err(error),
-        Err(panic) => ffi::Err(ErrorInfo::internal(&panic)),
+        Err(panic) => ffi::Err(ErrorInfo::internal(panic.as_ref())),
     }
 }
 
@@ -475,6 +485,7 @@ pub fn ffi_inventory() -> RustInventory {
         // Frees the session lists that cross to C#.
         .register(builtins_vec!(SessionInfo))
         .register(function!(rds_version))
+        .register(function!(rds_check_panic_barrier))
         .register(service!(DeviceCodeSignIn))
         .register(service!(RdsConnection))
         .validate()

@@ -25,6 +25,7 @@ type Logoff = unsafe extern "C" fn(
 type Destroy = unsafe extern "C" fn(Connection);
 type Version = unsafe extern "C" fn() -> ffi::String;
 type TenantGroup = unsafe extern "C" fn(Connection) -> ffi::String;
+type PanicBarrier = unsafe extern "C" fn() -> ffi::Result<u32, ErrorInfo>;
 
 /// `target/<profile>/librds_sessions.so` next to this test's `deps/` folder.
 fn library_path() -> PathBuf {
@@ -195,4 +196,31 @@ fn invalid_input_is_a_typed_error_not_a_crash() {
             _ => panic!("{url}: expected InvalidInput"),
         }
     }
+}
+
+#[test]
+fn a_panic_inside_the_library_comes_back_as_a_typed_error() {
+    let abi = load();
+    // SAFETY: the symbol type mirrors `rds_check_panic_barrier`.
+    let check = unsafe {
+        *abi._lib
+            .get::<PanicBarrier>(b"rds_check_panic_barrier")
+            .expect("symbol")
+    };
+    for _ in 0..3 {
+        // SAFETY: no arguments.
+        match unsafe { check() } {
+            ffi::Err(e) => {
+                assert_eq!(e.error_kind(), ErrorKind::Internal);
+                assert!(e.message().contains("deliberate panic"), "{}", e.message());
+            }
+            _ => panic!("the panic was not turned into an error"),
+        }
+    }
+    // The library still works after the panics.
+    // SAFETY: no arguments.
+    assert_eq!(
+        unsafe { (abi.version)() }.as_str(),
+        env!("CARGO_PKG_VERSION")
+    );
 }
