@@ -265,7 +265,7 @@ Describe 'Get-RdsUserSession' -Tag 'Integration', 'SessionFamily' -Skip:([bool]$
             Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore | Should -BeExactly 'Contoso/Pool1/sh1.contoso.com/18'
         }
 
-        It 'logs off the disconnected sessions of the reachable hosts (Where-Object { SessionState ... })' {
+        It 'logs off the disconnected sessions of the reachable hosts (a Where-Object script block on SessionState)' {
             Get-RdsUserSession -TenantName 'Contoso' -HostPoolName 'Pool1' |
                 Where-Object { $_.SessionState -eq 'Disconnected' -and $_.SessionHostName -ne 'stale1.contoso.com' } |
                 Invoke-RdsUserSessionLogoff -NoUserPrompt -ErrorVariable err -ErrorAction SilentlyContinue
@@ -275,7 +275,7 @@ Describe 'Get-RdsUserSession' -Tag 'Integration', 'SessionFamily' -Skip:([bool]$
                 Should -BeExactly 'Contoso/Pool1/sh1.contoso.com/18, Contoso/Pool1/sh2.contoso.com/20'
         }
 
-        It 'logs off the sessions created before a date (Where-Object { $_.CreateTime -lt ... })' {
+        It 'logs off the sessions created before a fixed date (CreateTime compared with a [datetime])' {
             # Any time zone puts the old sessions (Nov 1, 08:00 UTC) before and the new ones
             # (Nov 23, 21:04 UTC) after this local midnight.
             $cutoff = [datetime]'2026-11-10'

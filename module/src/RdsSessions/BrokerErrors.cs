@@ -172,7 +172,7 @@ namespace RdsSessions
                 "BrokerUnauthorized" => "Run Add-RdsAccount again to obtain a new token.",
                 "BrokerForbidden" => "Ask an RDS Owner to assign you a role on the tenant (New-RdsRoleAssignment).",
                 "BrokerThrottled" => "Wait and run the command again for the sessions that failed.",
-                "BrokerConflict" => "If the session host is gone for good, add -Force to remove the session record.",
+                "BrokerConflict" => "If the session host is gone for good, log the session off with Invoke-RdsUserSessionLogoff -Force to remove the session record.",
                 "SessionNotFound" => "The session may already be logged off; list the sessions again.",
                 _ => null,
             };

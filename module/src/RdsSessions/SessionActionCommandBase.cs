@@ -42,6 +42,7 @@ namespace RdsSessions.Commands
         private bool _noToAll;
         private bool _inputComplete;
         private bool _stopOnFirstError;
+        private bool _stopReported;
 
         #region Parameters
 
@@ -148,6 +149,19 @@ namespace RdsSessions.Commands
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
+            try
+            {
+                ProcessOne();
+            }
+            catch (PipelineStoppedException) when (_cancel.IsCancellationRequested && !_stopReported)
+            {
+                // Ctrl+C landed while a record was being written: still say what was not done.
+                Stopped();
+            }
+        }
+
+        private void ProcessOne()
+        {
             var session = new SessionIdentity(_context.TenantGroupName, TenantName, HostPoolName, SessionHostName, SessionId);
             if (!Confirm(session))
             {
@@ -186,8 +200,15 @@ namespace RdsSessions.Commands
         protected override void EndProcessing()
         {
             _inputComplete = true;
-            DrainAll();
-            _progress?.Complete();
+            try
+            {
+                DrainAll();
+                _progress?.Complete();
+            }
+            catch (PipelineStoppedException) when (_cancel.IsCancellationRequested && !_stopReported)
+            {
+                Stopped();
+            }
         }
 
         /// <inheritdoc />
@@ -281,6 +302,7 @@ namespace RdsSessions.Commands
         /// </summary>
         private void Stopped()
         {
+            _stopReported = true;
             foreach (PendingAction pending in _pending)
             {
                 // A request that completed before the stop was processed, even if not reported.
@@ -374,7 +396,7 @@ namespace RdsSessions.Commands
                 }
             }
 
-            public void Update(bool totalKnown)
+            public void Update(bool totalKnown, bool force = false)
             {
                 if (_started < 2)
                 {
@@ -382,7 +404,7 @@ namespace RdsSessions.Commands
                 }
 
                 TimeSpan now = _clock.Elapsed;
-                if (_shown && now - _lastWrite < TimeSpan.FromMilliseconds(200) && !(totalKnown && _finished == _started))
+                if (!force && _shown && now - _lastWrite < TimeSpan.FromMilliseconds(200))
                 {
                     return;
                 }
@@ -408,10 +430,8 @@ namespace RdsSessions.Commands
 
             public void Complete()
             {
-                if (!_shown && _started >= 2)
-                {
-                    Update(totalKnown: true);
-                }
+                // A last "n of n" record, then Completed.
+                Update(totalKnown: true, force: true);
 
                 if (_shown)
                 {
