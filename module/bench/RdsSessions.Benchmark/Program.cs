@@ -340,6 +340,11 @@ internal static class Program
         table.Notes.Add($"Command: Get-RdsUserSession Bulk Pool-Bulk | Invoke-RdsUserSessionLogoff -NoUserPrompt -ThrottleLimit C ({cfg.BulkHosts} hosts x {cfg.BulkPerHost}, pool re-generated before each run, request log off).");
         table.Notes.Add($"Seconds include the one list request; Get-RdsUserSession alone takes {listSeconds:F3} s at {latency} ms.");
         table.Notes.Add($"One logoff request at this setting measured from HttpClient (no module): p50 {effectiveMs:F2} ms; against N*{effectiveMs:F2} ms/C, ThrottleLimit 32 is at {Fmt.F(ratio32 * latency / effectiveMs, 2)}x.");
+        if (cfg.Mode == "quick")
+        {
+            table.Notes.Add($"--quick: the goals are set for 1,000 sessions; with {n} the list request and the last partial wave (ceil(N/C) rounds of L) weigh more.");
+        }
+
         table.Notes.Add($"Goal: ThrottleLimit 32 within 1.2x of N*L/C ............ {Fmt.F(ratio32, 2)}x  {Fmt.Verdict(ratioPass)}");
         table.Notes.Add($"Goal: ThrottleLimit 32 at least 25x faster than C=1 ...... {Fmt.F(speedup32, 1)}x  {Fmt.Verdict(speedupPass)}");
         Emit(table);
