@@ -324,7 +324,9 @@ namespace RdsSessions.Commands
                 }
                 catch (Exception e) when (e is HostException or NotImplementedException)
                 {
-                    // A host without UI: nothing more to tell.
+                    // Deliberately empty: a host without a UI (the default host throws
+                    // HostException; custom hosts may leave WriteWarningLine unimplemented) has
+                    // nowhere to show the warning, and the pipeline is stopping either way.
                 }
             }
 
