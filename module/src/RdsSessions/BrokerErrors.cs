@@ -101,6 +101,7 @@ namespace RdsSessions
                 case "AuthorityUnreachable": return ("AuthorityUnreachable", ErrorCategory.ConnectionError);
                 case "ManagedIdentityUnavailable": return ("ManagedIdentityUnavailable", ErrorCategory.ConnectionError);
                 case "CertificateNotFound": return ("CertificateNotFound", ErrorCategory.ObjectNotFound);
+                case "InvalidCertificateThumbprint": return ("InvalidCertificateThumbprint", ErrorCategory.InvalidArgument);
                 case "CertificatePasswordInvalid": return ("CertificatePasswordInvalid", ErrorCategory.AuthenticationError);
                 case "CertificateInvalid": return ("CertificateInvalid", ErrorCategory.InvalidData);
             }

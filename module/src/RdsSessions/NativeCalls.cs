@@ -71,6 +71,11 @@ namespace RdsSessions
         public static RdsConnection ForTenantGroup(RdsConnection source, string tenantGroup) =>
             Call(() => RdsConnection.CreateForTenantGroup(source, U(tenantGroup)));
 
+        public static RdsConnection WithRetrySettings(RdsConnection source, RetrySettings settings) =>
+            Call(() => RdsConnection.CreateWithRetrySettings(source, settings));
+
+        public static RetrySettings RetrySettingsOf(RdsConnection connection) => connection.RetrySettings();
+
         public static string DeploymentUrl(RdsConnection connection) => connection.DeploymentUrl().IntoString();
 
         public static string TenantGroup(RdsConnection connection) => connection.TenantGroup().IntoString();

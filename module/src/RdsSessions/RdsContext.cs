@@ -20,6 +20,11 @@ namespace RdsSessions
             TenantGroupName = tenantGroupName;
             UserName = userName;
             Connection = connection;
+            RetrySettings retry = NativeCalls.RetrySettingsOf(connection);
+            MaximumRetryCount = (int)retry.max_retries;
+            RetryIntervalSec = retry.initial_delay_ms / 1000.0;
+            RetryTimeoutSec = Seconds(retry.total_deadline_ms);
+            TimeoutSec = Seconds(retry.request_timeout_ms);
         }
 
         /// <summary>The broker URL every call goes to.</summary>
@@ -31,6 +36,18 @@ namespace RdsSessions
         /// <summary>Who signed in, when known (null for a token obtained elsewhere).</summary>
         public string? UserName { get; }
 
+        /// <summary>Retries of a transiently failed request (0 = none).</summary>
+        public int MaximumRetryCount { get; }
+
+        /// <summary>Seconds before the first retry; the wait doubles per retry up to 30 s.</summary>
+        public double RetryIntervalSec { get; }
+
+        /// <summary>No retry starts later than this many seconds after the first attempt.</summary>
+        public int RetryTimeoutSec { get; }
+
+        /// <summary>Seconds each request may take.</summary>
+        public int TimeoutSec { get; }
+
         /// <summary>The native connection (URL, tenant group, credentials, shared HTTP pool).</summary>
         internal RdsConnection Connection { get; }
 
@@ -41,9 +58,15 @@ namespace RdsSessions
             return new RdsContext(DeploymentUrl, NativeCalls.TenantGroup(connection), UserName, connection);
         }
 
+        /// <summary>A context for the same credentials and tenant group with other retry settings.</summary>
+        internal RdsContext WithRetrySettings(RetrySettings settings) =>
+            new(DeploymentUrl, TenantGroupName, UserName, NativeCalls.WithRetrySettings(Connection, settings));
+
         /// <summary>Builds the context of a new native connection.</summary>
         internal static RdsContext From(RdsConnection connection) =>
             new(NativeCalls.DeploymentUrl(connection), NativeCalls.TenantGroup(connection), NativeCalls.UserName(connection), connection);
+
+        private static int Seconds(ulong milliseconds) => (int)Math.Min(int.MaxValue, (milliseconds + 500) / 1000);
 
         /// <inheritdoc />
         public override string ToString() => UserName is null

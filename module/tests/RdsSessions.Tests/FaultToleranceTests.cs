@@ -1,7 +1,6 @@
 using System;
 using System.Linq;
 using System.Net.Http;
-using System.Text;
 using System.Text.Json.Nodes;
 using Xunit;
 
@@ -11,7 +10,6 @@ namespace RdsSessions.Tests;
 [Collection("Engine")]
 public sealed class FaultToleranceTests : IDisposable
 {
-    private static readonly HttpClient Http = new();
     private readonly Emulator _emulator;
 
     public FaultToleranceTests(EmulatorFixture fixture)
@@ -20,37 +18,25 @@ public sealed class FaultToleranceTests : IDisposable
         _emulator.SetState(Seed.Default());
     }
 
-    public void Dispose() => Http.DeleteAsync(_emulator.Url + "/_emulator/faults").GetAwaiter().GetResult();
-
-    private void Post(string path, string json)
-    {
-        using var content = new StringContent(json, Encoding.UTF8, "application/json");
-        Assert.True(Http.PostAsync(_emulator.Url + path, content).GetAwaiter().GetResult().IsSuccessStatusCode, path);
-    }
-
-    private void Put(string path, string json)
-    {
-        using var content = new StringContent(json, Encoding.UTF8, "application/json");
-        Assert.True(Http.PutAsync(_emulator.Url + path, content).GetAwaiter().GetResult().IsSuccessStatusCode, path);
-    }
+    public void Dispose() => _emulator.ClearFaults();
 
     [Fact]
     public void Every_session_is_logged_off_exactly_once_and_retries_are_reported()
     {
-        Post("/_emulator/generate", "{\"tenantGroup\":\"Default Tenant Group\",\"tenant\":\"Bulk\",\"hostPool\":\"Pool-Bulk\",\"hosts\":6,\"sessionsPerHost\":50,\"firstSessionId\":1}");
-        Put("/_emulator/faults", "{\"seed\":7,\"rate\":0.2,\"kinds\":{\"throttle\":1,\"serverError\":1,\"reset\":1,\"stall\":1,\"malformed\":1,\"appliedLost\":1},\"retryAfterSeconds\":1,\"stallMs\":300,\"routes\":[\"logoffUser\"]}");
+        _emulator.Admin(HttpMethod.Post, "/_emulator/generate", "{\"tenantGroup\":\"Default Tenant Group\",\"tenant\":\"Bulk\",\"hostPool\":\"Pool-Bulk\",\"hosts\":6,\"sessionsPerHost\":50,\"firstSessionId\":1}");
+        _emulator.SetFaults("{\"seed\":7,\"rate\":0.2,\"kinds\":{\"throttle\":1,\"serverError\":1,\"reset\":1,\"stall\":1,\"malformed\":1,\"appliedLost\":1},\"retryAfterSeconds\":1,\"stallMs\":300,\"routes\":[\"logoffUser\"]}");
         using var engine = new Engine().SignIn(_emulator);
         var r = engine.Run("Get-RdsUserSession Bulk Pool-Bulk | Invoke-RdsUserSessionLogoff -NoUserPrompt -PassThru -Verbose");
         Assert.True(r.Errors.Count == 0, string.Join("\n", r.Errors.Take(3)));
         Assert.Equal(300, r.Output.Count);
         Assert.DoesNotContain(_emulator.SessionsLeft(), s => s.StartsWith("Bulk/", StringComparison.Ordinal));
 
-        var activity = JsonNode.Parse(Http.GetStringAsync(_emulator.Url + "/_emulator/activity").GetAwaiter().GetResult())!;
+        var activity = _emulator.AdminJson("/_emulator/activity");
         var logoffs = activity["logoffs"]!.AsArray().Select(l => $"{l!["sessionHost"]}/{l["sessionId"]}").ToList();
         Assert.Equal(300, logoffs.Count);
         Assert.Equal(300, logoffs.Distinct().Count()); // nobody logged off twice
 
-        var stats = JsonNode.Parse(Http.GetStringAsync(_emulator.Url + "/_emulator/faults/stats").GetAwaiter().GetResult())!;
+        var stats = _emulator.AdminJson("/_emulator/faults/stats");
         var faults = stats["faults"]!.AsObject();
         Assert.True(faults.Sum(f => (int)f.Value!) >= 30, stats.ToJsonString());
         var verbose = r.PowerShell.Streams.Verbose.Select(v => v.Message).ToList();

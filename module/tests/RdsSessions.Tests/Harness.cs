@@ -16,6 +16,7 @@ using System.Security;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Threading.Tasks;
 using Xunit;
 
 namespace RdsSessions.Tests;
@@ -83,6 +84,15 @@ public sealed class Emulator : IDisposable
         }
 
         Url = line.Result.Substring(line.Result.IndexOf("http://", StringComparison.Ordinal)).Trim();
+        // Keep reading stdout: anything the emulator prints later is part of its log (and a
+        // full pipe would block it).
+        _ = Task.Run(async () =>
+        {
+            while (await _process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is string more)
+            {
+                lock (StdOut) StdOut.Add(more);
+            }
+        });
 
         // The sample's test identities (applications, user, managed identity), plus the public
         // client the module uses for user sign-in, so every seed can sign in.
@@ -102,6 +112,18 @@ public sealed class Emulator : IDisposable
 
     public List<string> StdErr { get; } = new();
 
+    /// <summary>Stdout after the line announcing the URL.</summary>
+    public List<string> StdOut { get; } = new();
+
+    /// <summary>Everything the emulator logged so far: stderr, stdout and the request log.</summary>
+    public string Logs()
+    {
+        string stderr, stdout;
+        lock (StdErr) stderr = string.Join("\n", StdErr);
+        lock (StdOut) stdout = string.Join("\n", StdOut);
+        return stderr + "\n" + stdout + "\n" + Requests().ToJsonString();
+    }
+
     public void SetState(JsonNode seed)
     {
         if (seed["identity"] is null)
@@ -113,6 +135,28 @@ public sealed class Emulator : IDisposable
         var response = _http.PutAsync(Url + "/_emulator/state", content).GetAwaiter().GetResult();
         Assert.True(response.IsSuccessStatusCode, "PUT /_emulator/state failed: " + response.StatusCode);
     }
+
+    /// <summary>Sends an admin request (e.g. PUT /_emulator/faults) and asserts it was accepted.</summary>
+    public void Admin(HttpMethod method, string path, string? json = null)
+    {
+        using var request = new HttpRequestMessage(method, Url + path);
+        if (json is not null)
+        {
+            request.Content = new StringContent(json, Encoding.UTF8, "application/json");
+        }
+
+        using var response = _http.Send(request);
+        Assert.True(response.IsSuccessStatusCode, $"{method} {path} failed: {response.StatusCode}");
+    }
+
+    /// <summary>GETs an admin route's JSON (e.g. /_emulator/activity).</summary>
+    public JsonNode AdminJson(string path) =>
+        JsonNode.Parse(_http.GetStringAsync(Url + path).GetAwaiter().GetResult())!;
+
+    /// <summary>Injects faults (rust/emulator/data/README.md) until <see cref="ClearFaults"/>.</summary>
+    public void SetFaults(string json) => Admin(HttpMethod.Put, "/_emulator/faults", json);
+
+    public void ClearFaults() => Admin(HttpMethod.Delete, "/_emulator/faults");
 
     public JsonNode State() =>
         JsonNode.Parse(_http.GetStringAsync(Url + "/_emulator/state").GetAwaiter().GetResult())!;
@@ -159,6 +203,21 @@ public sealed class Emulator : IDisposable
 /// <summary>The emulator sample's test identities (clearly fake values).</summary>
 public static class Identities
 {
+    /// <summary>A read-only SecureString, as PowerShell passes passwords.</summary>
+    public static System.Security.SecureString Secure(string text)
+    {
+        var s = new System.Security.SecureString();
+        foreach (char c in text)
+        {
+            s.AppendChar(c);
+        }
+
+        s.MakeReadOnly();
+        return s;
+    }
+
+    public static PSCredential Credential(string user, string password) => new(user, Secure(password));
+
     public const string Tenant = "contoso.onmicrosoft.com";
     public const string AppId = "22222222-2222-2222-2222-222222222222";
     public const string AppSecret = "emulator-test-secret-NOT-A-REAL-SECRET";

@@ -141,9 +141,9 @@ public sealed class RobustnessTests : IDisposable
         using var app = new Engine();
         using var user = new Engine();
         app.Run("Add-RdsAccount -DeploymentUrl $args[0] -AuthorityHost $args[0] -Credential $args[1] -ServicePrincipal -AadTenantId $args[2] | Out-Null",
-            _emulator.Url, new PSCredential(Identities.AppId, Secure(Identities.AppSecret)), Identities.Tenant);
+            _emulator.Url, new PSCredential(Identities.AppId, Identities.Secure(Identities.AppSecret)), Identities.Tenant);
         user.Run("Add-RdsAccount -DeploymentUrl $args[0] -AuthorityHost $args[0] -Credential $args[1] -AadTenantId $args[2] | Out-Null",
-            _emulator.Url, new PSCredential(Identities.User, Secure(Identities.Password)), Identities.Tenant);
+            _emulator.Url, new PSCredential(Identities.User, Identities.Secure(Identities.Password)), Identities.Tenant);
 
         var odd = Task.Run(() => app.Run("1..40 | Where-Object { $_ % 2 } | Invoke-RdsUserSessionLogoff Contoso Pool1 sh1.contoso.com -NoUserPrompt -PassThru"));
         var even = Task.Run(() => user.Run("1..40 | Where-Object { -not ($_ % 2) } | Invoke-RdsUserSessionLogoff Contoso Pool1 sh1.contoso.com -NoUserPrompt -PassThru"));
@@ -158,16 +158,5 @@ public sealed class RobustnessTests : IDisposable
             int id = int.Parse((string)request!["sessionId"]!);
             Assert.Equal(id % 2 == 1 ? Identities.AppId : Identities.User, (string?)request["caller"]);
         }
-    }
-
-    private static System.Security.SecureString Secure(string text)
-    {
-        var s = new System.Security.SecureString();
-        foreach (char c in text)
-        {
-            s.AppendChar(c);
-        }
-
-        return s;
     }
 }

@@ -37,20 +37,6 @@ public sealed class SignInTests : IDisposable
         Environment.SetEnvironmentVariable("IMDS_ENDPOINT", TestEnv.ClosedImds);
     }
 
-    private static SecureString Secure(string text)
-    {
-        var s = new SecureString();
-        foreach (char c in text)
-        {
-            s.AppendChar(c);
-        }
-
-        s.MakeReadOnly();
-        return s;
-    }
-
-    private static PSCredential Credential(string user, string password) => new(user, Secure(password));
-
     /// <summary>Seeds the default sessions with an identity section modified by <paramref name="edit"/>.</summary>
     private void SeedIdentity(Action<JsonObject> edit)
     {
@@ -79,7 +65,7 @@ public sealed class SignInTests : IDisposable
     {
         var context = SignInAndLogoff(
             "Add-RdsAccount -DeploymentUrl $args[0] -AuthorityHost $args[1] -Credential $args[2] -ServicePrincipal -AadTenantId $args[3]",
-            Credential(Identities.AppId, Identities.AppSecret), Identities.Tenant);
+            Identities.Credential(Identities.AppId, Identities.AppSecret), Identities.Tenant);
         Assert.Equal(Identities.AppId, context.Properties["UserName"].Value);
         Assert.Equal("Default Tenant Group", context.Properties["TenantGroupName"].Value);
     }
@@ -89,7 +75,7 @@ public sealed class SignInTests : IDisposable
     {
         SignInAndLogoff(
             "Add-RdsAccount $args[0] $args[2] -ServicePrincipal -TenantId $args[3] -AuthorityHost $args[1]",
-            Credential(Identities.AppId, Identities.AppSecret), Identities.Tenant);
+            Identities.Credential(Identities.AppId, Identities.AppSecret), Identities.Tenant);
     }
 
     [Fact]
@@ -97,7 +83,7 @@ public sealed class SignInTests : IDisposable
     {
         SignInAndLogoff(
             "$isApp = $true; Add-RdsAccount -DeploymentUrl $args[0] -AuthorityHost $args[1] -Credential $args[2] -ServicePrincipal:$isApp -AadTenantId $args[3]",
-            Credential(Identities.AppId, Identities.AppSecret), Identities.Tenant);
+            Identities.Credential(Identities.AppId, Identities.AppSecret), Identities.Tenant);
     }
 
     [Fact]
@@ -105,7 +91,7 @@ public sealed class SignInTests : IDisposable
     {
         var context = SignInAndLogoff(
             "$isApp = $false; Add-RdsAccount -DeploymentUrl $args[0] -AuthorityHost $args[1] -Credential $args[2] -ServicePrincipal:$isApp -AadTenantId $args[3]",
-            Credential(Identities.User, Identities.Password), Identities.Tenant);
+            Identities.Credential(Identities.User, Identities.Password), Identities.Tenant);
         Assert.Equal(Identities.User, context.Properties["UserName"].Value);
     }
 
@@ -115,7 +101,7 @@ public sealed class SignInTests : IDisposable
         Environment.SetEnvironmentVariable("AZURE_AUTHORITY_HOST", _emulator.Url);
         var context = SignInAndLogoff(
             "Add-RdsAccount $args[0] $args[2] -AadTenantId $args[3]",
-            Credential(Identities.User, Identities.Password), Identities.Tenant);
+            Identities.Credential(Identities.User, Identities.Password), Identities.Tenant);
         Assert.Equal(Identities.User, context.Properties["UserName"].Value);
     }
 
@@ -148,7 +134,7 @@ public sealed class SignInTests : IDisposable
         {
             var context = SignInAndLogoff(
                 "Add-RdsAccount -DeploymentUrl $args[0] -AuthorityHost $args[1] -CertificatePath $args[2] -CertificatePassword $args[3] -ApplicationId $args[4] -AadTenantId $args[5]",
-                pfx, Secure("pfx-pass"), Identities.CertAppId, Identities.Tenant);
+                pfx, Identities.Secure("pfx-pass"), Identities.CertAppId, Identities.Tenant);
             Assert.Equal(Identities.CertAppId, context.Properties["UserName"].Value);
         }
         finally
@@ -215,7 +201,7 @@ public sealed class SignInTests : IDisposable
     {
         var r = _engine.Run(
             "try { Add-RdsAccount -DeploymentUrl $args[0] -AuthorityHost $args[1] -Credential $args[2] -ServicePrincipal -AadTenantId $args[3] } catch { $_ }",
-            _emulator.Url, _emulator.Url, Credential(appId, secret), Identities.Tenant);
+            _emulator.Url, _emulator.Url, Identities.Credential(appId, secret), Identities.Tenant);
         var e = Assert.IsType<ErrorRecord>(Assert.Single(r.Output).BaseObject);
         Assert.Equal(errorId + AddFqid, e.FullyQualifiedErrorId);
         Assert.Equal(category, e.CategoryInfo.Category);
@@ -265,7 +251,7 @@ public sealed class SignInTests : IDisposable
     {
         var r = _engine.Run(
             "try { Add-RdsAccount -DeploymentUrl $args[0] -AuthorityHost 'http://127.0.0.1:9' -Credential $args[1] -ServicePrincipal -AadTenantId $args[2] } catch { $_ }",
-            _emulator.Url, Credential(Identities.AppId, Identities.AppSecret), Identities.Tenant);
+            _emulator.Url, Identities.Credential(Identities.AppId, Identities.AppSecret), Identities.Tenant);
         var e = Assert.IsType<ErrorRecord>(Assert.Single(r.Output).BaseObject);
         Assert.Equal("AuthorityUnreachable" + AddFqid, e.FullyQualifiedErrorId);
         Assert.Equal(ErrorCategory.ConnectionError, e.CategoryInfo.Category);
@@ -312,7 +298,7 @@ public sealed class SignInTests : IDisposable
     {
         SeedIdentity(i => i["tokenLifetimeSeconds"] = 2);
         _engine.Run("Add-RdsAccount -DeploymentUrl $args[0] -AuthorityHost $args[0] -Credential $args[1] -ServicePrincipal -AadTenantId $args[2] | Out-Null",
-            _emulator.Url, Credential(Identities.AppId, Identities.AppSecret), Identities.Tenant);
+            _emulator.Url, Identities.Credential(Identities.AppId, Identities.AppSecret), Identities.Tenant);
         Assert.Empty(_engine.Run("Invoke-RdsUserSessionLogoff Contoso Pool1 sh1.contoso.com 17 -NoUserPrompt").Errors);
         Thread.Sleep(2500); // the first token has expired
         Assert.Empty(_engine.Run("Invoke-RdsUserSessionLogoff Contoso Pool1 sh1.contoso.com 18 -NoUserPrompt").Errors);
@@ -329,21 +315,21 @@ public sealed class SignInTests : IDisposable
         File.WriteAllBytes(pfx, certificate.Export(X509ContentType.Pfx, "pfx-secret-pass"));
         Environment.SetEnvironmentVariable("IDENTITY_ENDPOINT", _emulator.Url + "/msi/token");
         Environment.SetEnvironmentVariable("IDENTITY_HEADER", Identities.IdentityHeader);
-        var secrets = new[] { Identities.AppSecret, Identities.Password, Identities.IdentityHeader, "pfx-secret-pass", "not-the-secret", "eyJ" };
+        var secrets = new[] { Identities.AppSecret, Identities.Password, Identities.IdentityHeader, "pfx-secret-pass", "not-the-secret", "eyJ", Emulator.Token };
         var scripts = new (string Script, object[] Args)[]
         {
             ("Add-RdsAccount -DeploymentUrl $args[0] -AuthorityHost $args[1] -Credential $args[2] -ServicePrincipal -AadTenantId $args[3] -Verbose -Debug",
-                new object[] { _emulator.Url, _emulator.Url, Credential(Identities.AppId, Identities.AppSecret), Identities.Tenant }),
+                new object[] { _emulator.Url, _emulator.Url, Identities.Credential(Identities.AppId, Identities.AppSecret), Identities.Tenant }),
             ("Add-RdsAccount -DeploymentUrl $args[0] -AuthorityHost $args[1] -Credential $args[2] -ServicePrincipal -AadTenantId $args[3] -Verbose -Debug",
-                new object[] { _emulator.Url, _emulator.Url, Credential(Identities.AppId, "not-the-secret"), Identities.Tenant }),
+                new object[] { _emulator.Url, _emulator.Url, Identities.Credential(Identities.AppId, "not-the-secret"), Identities.Tenant }),
             ("Add-RdsAccount $args[0] $args[2] -AadTenantId $args[3] -AuthorityHost $args[1] -Verbose -Debug",
-                new object[] { _emulator.Url, _emulator.Url, Credential(Identities.User, Identities.Password), Identities.Tenant }),
+                new object[] { _emulator.Url, _emulator.Url, Identities.Credential(Identities.User, Identities.Password), Identities.Tenant }),
             ("Add-RdsAccount $args[0] $args[2] -AadTenantId $args[3] -AuthorityHost $args[1] -Verbose -Debug",
-                new object[] { _emulator.Url, _emulator.Url, Credential(Identities.User, Identities.Password + "x"), Identities.Tenant }),
+                new object[] { _emulator.Url, _emulator.Url, Identities.Credential(Identities.User, Identities.Password + "x"), Identities.Tenant }),
             ("Add-RdsAccount -DeploymentUrl $args[0] -AuthorityHost $args[1] -CertificatePath $args[2] -CertificatePassword $args[3] -ApplicationId $args[4] -AadTenantId $args[5] -Verbose -Debug",
-                new object[] { _emulator.Url, _emulator.Url, pfx, Secure("pfx-secret-pass"), Identities.CertAppId, Identities.Tenant }),
+                new object[] { _emulator.Url, _emulator.Url, pfx, Identities.Secure("pfx-secret-pass"), Identities.CertAppId, Identities.Tenant }),
             ("Add-RdsAccount -DeploymentUrl $args[0] -AuthorityHost $args[1] -CertificatePath $args[2] -CertificatePassword $args[3] -ApplicationId $args[4] -AadTenantId $args[5] -Verbose -Debug",
-                new object[] { _emulator.Url, _emulator.Url, pfx, Secure("not-the-secret"), Identities.CertAppId, Identities.Tenant }),
+                new object[] { _emulator.Url, _emulator.Url, pfx, Identities.Secure("not-the-secret"), Identities.CertAppId, Identities.Tenant }),
             ("Add-RdsAccount -DeploymentUrl $args[0] -Identity -Verbose -Debug", new object[] { _emulator.Url }),
             ("Get-RdsContext -Verbose -Debug; (Get-RdsContext).ToString(); Invoke-RdsUserSessionLogoff Contoso Pool1 sh1.contoso.com 17 -NoUserPrompt -PassThru -Verbose -Debug",
                 Array.Empty<object>()),
@@ -372,6 +358,15 @@ public sealed class SignInTests : IDisposable
                 {
                     Assert.False(text.Contains(secret, StringComparison.Ordinal), $"'{secret}' leaked from: {script}\n{text}");
                 }
+            }
+
+            // The emulator's own logs (stderr, stdout, request log) after every flow above,
+            // including the failed sign-ins, hold no secret or token either.
+            string logs = _emulator.Logs();
+            Assert.Contains("/oauth2/v2.0/token", logs); // the sign-ins were logged at all
+            foreach (string secret in secrets)
+            {
+                Assert.False(logs.Contains(secret, StringComparison.Ordinal), $"'{secret}' leaked into the emulator's logs");
             }
         }
         finally

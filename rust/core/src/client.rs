@@ -161,12 +161,8 @@ impl BrokerClientBuilder {
     pub fn build(self) -> Result<BrokerClient, Error> {
         let base = DeploymentUrl::parse(&self.deployment_url)?;
         let tenant_group = Name::new("TenantGroupName", &self.tenant_group)?;
-        if self.request_timeout.is_zero() {
-            return Err(Error::invalid_input(
-                "request timeout",
-                "it must be greater than zero",
-            ));
-        }
+        self.retry.validate()?;
+        validate_request_timeout(self.request_timeout)?;
         let http = match self.http {
             Some(http) => http,
             None => default_http_client()?,
@@ -181,6 +177,22 @@ impl BrokerClientBuilder {
             in_flight: None,
         })
     }
+}
+
+/// The longest per-request timeout a client accepts (one hour).
+pub const MAX_REQUEST_TIMEOUT: Duration = Duration::from_secs(3600);
+
+fn validate_request_timeout(timeout: Duration) -> Result<(), Error> {
+    if timeout.is_zero() || timeout > MAX_REQUEST_TIMEOUT {
+        return Err(Error::invalid_input(
+            "TimeoutSec",
+            format!(
+                "{timeout:?} is outside the range from above zero to {} s",
+                MAX_REQUEST_TIMEOUT.as_secs()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// A `reqwest::Client` with this project's defaults (user agent, connect timeout, rustls).
@@ -236,6 +248,32 @@ impl BrokerClient {
 
     pub fn tenant_group(&self) -> &str {
         self.tenant_group.as_str()
+    }
+
+    /// How this client retries transient failures.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
+    /// The timeout of one request (each attempt has its own).
+    pub fn request_timeout(&self) -> Duration {
+        self.request_timeout
+    }
+
+    /// The same client (pool, tokens, tenant group) with other retry settings
+    /// (`Add-RdsAccount`/`Set-RdsContext -MaximumRetryCount -RetryIntervalSec -RetryTimeoutSec
+    /// -TimeoutSec`). Validated here so every caller gets the same limits.
+    pub fn with_retry_settings(
+        &self,
+        retry: RetryPolicy,
+        request_timeout: Duration,
+    ) -> Result<BrokerClient, Error> {
+        retry.validate()?;
+        validate_request_timeout(request_timeout)?;
+        let mut copy = self.clone();
+        copy.retry = retry;
+        copy.request_timeout = request_timeout;
+        Ok(copy)
     }
 
     /// The same client (same pool and tokens) for another tenant group (`Set-RdsContext`).

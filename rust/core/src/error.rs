@@ -164,7 +164,8 @@ impl Error {
         }
     }
 
-    /// Input that cannot be sent; `what` names the parameter.
+    /// Input that cannot be sent; `what` names the parameter (as PowerShell spells it, so the
+    /// admin knows which one to fix). Echo the value only through [`shown`].
     pub fn invalid_input(what: &str, why: impl fmt::Display) -> Error {
         Error::new(ErrorKind::InvalidInput, format!("Invalid {what}: {why}"))
     }
@@ -233,5 +234,47 @@ impl Error {
     /// The user-facing message (same as `Display`).
     pub fn message(&self) -> &str {
         &self.message
+    }
+}
+
+/// The longest piece of a user's value an error message repeats.
+const SHOWN_CHARS: usize = 100;
+
+/// A user-supplied value as an error message shows it: quoted, control characters escaped
+/// (`\u{1B}` rather than a terminal escape sequence in a log), and cut at 100 characters
+/// with the full length said, so a 64 KB value never floods a log.
+pub fn shown(value: &str) -> String {
+    let mut out = String::from("'");
+    for c in value.chars().take(SHOWN_CHARS) {
+        if c.is_control() {
+            out.push_str(&format!("\\u{{{:X}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\'');
+    let length = value.chars().count();
+    if length > SHOWN_CHARS {
+        out.push_str(&format!("... ({length} characters)"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod shown_tests {
+    use super::shown;
+
+    #[test]
+    fn values_are_quoted_escaped_and_cut() {
+        assert_eq!(shown("Pool 1"), "'Pool 1'");
+        assert_eq!(
+            shown("a\u{1}b\nc\u{1b}[31m"),
+            "'a\\u{1}b\\u{A}c\\u{1B}[31m'"
+        );
+        let long = "x".repeat(65_536);
+        let text = shown(&long);
+        assert!(text.len() < 200, "{text}");
+        assert!(text.ends_with("... (65536 characters)"), "{text}");
+        assert_eq!(shown("Zoë 東京"), "'Zoë 東京'");
     }
 }

@@ -26,7 +26,7 @@ pub use auth::{
 pub use client::{
     ActionOutcome, BrokerClient, BrokerClientBuilder, LogoffOptions, LogoffOutcome, SessionAction,
 };
-pub use error::{ApiError, BrokerObject, Error, ErrorKind};
+pub use error::{ApiError, BrokerObject, Error, ErrorKind, shown};
 pub use model::{SessionTarget, UserSession};
 pub use retry::RetryPolicy;
 pub use route::{DEFAULT_TENANT_GROUP, DeploymentUrl};

@@ -5,7 +5,18 @@
 //! capped per attempt and by a total deadline; `Retry-After` (seconds or HTTP-date) is honoured
 //! and never undercut.
 
+use crate::error::Error;
 use std::time::{Duration, SystemTime};
+
+/// The most retries a policy may ask for: beyond this a "retry" is an outage, and a nightly run
+/// should report it instead of hammering the broker.
+pub const MAX_RETRY_COUNT: u32 = 20;
+
+/// The cap of one computed delay unless the first delay is longer.
+pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(30);
+
+/// The longest first delay or total deadline a policy may have (one hour).
+pub const MAX_RETRY_WINDOW: Duration = Duration::from_secs(3600);
 
 /// How the client retries. Defaults suit a throttling broker in a nightly run: up to 4 retries,
 /// 0.5 s doubling to at most 30 s, all within 2 minutes.
@@ -26,7 +37,7 @@ impl Default for RetryPolicy {
         RetryPolicy {
             max_retries: 4,
             initial_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(30),
+            max_delay: DEFAULT_MAX_DELAY,
             total_deadline: Duration::from_secs(120),
         }
     }
@@ -39,6 +50,65 @@ impl RetryPolicy {
             max_retries: 0,
             ..RetryPolicy::default()
         }
+    }
+
+    /// A policy from the settings an admin gives (`-MaximumRetryCount`, `-RetryIntervalSec`,
+    /// `-RetryTimeoutSec`): `initial_delay` doubles per retry up to [`DEFAULT_MAX_DELAY`] (or
+    /// up to `initial_delay` itself when that is longer, so a long interval is never cut).
+    pub fn new(
+        max_retries: u32,
+        initial_delay: Duration,
+        total_deadline: Duration,
+    ) -> Result<RetryPolicy, Error> {
+        let policy = RetryPolicy {
+            max_retries,
+            initial_delay,
+            max_delay: DEFAULT_MAX_DELAY.max(initial_delay),
+            total_deadline,
+        };
+        policy.validate()?;
+        Ok(policy)
+    }
+
+    /// Checks the limits: at most [`MAX_RETRY_COUNT`] retries, a first delay above zero and
+    /// both the first delay and the deadline within [`MAX_RETRY_WINDOW`].
+    pub fn validate(&self) -> Result<(), Error> {
+        if self.max_retries > MAX_RETRY_COUNT {
+            return Err(Error::invalid_input(
+                "MaximumRetryCount",
+                format!(
+                    "{} is more than the limit of {MAX_RETRY_COUNT}",
+                    self.max_retries
+                ),
+            ));
+        }
+        if self.initial_delay.is_zero() || self.initial_delay > MAX_RETRY_WINDOW {
+            return Err(Error::invalid_input(
+                "RetryIntervalSec",
+                format!(
+                    "{:?} is outside the range from above zero to {} s",
+                    self.initial_delay,
+                    MAX_RETRY_WINDOW.as_secs()
+                ),
+            ));
+        }
+        if self.max_delay < self.initial_delay {
+            return Err(Error::invalid_input(
+                "maximum retry delay",
+                "it is shorter than the first retry delay",
+            ));
+        }
+        if self.total_deadline > MAX_RETRY_WINDOW {
+            return Err(Error::invalid_input(
+                "RetryTimeoutSec",
+                format!(
+                    "{:?} is longer than the limit of {} s",
+                    self.total_deadline,
+                    MAX_RETRY_WINDOW.as_secs()
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Whether an HTTP status is transient.
@@ -130,6 +200,56 @@ mod tests {
             p.delay(8, Some(Duration::from_millis(10)), 1.0),
             Duration::from_secs(30)
         );
+    }
+
+    #[test]
+    fn admin_settings_make_a_validated_policy() {
+        let p = RetryPolicy::new(2, Duration::from_millis(100), Duration::from_secs(10))
+            .expect("valid");
+        assert_eq!(p.max_retries, 2);
+        assert_eq!(p.max_delay, DEFAULT_MAX_DELAY);
+        // A first delay longer than the usual cap raises the cap instead of being cut.
+        let slow =
+            RetryPolicy::new(1, Duration::from_secs(90), Duration::from_secs(600)).expect("valid");
+        assert_eq!(slow.delay(0, None, 1.0), Duration::from_secs(90));
+        assert_eq!(slow.delay(5, None, 1.0), Duration::from_secs(90));
+        // No retries at all is a valid choice, with any deadline.
+        assert!(RetryPolicy::new(0, Duration::from_millis(500), Duration::ZERO).is_ok());
+    }
+
+    #[test]
+    fn out_of_range_settings_are_invalid_input_naming_the_parameter() {
+        let cases = [
+            (
+                21,
+                Duration::from_millis(500),
+                Duration::from_secs(1),
+                "MaximumRetryCount",
+            ),
+            (
+                1,
+                Duration::ZERO,
+                Duration::from_secs(1),
+                "RetryIntervalSec",
+            ),
+            (
+                1,
+                Duration::from_secs(3601),
+                Duration::from_secs(1),
+                "RetryIntervalSec",
+            ),
+            (
+                1,
+                Duration::from_secs(1),
+                Duration::from_secs(3601),
+                "RetryTimeoutSec",
+            ),
+        ];
+        for (retries, interval, deadline, parameter) in cases {
+            let e = RetryPolicy::new(retries, interval, deadline).expect_err(parameter);
+            assert_eq!(e.kind(), crate::ErrorKind::InvalidInput, "{parameter}");
+            assert!(e.to_string().contains(parameter), "{e}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! percent-encoded with a strict set (everything but RFC 3986 unreserved characters), so
 //! `/`, `?`, `#`, `%` and spaces can never split, end or re-root the path.
 
-use crate::error::Error;
+use crate::error::{Error, shown};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::net::IpAddr;
 use url::Url;
@@ -36,13 +36,16 @@ pub struct DeploymentUrl {
 impl DeploymentUrl {
     /// Validates `text` as a deployment URL.
     pub fn parse(text: &str) -> Result<DeploymentUrl, Error> {
-        const WHAT: &str = "deployment URL";
+        const WHAT: &str = "DeploymentUrl";
         let trimmed = text.trim();
         if trimmed.is_empty() {
             return Err(Error::invalid_input(WHAT, "it is empty"));
         }
         let url = Url::parse(trimmed).map_err(|e| {
-            Error::invalid_input(WHAT, format!("'{trimmed}' is not an absolute URL ({e})"))
+            Error::invalid_input(
+                WHAT,
+                format!("{} is not an absolute URL ({e})", shown_url(trimmed)),
+            )
         })?;
         if !url.username().is_empty() || url.password().is_some() {
             // Do not echo the URL: the user-info part may hold a secret.
@@ -51,9 +54,9 @@ impl DeploymentUrl {
                 "it contains a user name or password; put credentials in Add-RdsAccount parameters, not in the URL",
             ));
         }
-        let host = url
-            .host_str()
-            .ok_or_else(|| Error::invalid_input(WHAT, format!("'{trimmed}' has no host")))?;
+        let host = url.host_str().ok_or_else(|| {
+            Error::invalid_input(WHAT, format!("{} has no host", shown_url(trimmed)))
+        })?;
         match url.scheme() {
             "https" => {}
             "http" if is_loopback_host(host) => {}
@@ -61,21 +64,28 @@ impl DeploymentUrl {
                 return Err(Error::invalid_input(
                     WHAT,
                     format!(
-                        "'{trimmed}' uses http; https is required except for loopback addresses (127.0.0.1, ::1, localhost)"
+                        "{} uses http; https is required except for loopback addresses (127.0.0.1, ::1, localhost)",
+                        shown_url(trimmed)
                     ),
                 ));
             }
             other => {
                 return Err(Error::invalid_input(
                     WHAT,
-                    format!("scheme '{other}' is not supported; use https"),
+                    format!("scheme {} is not supported; use https", shown(other)),
                 ));
             }
         }
         if url.query().is_some() || url.fragment().is_some() {
             return Err(Error::invalid_input(
                 WHAT,
-                format!("'{trimmed}' must not contain a query or fragment"),
+                // Not echoed whole: a query may carry a signature or key.
+                format!(
+                    "{}://{}{} must not have a query or fragment",
+                    url.scheme(),
+                    host,
+                    url.path()
+                ),
             ));
         }
         let mut base = url;
@@ -245,8 +255,31 @@ mod tests {
 
     #[test]
     fn user_info_is_never_echoed() {
-        let err = DeploymentUrl::parse("https://admin:hunter2@broker").expect_err("must fail");
-        assert!(!err.message().contains("hunter2"));
+        for text in [
+            "https://admin:hunter2@broker",
+            "admin:hunter2@broker",
+            "http://admin:hunter2@example.com",
+            "https://broker/?key=hunter2",
+            "ftp://broker/?hunter2",
+        ] {
+            let err = DeploymentUrl::parse(text).expect_err(text);
+            assert!(!err.message().contains("hunter2"), "{}", err.message());
+            assert!(
+                err.message().starts_with("Invalid DeploymentUrl:"),
+                "{}",
+                err.message()
+            );
+        }
+    }
+
+    #[test]
+    fn long_or_control_values_are_shown_cut_and_escaped() {
+        let long = format!("broker{}", "x".repeat(65_536));
+        let err = DeploymentUrl::parse(&long).expect_err("not absolute");
+        assert!(err.message().len() < 400, "{}", err.message());
+        let err = DeploymentUrl::parse("a\u{1b}[2Jb").expect_err("not absolute");
+        assert!(!err.message().contains('\u{1b}'), "{}", err.message());
+        assert!(err.message().contains("\\u{1B}"), "{}", err.message());
     }
 
     #[test]
@@ -285,5 +318,16 @@ mod tests {
         let long = "x".repeat(MAX_NAME_CHARS + 1);
         assert!(Name::new("HostPoolName", &long).is_err());
         assert!(Name::new("HostPoolName", &"x".repeat(MAX_NAME_CHARS)).is_ok());
+    }
+}
+
+/// A URL the user typed, as an error message may show it: through [`shown`], and not at all
+/// when it has an `@` (user-info such as `admin:secret@host` may hold a password, even in text
+/// that did not parse as a URL) or a `?` (a query may hold a signature).
+pub fn shown_url(text: &str) -> String {
+    if text.contains('@') || text.contains('?') {
+        "the value (not shown: it may contain a password or key)".to_owned()
+    } else {
+        shown(text)
     }
 }

@@ -200,3 +200,97 @@ async fn retry_none_sends_one_request() {
         .expect_err("no retry");
     assert_eq!(err.attempts(), 1);
 }
+
+#[tokio::test]
+async fn retry_settings_of_a_connection_can_be_changed_and_are_kept_by_copies() {
+    let server = MockServer::start().await;
+    mount_sequence(&server, vec![], ResponseTemplate::new(503)).await;
+    let original = client(&server, fast_policy());
+
+    // No retries: one request, then the 503 is reported.
+    let no_retry = original
+        .with_retry_settings(
+            RetryPolicy::new(0, Duration::from_millis(20), Duration::from_secs(10))
+                .expect("policy"),
+            Duration::from_millis(400),
+        )
+        .expect("settings");
+    let e = no_retry
+        .logoff(&target(), LogoffOptions::default())
+        .await
+        .expect_err("503");
+    assert_eq!(e.kind(), ErrorKind::ServerError);
+    assert_eq!(server.received_requests().await.expect("recorded").len(), 1);
+
+    // A copy for another tenant group keeps the settings; the original keeps its own.
+    let copy = no_retry.with_tenant_group("Other Group").expect("group");
+    assert_eq!(copy.retry_policy().max_retries, 0);
+    assert_eq!(original.retry_policy().max_retries, 3);
+
+    // Two retries: three requests.
+    let two = original
+        .with_retry_settings(
+            RetryPolicy::new(2, Duration::from_millis(20), Duration::from_secs(10))
+                .expect("policy"),
+            Duration::from_millis(400),
+        )
+        .expect("settings");
+    server.reset().await;
+    mount_sequence(&server, vec![], ResponseTemplate::new(503)).await;
+    two.logoff(&target(), LogoffOptions::default())
+        .await
+        .expect_err("503");
+    assert_eq!(server.received_requests().await.expect("recorded").len(), 3);
+}
+
+#[tokio::test]
+async fn the_request_timeout_setting_bounds_each_attempt() {
+    let server = MockServer::start().await;
+    mount_sequence(
+        &server,
+        vec![],
+        ResponseTemplate::new(200).set_delay(Duration::from_secs(3)),
+    )
+    .await;
+    let short = client(&server, fast_policy())
+        .with_retry_settings(RetryPolicy::none(), Duration::from_millis(300))
+        .expect("settings");
+    assert_eq!(short.request_timeout(), Duration::from_millis(300));
+    let started = Instant::now();
+    let e = short
+        .logoff(&target(), LogoffOptions::default())
+        .await
+        .expect_err("times out");
+    assert_eq!(e.kind(), ErrorKind::Timeout);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn invalid_settings_are_refused_and_change_nothing() {
+    let original = BrokerClient::builder(
+        "http://127.0.0.1:9",
+        Arc::new(StaticToken::new(rds_core::AccessToken::new("tok"))),
+    )
+    .build()
+    .expect("client");
+    for timeout in [Duration::ZERO, Duration::from_secs(3601)] {
+        let e = original
+            .with_retry_settings(RetryPolicy::default(), timeout)
+            .expect_err("bad timeout");
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("TimeoutSec"), "{e}");
+    }
+    let too_many = RetryPolicy {
+        max_retries: 21,
+        ..RetryPolicy::default()
+    };
+    let e = original
+        .with_retry_settings(too_many, Duration::from_secs(5))
+        .expect_err("too many retries");
+    assert!(e.to_string().contains("MaximumRetryCount"), "{e}");
+    assert_eq!(original.retry_policy(), &RetryPolicy::default());
+}

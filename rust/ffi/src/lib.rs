@@ -15,7 +15,9 @@ mod signin;
 mod types;
 
 pub use runtime::SharedRuntime;
-pub use types::{BrokerObject, ErrorInfo, ErrorKind, LogoffDone, SessionActionKind, SessionInfo};
+pub use types::{
+    BrokerObject, ErrorInfo, ErrorKind, LogoffDone, RetrySettings, SessionActionKind, SessionInfo,
+};
 
 use interoptopus::inventory::RustInventory;
 use interoptopus::pattern::asynk::Async;
@@ -75,6 +77,15 @@ impl RdsConnection {
             runtime: SharedRuntime,
             client: signed_in.client,
             user_name: signed_in.user_name,
+        }
+    }
+
+    /// A connection for the same signed-in identity over `client`, a variant of this one's.
+    fn derived(&self, client: BrokerClient) -> RdsConnection {
+        RdsConnection {
+            runtime: SharedRuntime,
+            client,
+            user_name: self.user_name.clone(),
         }
     }
 }
@@ -266,11 +277,7 @@ impl RdsConnection {
                 .client
                 .with_tenant_group(tenant_group.as_str())
                 .map_err(ErrorInfo::from)?;
-            Ok(RdsConnection {
-                runtime: SharedRuntime,
-                client,
-                user_name: source.user_name.clone(),
-            })
+            Ok(source.derived(client))
         })
     }
 
@@ -283,12 +290,30 @@ impl RdsConnection {
                 .client
                 .with_concurrency_limit(limit)
                 .map_err(ErrorInfo::from)?;
-            Ok(RdsConnection {
-                runtime: SharedRuntime,
-                client,
-                user_name: source.user_name.clone(),
-            })
+            Ok(source.derived(client))
         })
+    }
+
+    /// A connection sharing this one's credentials, token cache, tenant group and HTTP pool,
+    /// with other retry and timeout settings. Out-of-range values are an `InvalidInput` error
+    /// naming the PowerShell parameter.
+    pub fn create_with_retry_settings(
+        source: &RdsConnection,
+        settings: RetrySettings,
+    ) -> ffi::Result<Self, ErrorInfo> {
+        guard(|| {
+            let (policy, timeout) = settings.to_core().map_err(ErrorInfo::from)?;
+            let client = source
+                .client
+                .with_retry_settings(policy, timeout)
+                .map_err(ErrorInfo::from)?;
+            Ok(source.derived(client))
+        })
+    }
+
+    /// The retry and timeout settings in effect.
+    pub fn retry_settings(&self) -> RetrySettings {
+        RetrySettings::of(&self.client)
     }
 
     /// The validated deployment URL (no trailing slash).

@@ -6,7 +6,7 @@ use crate::types::ErrorInfo;
 use rds_core::auth::certificate::ClientCertificate;
 use rds_core::auth::entra::{
     Authority, ClientCertificateFlow, ClientSecretFlow, DEFAULT_AUTHORITY_HOST,
-    DEFAULT_PUBLIC_CLIENT_ID, DEFAULT_USER_TENANT, PasswordFlow,
+    DEFAULT_PUBLIC_CLIENT_ID, DEFAULT_USER_TENANT, PasswordFlow, application_id,
 };
 use rds_core::auth::managed_identity::{ManagedIdentityFlow, ManagedIdentitySource};
 use rds_core::auth::{Acquire, RefreshingToken};
@@ -20,12 +20,11 @@ pub(crate) struct SignedIn {
     pub user_name: String,
 }
 
+/// An empty value means "not given" (C# passes "" for an absent parameter). White space is
+/// not empty: it is a value, and validation refuses it, so a stray space never silently
+/// selects the public cloud or another tenant.
 fn or_default<'a>(value: &'a str, default: &'a str) -> &'a str {
-    if value.trim().is_empty() {
-        default
-    } else {
-        value.trim()
-    }
+    if value.is_empty() { default } else { value }
 }
 
 pub(crate) fn authority(
@@ -38,6 +37,31 @@ pub(crate) fn authority(
         or_default(tenant, default_tenant),
     )
     .map_err(ErrorInfo::from)
+}
+
+/// A bearer token must match RFC 6750's `b64token` (letters, digits, `-._~+/`, then `=`
+/// padding): anything else would be refused by the HTTP layer on every call, or worse, could
+/// split the header. The token itself is never echoed, only where it goes wrong.
+fn check_bearer_token(token: &str) -> Result<(), ErrorInfo> {
+    if token.trim().is_empty() {
+        return Err(ErrorInfo::invalid_input(
+            "Invalid AccessToken: the value is empty",
+        ));
+    }
+    let body = token.trim_end_matches('=');
+    let bad = body
+        .char_indices()
+        .find(|(_, c)| {
+            !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~' | '+' | '/'))
+        })
+        .map(|(i, _)| token[..i].chars().count() + 1);
+    if body.is_empty() || bad.is_some() {
+        let at = bad.map_or_else(String::new, |p| format!(" (character {p})"));
+        return Err(ErrorInfo::invalid_input(&format!(
+            "Invalid AccessToken: a bearer token has only letters, digits and - . _ ~ + / (then = padding); this one does not{at}"
+        )));
+    }
+    Ok(())
 }
 
 fn require(what: &str, value: &str) -> Result<(), ErrorInfo> {
@@ -92,12 +116,8 @@ pub(crate) fn with_token(
     tenant_group: &str,
     token: String,
 ) -> Result<SignedIn, ErrorInfo> {
+    check_bearer_token(&token)?;
     let token = AccessToken::new(token);
-    if token.is_empty() {
-        return Err(ErrorInfo::invalid_input(
-            "Invalid AccessToken: the value is empty",
-        ));
-    }
     let user_name = token.subject().unwrap_or_default();
     Ok(SignedIn {
         client: client(
@@ -118,20 +138,19 @@ pub(crate) fn with_client_secret(
     secret: SecretString,
 ) -> Result<SignedIn, ErrorInfo> {
     require("AadTenantId", tenant_id)?;
-    require("application id (the credential's user name)", client_id)?;
+    let client_id = application_id(
+        "Credential (its user name is the application id)",
+        client_id,
+    )
+    .map_err(ErrorInfo::from)?;
     let authority = authority(authority_host, tenant_id, "")?;
     let flow = ClientSecretFlow::new(
         authority,
-        client_id.trim(),
+        &client_id,
         secret,
         runtime::shared_http_client().map_err(ErrorInfo::from)?,
     );
-    signed_in(
-        deployment_url,
-        tenant_group,
-        Box::new(flow),
-        client_id.trim().to_owned(),
-    )
+    signed_in(deployment_url, tenant_group, Box::new(flow), client_id)
 }
 
 pub(crate) fn with_certificate(
@@ -143,16 +162,11 @@ pub(crate) fn with_certificate(
     certificate: ClientCertificate,
 ) -> Result<SignedIn, ErrorInfo> {
     require("AadTenantId", tenant_id)?;
-    require("ApplicationId", client_id)?;
+    let client_id = application_id("ApplicationId", client_id).map_err(ErrorInfo::from)?;
     let authority = authority(authority_host, tenant_id, "")?;
     let http = runtime::shared_http_client().map_err(ErrorInfo::from)?;
-    let flow = ClientCertificateFlow::new(authority, client_id.trim(), Arc::new(certificate), http);
-    signed_in(
-        deployment_url,
-        tenant_group,
-        Box::new(flow),
-        client_id.trim().to_owned(),
-    )
+    let flow = ClientCertificateFlow::new(authority, &client_id, Arc::new(certificate), http);
+    signed_in(deployment_url, tenant_group, Box::new(flow), client_id)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -165,7 +179,7 @@ pub(crate) fn with_password(
     username: &str,
     password: SecretString,
 ) -> Result<SignedIn, ErrorInfo> {
-    require("user name", username)?;
+    require("Credential (its user name)", username)?;
     let authority = authority(authority_host, tenant_id, DEFAULT_USER_TENANT)?;
     let client_id = or_default(client_id, DEFAULT_PUBLIC_CLIENT_ID);
     let flow = PasswordFlow::new(
@@ -189,8 +203,14 @@ pub(crate) fn with_managed_identity(
     client_id: &str,
     environment: impl Fn(&str) -> Option<String>,
 ) -> Result<SignedIn, ErrorInfo> {
+    // Empty means "not given": the system-assigned identity. Anything else must be a GUID, so
+    // a stray space never silently selects the system-assigned identity instead.
+    let client_id = if client_id.is_empty() {
+        None
+    } else {
+        Some(application_id("ClientId", client_id).map_err(ErrorInfo::from)?)
+    };
     let source = ManagedIdentitySource::from_environment(environment).map_err(ErrorInfo::from)?;
-    let client_id = (!client_id.trim().is_empty()).then(|| client_id.trim().to_owned());
     let flow = ManagedIdentityFlow::new(
         source,
         client_id.clone(),

@@ -220,3 +220,47 @@ impl From<rds_core::UserSession> for SessionInfo {
         }
     }
 }
+
+/// How a connection retries and times out requests: what `Add-RdsAccount`/`Set-RdsContext`
+/// set and `Get-RdsContext` shows. Durations in milliseconds.
+#[ffi]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetrySettings {
+    /// Retries after the first attempt (0 = never retry; at most 20).
+    pub max_retries: u32,
+    /// Delay before the first retry; it doubles per retry up to 30 s (or itself, if longer).
+    pub initial_delay_ms: u64,
+    /// No retry starts later than this after the first attempt.
+    pub total_deadline_ms: u64,
+    /// Timeout of each request.
+    pub request_timeout_ms: u64,
+}
+
+impl RetrySettings {
+    pub(crate) fn of(client: &rds_core::BrokerClient) -> RetrySettings {
+        let policy = client.retry_policy();
+        RetrySettings {
+            max_retries: policy.max_retries,
+            initial_delay_ms: millis(policy.initial_delay),
+            total_deadline_ms: millis(policy.total_deadline),
+            request_timeout_ms: millis(client.request_timeout()),
+        }
+    }
+
+    /// The core policy and request timeout; the core validates both.
+    pub(crate) fn to_core(
+        self,
+    ) -> Result<(rds_core::RetryPolicy, std::time::Duration), rds_core::Error> {
+        use std::time::Duration;
+        let policy = rds_core::RetryPolicy::new(
+            self.max_retries,
+            Duration::from_millis(self.initial_delay_ms),
+            Duration::from_millis(self.total_deadline_ms),
+        )?;
+        Ok((policy, Duration::from_millis(self.request_timeout_ms)))
+    }
+}
+
+fn millis(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}

@@ -22,7 +22,7 @@ namespace RdsSessions.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Add, "RdsAccount", DefaultParameterSetName = CredentialSet)]
     [OutputType(typeof(RdsContext))]
-    public sealed class AddRdsAccountCommand : PSCmdlet, IDisposable
+    public sealed class AddRdsAccountCommand : RetrySettingsCommandBase, IDisposable
     {
         private const string CredentialSet = "AddAccountWithCredential";
         private const string ServicePrincipalSet = "AddAccountWithServicePrincipal";
@@ -33,6 +33,9 @@ namespace RdsSessions.Commands
 
         /// <summary>The Azure SDK convention for sovereign clouds (and the emulator).</summary>
         private const string AuthorityHostVariable = "AZURE_AUTHORITY_HOST";
+
+        /// <summary>Hex digits of a SHA-1 thumbprint, the only kind the Windows store shows.</summary>
+        private const int Sha1HexDigits = 40;
 
         private DeviceCodeSignIn? _deviceCode;
 
@@ -104,6 +107,26 @@ namespace RdsSessions.Commands
         [ValidateNotNullOrEmpty]
         public string? AuthorityHost { get; set; }
 
+        /// <inheritdoc />
+        [Parameter]
+        [ValidateRange(0, RetryLimits.MaxRetries)]
+        public override int? MaximumRetryCount { get; set; }
+
+        /// <inheritdoc />
+        [Parameter]
+        [ValidateRange(RetryLimits.MinIntervalSec, RetryLimits.MaxIntervalSec)]
+        public override double? RetryIntervalSec { get; set; }
+
+        /// <inheritdoc />
+        [Parameter]
+        [ValidateRange(0, RetryLimits.MaxRetryTimeoutSec)]
+        public override int? RetryTimeoutSec { get; set; }
+
+        /// <inheritdoc />
+        [Parameter]
+        [ValidateRange(1, RetryLimits.MaxTimeoutSec)]
+        public override int? TimeoutSec { get; set; }
+
         #endregion
 
         /// <inheritdoc />
@@ -136,7 +159,17 @@ namespace RdsSessions.Commands
                 return;
             }
 
-            var context = RdsContext.From(connection);
+            RdsContext context;
+            try
+            {
+                context = ApplyRetrySettings(RdsContext.From(connection));
+            }
+            catch (RdsBrokerException e)
+            {
+                ThrowTerminatingError(new ErrorRecord(e, "InvalidRetrySettings", e.Category, null));
+                return;
+            }
+
             RdsContextStore.Set(context);
             WriteVerbose($"Signed in to {context.DeploymentUrl} as {context.UserName ?? "(token holder)"}; tenant group '{context.TenantGroupName}'.");
             WriteObject(context);
@@ -172,7 +205,18 @@ namespace RdsSessions.Commands
 
         private RdsConnection SignInWithStoreCertificate(string tenantGroup, string? authority)
         {
+            // Separators (spaces, colons) and the invisible marks the Windows certificate dialog
+            // copies along are dropped; what is left must be a SHA-1 thumbprint.
             string thumbprint = new string(CertificateThumbprint.Where(Uri.IsHexDigit).ToArray()).ToUpperInvariant();
+            if (thumbprint.Length != Sha1HexDigits
+                || CertificateThumbprint.Any(c => char.IsLetterOrDigit(c) && !Uri.IsHexDigit(c)))
+            {
+                throw RdsBrokerException.Local(
+                    "InvalidCertificateThumbprint",
+                    $"Invalid CertificateThumbprint: a thumbprint is {Sha1HexDigits} hexadecimal digits (the certificate's SHA-1 hash), " +
+                    $"as Get-ChildItem Cert:\\CurrentUser\\My shows it; the value given has {thumbprint.Length} hexadecimal digits.");
+            }
+
             using X509Certificate2 certificate = FindCertificate(thumbprint);
             using RSA key = certificate.GetRSAPrivateKey()
                 ?? throw Refuse("CertificateInvalid", $"The certificate {thumbprint} has no RSA private key this process can use.");

@@ -1,7 +1,7 @@
 //! Client certificates (PFX or PEM) and the signed client assertion Entra ID accepts instead
 //! of a secret (rds-api.md §5.2).
 
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, shown};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -46,7 +46,10 @@ impl ClientCertificate {
         let bytes = std::fs::read(path).map_err(|e| {
             Error::new(
                 ErrorKind::InvalidInput,
-                format!("Cannot read the certificate file '{}': {e}", path.display()),
+                format!(
+                    "Cannot read the certificate file (CertificatePath) {}: {e}",
+                    shown(&path.to_string_lossy())
+                ),
             )
             .with_code("CertificateNotFound")
         })?;
@@ -56,8 +59,8 @@ impl ClientCertificate {
         {
             let text = String::from_utf8(bytes).map_err(|_| {
                 cert_error(format!(
-                    "The certificate file '{}' is not valid PEM text",
-                    path.display()
+                    "The certificate file {} is not valid PEM text",
+                    shown(&path.to_string_lossy())
                 ))
             })?;
             ClientCertificate::from_pem(&text)

@@ -8,8 +8,8 @@
 
 use super::certificate::ClientCertificate;
 use super::{AccessToken, Acquire, BROKER_SCOPE, TokenFuture};
-use crate::error::{Error, ErrorKind};
-use crate::route::is_loopback_host;
+use crate::error::{Error, ErrorKind, shown};
+use crate::route::{is_loopback_host, shown_url};
 use oauth2::basic::{BasicClient, BasicErrorResponse, BasicTokenResponse};
 use oauth2::{
     AuthType, ClientId, ClientSecret, DeviceAuthorizationUrl, EndpointNotSet, EndpointSet,
@@ -46,30 +46,41 @@ impl Authority {
     /// Validates the host (https, or http on loopback) and the tenant.
     pub fn new(host: &str, tenant: &str) -> Result<Authority, Error> {
         let url = Url::parse(host.trim()).map_err(|e| {
-            Error::invalid_input("authority host", format!("'{host}' is not a URL ({e})"))
+            Error::invalid_input(
+                "AuthorityHost",
+                format!("{} is not an absolute URL ({e})", shown_url(host)),
+            )
         })?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(Error::invalid_input(
+                "AuthorityHost",
+                "it must not contain a user name or password",
+            ));
+        }
         let loopback = url.host_str().is_some_and(is_loopback_host);
         if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
             return Err(Error::invalid_input(
-                "authority host",
-                format!("'{host}' must use https (http only for loopback)"),
+                "AuthorityHost",
+                format!(
+                    "{} must use https (http only for loopback)",
+                    shown_url(host)
+                ),
             ));
         }
-        if !url.username().is_empty() || url.password().is_some() {
+        if url.query().is_some() || url.fragment().is_some() || url.host_str().is_none() {
             return Err(Error::invalid_input(
-                "authority host",
-                "it must not contain user-info",
+                "AuthorityHost",
+                "it must be a host URL such as https://login.microsoftonline.com, without a query or fragment",
             ));
         }
         let tenant = tenant.trim();
-        if tenant.is_empty()
-            || !tenant
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
-        {
+        if !is_tenant_name(tenant) {
             return Err(Error::invalid_input(
                 "AadTenantId",
-                format!("'{tenant}' is not a tenant id or domain name"),
+                format!(
+                    "{} is not a tenant id (GUID) or domain name such as contoso.onmicrosoft.com",
+                    shown(tenant)
+                ),
             ));
         }
         Ok(Authority {
@@ -78,6 +89,8 @@ impl Authority {
         })
     }
 
+    /// `{host}/{tenant}/oauth2/v2.0/{leaf}`. The tenant is one path segment by construction
+    /// ([`is_tenant_name`] admits no `/`, `%`, `?`, `#` and no `.`/`..` segment).
     fn endpoint(&self, leaf: &str) -> String {
         format!(
             "{}/{}/oauth2/v2.0/{leaf}",
@@ -96,14 +109,48 @@ impl Authority {
     }
 }
 
+/// The longest tenant name accepted: a DNS name has at most 253 characters.
+const MAX_TENANT_CHARS: usize = 253;
+
+/// A tenant id (GUID), a domain name (labels of letters, digits, `-` and `_` joined by single
+/// dots) or a well-known tenant (`organizations`, `common`): what Entra ID accepts in the
+/// authority path. Everything else could not be one path segment.
+fn is_tenant_name(tenant: &str) -> bool {
+    !tenant.is_empty()
+        && tenant.len() <= MAX_TENANT_CHARS
+        && tenant.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        })
+}
+
+/// An application (client) id as Entra ID issues them: a GUID, in any form the `uuid` crate
+/// reads (hyphenated, braces, URN); returned hyphenated and lower case. `what` names the
+/// parameter it came from.
+pub fn application_id(what: &str, value: &str) -> Result<String, Error> {
+    uuid::Uuid::try_parse(value.trim())
+        .map(|id| id.hyphenated().to_string())
+        .map_err(|_| {
+            Error::invalid_input(
+                what,
+                format!(
+                    "{} is not an application id; it is a GUID such as 00000000-0000-0000-0000-000000000000",
+                    shown(value)
+                ),
+            )
+        })
+}
+
 type TokenClient =
     BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 fn client(authority: &Authority, client_id: &str) -> Result<TokenClient, Error> {
     let token_url = TokenUrl::new(authority.token_endpoint()).map_err(|e| {
         Error::invalid_input(
-            "authority host",
-            format!("token endpoint is not a URL: {e}"),
+            "AuthorityHost",
+            format!("the token endpoint is not a URL: {e}"),
         )
     })?;
     Ok(BasicClient::new(ClientId::new(client_id.to_owned()))
@@ -433,8 +480,8 @@ impl DeviceCodePrompt {
         let device_url =
             DeviceAuthorizationUrl::new(authority.endpoint("devicecode")).map_err(|e| {
                 Error::invalid_input(
-                    "authority host",
-                    format!("device code endpoint is not a URL: {e}"),
+                    "AuthorityHost",
+                    format!("the device code endpoint is not a URL: {e}"),
                 )
             })?;
         let details: EntraDeviceAuthorization = client(&authority, client_id)?
@@ -475,7 +522,7 @@ impl DeviceCodePrompt {
     /// declines, or the code expires.
     pub async fn complete(&self) -> Result<AccessToken, Error> {
         let device_url = DeviceAuthorizationUrl::new(self.authority.endpoint("devicecode"))
-            .map_err(|e| Error::invalid_input("authority host", e.to_string()))?;
+            .map_err(|e| Error::invalid_input("AuthorityHost", e.to_string()))?;
         let response: BasicTokenResponse = client(&self.authority, &self.client_id)?
             .set_device_authorization_url(device_url)
             .exchange_device_access_token(&self.details)
@@ -531,6 +578,57 @@ mod tests {
             ),
             "AADSTS50126: Error validating credentials"
         );
+    }
+
+    #[test]
+    fn tenants_are_one_path_segment_or_refused() {
+        let host = "https://login.microsoftonline.com";
+        for good in [
+            "contoso.onmicrosoft.com",
+            "organizations",
+            "72f988bf-86f1-41af-91ab-2d7cd011db47",
+        ] {
+            assert!(Authority::new(host, good).is_ok(), "{good}");
+        }
+        let long = "a".repeat(254);
+        for bad in [
+            "..", ".", "a..b", ".a", "a.", "a/b", "a%2Fb", "a?b", "a#b", "Zoë", &long,
+        ] {
+            let e = Authority::new(host, bad).expect_err(bad);
+            assert!(e.to_string().contains("Invalid AadTenantId"), "{e}");
+            assert!(e.to_string().len() < 400, "{e}");
+        }
+    }
+
+    #[test]
+    fn application_ids_are_guids_in_any_usual_form() {
+        let canonical = "22222222-2222-2222-2222-22222222222a";
+        for form in [
+            canonical,
+            "22222222-2222-2222-2222-22222222222A",
+            "{22222222-2222-2222-2222-22222222222a}",
+            " 2222222222222222222222222222222a ",
+        ] {
+            assert_eq!(
+                application_id("ApplicationId", form).expect(form),
+                canonical
+            );
+        }
+        for bad in ["", " ", "app", "22222222-2222", "../x", "a\u{1}"] {
+            let e = application_id("ApplicationId", bad).expect_err(bad);
+            assert!(e.to_string().starts_with("Invalid ApplicationId:"), "{e}");
+        }
+    }
+
+    #[test]
+    fn authority_host_errors_name_the_parameter_and_never_echo_user_info() {
+        let e = Authority::new("admin:Secret1@login.example.com", "t").expect_err("no scheme");
+        assert!(e.to_string().contains("Invalid AuthorityHost"), "{e}");
+        assert!(!e.to_string().contains("Secret1"), "{e}");
+        let e = Authority::new("https://u:Secret1@login.example.com", "t").expect_err("user-info");
+        assert!(!e.to_string().contains("Secret1"), "{e}");
+        let e = Authority::new("https://login.example.com/?sig=Secret1", "t").expect_err("query");
+        assert!(!e.to_string().contains("Secret1"), "{e}");
     }
 
     #[test]
