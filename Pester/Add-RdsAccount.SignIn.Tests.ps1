@@ -13,10 +13,7 @@
 BeforeDiscovery {
     . (Join-Path -Path $PSScriptRoot -ChildPath 'common.ps1')
 
-    $skipReason = Get-RdsTestSkipReason
-    if ($skipReason) {
-        Write-Warning "Skipping the Add-RdsAccount sign-in tests. $skipReason"
-    }
+    $skipReason = Get-RdsTestSkipReason -SuiteName 'Add-RdsAccount sign-in'
 
     # Sign-ins the authority refuses: each is a specific, terminating error of Add-RdsAccount.
     $refusalCases = @(
@@ -59,6 +56,40 @@ BeforeDiscovery {
             ErrorId            = 'AadTenantNotFound'
             Category           = 'ObjectNotFound'
             Code               = 'AADSTS90002'
+        }
+    )
+
+    # Certificate files Add-RdsAccount must refuse. Registered: the certificate the application
+    # is registered with; Presented: the PEM file given to -CertificatePath (both name an entry of
+    # $refusalCertificates in the Context's BeforeAll). TokenRequestCount: how many requests reach
+    # the authority (0 when the module refuses the file itself); Code: what the message must quote.
+    $certificateRefusalCases = @(
+        @{
+            ErrorId           = 'CertificateExpired'
+            Case              = 'an expired certificate, before sending any request'
+            Registered        = 'Expired'
+            Presented         = 'Expired'
+            Category          = 'SecurityError'
+            TokenRequestCount = 0
+            Code              = $null
+        }
+        @{
+            ErrorId           = 'CertificateNotYetValid'
+            Case              = 'a certificate whose validity has not begun, before sending any request'
+            Registered        = 'Future'
+            Presented         = 'Future'
+            Category          = 'SecurityError'
+            TokenRequestCount = 0
+            Code              = $null
+        }
+        @{
+            ErrorId           = 'InvalidClientCertificate'
+            Case              = 'a certificate the application did not register (AADSTS700027)'
+            Registered        = 'Expired'
+            Presented         = 'Unregistered'
+            Category          = 'AuthenticationError'
+            TokenRequestCount = 1
+            Code              = 'AADSTS700027'
         }
     )
 
@@ -190,12 +221,10 @@ Describe 'Add-RdsAccount sign-in modes against the emulated authority' -Tag 'Int
 
         Reset-RdsSignInEnvironment
 
-        $manifestPath = Get-RdsModuleManifest
-        Import-Module -Name $manifestPath -Force -ErrorAction Stop
-
         # The broker also accepts this static token; only the -AccessToken tests use it.
-        $brokerToken = 'pester-token-' + [guid]::NewGuid().ToString('N')
-        $emulator = Start-RdsEmulator -AccessToken $brokerToken
+        $suite = Initialize-RdsTestSuite -AccessToken ('pester-token-' + [guid]::NewGuid().ToString('N'))
+        $brokerToken = $suite.AccessToken
+        $emulator = $suite.Emulator
 
         # The identity section of the sample data, kept as JSON so every seed gets a fresh,
         # editable copy (PUT /_emulator/state replaces the identities too).
@@ -217,14 +246,19 @@ Describe 'Add-RdsAccount sign-in modes against the emulated authority' -Tag 'Int
 
         function New-RdsSignInSeed {
             # The test sessions in 'Default Tenant Group' (and in each -ExtraTenantGroup), with
-            # -Identity (default: the sample's) as the identity section.
+            # -Identity (default: the sample's) as the identity section; with -Certificate, that
+            # section also registers the application $certificateAppId with it.
             param(
                 [System.Collections.IDictionary] $Identity,
-                [string[]] $ExtraTenantGroup = @()
+                [string[]] $ExtraTenantGroup = @(),
+                [System.Security.Cryptography.X509Certificates.X509Certificate2] $Certificate
             )
 
             if ($null -eq $Identity) {
                 $Identity = New-RdsSignInIdentity
+            }
+            if ($null -ne $Certificate) {
+                Add-RdsSignInCertificateApplication -Identity $Identity -Certificate $Certificate
             }
             $seed = New-RdsTestSeed -Session $sessionSpecs
             foreach ($groupName in $ExtraTenantGroup) {
@@ -367,8 +401,7 @@ Describe 'Add-RdsAccount sign-in modes against the emulated authority' -Tag 'Int
     }
 
     AfterAll {
-        Stop-RdsEmulator -Emulator $emulator
-        Remove-Module -Name 'RdsSessions' -Force -ErrorAction SilentlyContinue
+        Complete-RdsTestSuite -Emulator $emulator
         foreach ($name in $signInVariableNames) {
             [Environment]::SetEnvironmentVariable($name, $savedEnvironment[$name])
         }
@@ -540,9 +573,7 @@ Describe 'Add-RdsAccount sign-in modes against the emulated authority' -Tag 'Int
         }
 
         BeforeEach {
-            $identity = New-RdsSignInIdentity
-            Add-RdsSignInCertificateApplication -Identity $identity -Certificate $certificate
-            Set-RdsEmulatorState -Url $emulator.Url -Seed (New-RdsSignInSeed -Identity $identity)
+            Set-RdsEmulatorState -Url $emulator.Url -Seed (New-RdsSignInSeed -Certificate $certificate)
         }
 
         It 'signs in with -CertificatePath to a PFX file and -CertificatePassword' {
@@ -595,9 +626,7 @@ Describe 'Add-RdsAccount sign-in modes against the emulated authority' -Tag 'Int
         }
 
         BeforeEach {
-            $identity = New-RdsSignInIdentity
-            Add-RdsSignInCertificateApplication -Identity $identity -Certificate $storeCertificate
-            Set-RdsEmulatorState -Url $emulator.Url -Seed (New-RdsSignInSeed -Identity $identity)
+            Set-RdsEmulatorState -Url $emulator.Url -Seed (New-RdsSignInSeed -Certificate $storeCertificate)
         }
 
         It 'signs in with -CertificateThumbprint (lower case) -ApplicationId -AadTenantId' {
@@ -657,23 +686,26 @@ Describe 'Add-RdsAccount sign-in modes against the emulated authority' -Tag 'Int
     Context 'refused and failed sign-ins' {
         BeforeAll {
             $refusedKey = [System.Security.Cryptography.RSA]::Create(2048)
-            $expiredCertificate = New-RdsSignInCertificate -Key $refusedKey `
-                -NotBefore ([DateTimeOffset]::UtcNow.AddYears(-2)) -NotAfter ([DateTimeOffset]::UtcNow.AddYears(-1))
-            $expiredPemPath = Join-Path -Path $TestDrive -ChildPath 'expired.pem'
-            Export-RdsSignInPem -Certificate $expiredCertificate -Key $refusedKey -Path $expiredPemPath
-            $futureCertificate = New-RdsSignInCertificate -Key $refusedKey `
-                -NotBefore ([DateTimeOffset]::UtcNow.AddDays(1)) -NotAfter ([DateTimeOffset]::UtcNow.AddYears(1))
-            $futurePemPath = Join-Path -Path $TestDrive -ChildPath 'not-yet-valid.pem'
-            Export-RdsSignInPem -Certificate $futureCertificate -Key $refusedKey -Path $futurePemPath
-            # Valid, but with a key of its own that no application registered.
             $unregisteredKey = [System.Security.Cryptography.RSA]::Create(2048)
-            $unregisteredCertificate = New-RdsSignInCertificate -Key $unregisteredKey
-            $unregisteredPemPath = Join-Path -Path $TestDrive -ChildPath 'unregistered.pem'
-            Export-RdsSignInPem -Certificate $unregisteredCertificate -Key $unregisteredKey -Path $unregisteredPemPath
+            $now = [DateTimeOffset]::UtcNow
+            # The certificates of $certificateRefusalCases, each with a PEM file of it and its key.
+            $refusalCertificates = @{}
+            foreach ($spec in @(
+                    @{ Name = 'Expired'; Key = $refusedKey; NotBefore = $now.AddYears(-2); NotAfter = $now.AddYears(-1) }
+                    @{ Name = 'Future'; Key = $refusedKey; NotBefore = $now.AddDays(1); NotAfter = $now.AddYears(1) }
+                    # Valid, but with a key of its own that no application registered.
+                    @{ Name = 'Unregistered'; Key = $unregisteredKey; NotBefore = $now.AddDays(-1); NotAfter = $now.AddYears(1) }
+                )) {
+                $certificate = New-RdsSignInCertificate -Key $spec.Key -NotBefore $spec.NotBefore -NotAfter $spec.NotAfter
+                $pemPath = Join-Path -Path $TestDrive -ChildPath ($spec.Name + '.pem')
+                Export-RdsSignInPem -Certificate $certificate -Key $spec.Key -Path $pemPath
+                $refusalCertificates[$spec.Name] = @{ Certificate = $certificate; PemPath = $pemPath }
+            }
         }
 
         AfterAll {
-            Remove-RdsSignInDisposable -InputObject @($expiredCertificate, $futureCertificate, $refusedKey, $unregisteredCertificate, $unregisteredKey)
+            $certificates = @($refusalCertificates.Values | ForEach-Object { $_.Certificate })
+            Remove-RdsSignInDisposable -InputObject ($certificates + @($refusedKey, $unregisteredKey))
         }
 
         BeforeEach {
@@ -703,47 +735,20 @@ Describe 'Add-RdsAccount sign-in modes against the emulated authority' -Tag 'Int
             $current.UserName | Should -BeNullOrEmpty
         }
 
-        It 'CertificateExpired: refuses an expired certificate before sending any request' {
-            $identity = New-RdsSignInIdentity
-            Add-RdsSignInCertificateApplication -Identity $identity -Certificate $expiredCertificate
-            Set-RdsEmulatorState -Url $emulator.Url -Seed (New-RdsSignInSeed -Identity $identity)
+        It '<ErrorId>: refuses <Case>' -ForEach $certificateRefusalCases {
+            Set-RdsEmulatorState -Url $emulator.Url -Seed (New-RdsSignInSeed -Certificate $refusalCertificates[$Registered].Certificate)
 
-            $errorRecord = { Add-RdsAccount -DeploymentUrl $emulator.Url -CertificatePath $expiredPemPath `
+            $errorRecord = { Add-RdsAccount -DeploymentUrl $emulator.Url -CertificatePath $refusalCertificates[$Presented].PemPath `
                     -ApplicationId $certificateAppId -AadTenantId $tenantId -AuthorityHost $emulator.Url } |
-                Should -Throw -ErrorId "CertificateExpired$addFqidSuffix" -PassThru
+                Should -Throw -ErrorId "$ErrorId$addFqidSuffix" -PassThru
 
-            $errorRecord.CategoryInfo.Category | Should -Be 'SecurityError'
-            @(Get-RdsEmulatorRoute -Url $emulator.Url -Route 'token').Count | Should -Be 0
-            (Get-RdsContext).UserName | Should -BeNullOrEmpty
-        }
-
-        It 'CertificateNotYetValid: refuses a certificate whose validity has not begun, before sending any request' {
-            $identity = New-RdsSignInIdentity
-            Add-RdsSignInCertificateApplication -Identity $identity -Certificate $futureCertificate
-            Set-RdsEmulatorState -Url $emulator.Url -Seed (New-RdsSignInSeed -Identity $identity)
-
-            $errorRecord = { Add-RdsAccount -DeploymentUrl $emulator.Url -CertificatePath $futurePemPath `
-                    -ApplicationId $certificateAppId -AadTenantId $tenantId -AuthorityHost $emulator.Url } |
-                Should -Throw -ErrorId "CertificateNotYetValid$addFqidSuffix" -PassThru
-
-            $errorRecord.CategoryInfo.Category | Should -Be 'SecurityError'
-            @(Get-RdsEmulatorRoute -Url $emulator.Url -Route 'token').Count | Should -Be 0
-        }
-
-        It 'InvalidClientCertificate: reports a certificate the application did not register (AADSTS700027)' {
-            $identity = New-RdsSignInIdentity
-            Add-RdsSignInCertificateApplication -Identity $identity -Certificate $expiredCertificate
-            Set-RdsEmulatorState -Url $emulator.Url -Seed (New-RdsSignInSeed -Identity $identity)
-
-            $errorRecord = { Add-RdsAccount -DeploymentUrl $emulator.Url -CertificatePath $unregisteredPemPath `
-                    -ApplicationId $certificateAppId -AadTenantId $tenantId -AuthorityHost $emulator.Url } |
-                Should -Throw -ErrorId "InvalidClientCertificate$addFqidSuffix" -PassThru
-
-            $errorRecord.CategoryInfo.Category | Should -Be 'AuthenticationError'
-            $errorRecord.Exception.Message | Should -Match 'AADSTS700027'
+            $errorRecord.CategoryInfo.Category | Should -Be $Category
+            if ($Code) {
+                $errorRecord.Exception.Message | Should -Match $Code
+            }
             $tokenRequests = @(Get-RdsEmulatorRoute -Url $emulator.Url -Route 'token')
-            $tokenRequests.Count | Should -Be 1
-            $tokenRequests[0].authorized | Should -BeFalse
+            $tokenRequests.Count | Should -Be $TokenRequestCount
+            $tokenRequests | ForEach-Object { $_.authorized | Should -BeFalse }
             (Get-RdsContext).UserName | Should -BeNullOrEmpty
         }
 
@@ -876,9 +881,7 @@ Describe 'Add-RdsAccount sign-in modes against the emulated authority' -Tag 'Int
         }
 
         BeforeEach {
-            $identity = New-RdsSignInIdentity
-            Add-RdsSignInCertificateApplication -Identity $identity -Certificate $redactionCertificate
-            Set-RdsEmulatorState -Url $emulator.Url -Seed (New-RdsSignInSeed -Identity $identity)
+            Set-RdsEmulatorState -Url $emulator.Url -Seed (New-RdsSignInSeed -Certificate $redactionCertificate)
             $env:IDENTITY_ENDPOINT = $emulator.Url + '/msi/token'
             $env:IDENTITY_HEADER = $identityHeader
         }

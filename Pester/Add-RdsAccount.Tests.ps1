@@ -6,10 +6,7 @@
 BeforeDiscovery {
     . (Join-Path -Path $PSScriptRoot -ChildPath 'common.ps1')
 
-    $skipReason = Get-RdsTestSkipReason
-    if ($skipReason) {
-        Write-Warning "Skipping the Add-RdsAccount tests. $skipReason"
-    }
+    $skipReason = Get-RdsTestSkipReason -SuiteName 'Add-RdsAccount'
 
     $invalidUrlCases = @(
         @{ Case = 'http to a host that is not loopback'; DeploymentUrl = 'http://example.com' }
@@ -20,27 +17,35 @@ BeforeDiscovery {
         @{ Case = 'a URL that is not absolute'; DeploymentUrl = 'rdbroker.example.com' }
         @{ Case = 'a query string'; DeploymentUrl = 'https://rdbroker.example.com/?tenant=Contoso' }
     )
+
+    # Cmdlets that need a context, each run in a fresh pwsh that never called Add-RdsAccount.
+    $noContextCases = @(
+        @{
+            CommandName = 'Get-RdsContext'
+            CommandType = 'GetRdsContextCommand'
+            Command     = { $null = Get-RdsContext }
+        }
+        @{
+            CommandName = 'Invoke-RdsUserSessionLogoff'
+            CommandType = 'InvokeRdsUserSessionLogoffCommand'
+            Command     = { Invoke-RdsUserSessionLogoff -TenantName 'Contoso' -HostPoolName 'Pool-Desktop' -SessionHostName 'sh1.contoso.com' -SessionId 17 -NoUserPrompt }
+        }
+    )
 }
 
 Describe 'Add-RdsAccount and Get-RdsContext' -Tag 'Integration' -Skip:([bool]$skipReason) {
     BeforeAll {
         . (Join-Path -Path $PSScriptRoot -ChildPath 'common.ps1')
 
-        $manifestPath = Get-RdsModuleManifest
-        Import-Module -Name $manifestPath -Force -ErrorAction Stop
-
         # A token nobody writes by accident, so any leak of it is easy to spot.
-        $accessToken = 'pester-token-' + [guid]::NewGuid().ToString('N')
-        $emulator = Start-RdsEmulator -AccessToken $accessToken
-        $childParameters = [ordered]@{
-            ManifestPath = $manifestPath
-            Url          = $emulator.Url
-        }
+        $suite = Initialize-RdsTestSuite -AccessToken ('pester-token-' + [guid]::NewGuid().ToString('N'))
+        $manifestPath = $suite.ManifestPath
+        $accessToken = $suite.AccessToken
+        $emulator = $suite.Emulator
     }
 
     AfterAll {
-        Stop-RdsEmulator -Emulator $emulator
-        Remove-Module -Name 'RdsSessions' -Force -ErrorAction SilentlyContinue
+        Complete-RdsTestSuite -Emulator $emulator
     }
 
     Context 'with the loopback URL of the emulator' {
@@ -139,54 +144,17 @@ Describe 'Add-RdsAccount and Get-RdsContext' -Tag 'Integration' -Skip:([bool]$sk
     }
 
     Context 'in a PowerShell session without Add-RdsAccount' {
-        It 'Get-RdsContext fails with NoRdsContext in a fresh pwsh' {
-            $childScript = @'
-param([string] $ManifestPath, [string] $Url)
-Import-Module -Name $ManifestPath -ErrorAction Stop
-try {
-    $null = Get-RdsContext
-    'NO-ERROR'
-    exit 0
-}
-catch {
-    'ERRORID=' + $_.FullyQualifiedErrorId
-    'CATEGORY=' + $_.CategoryInfo.Category
-    exit 3
-}
-'@
-
-            $result = Invoke-RdsChildPwsh -ScriptText $childScript -Parameters $childParameters
-
-            $result.ExitCode | Should -Be 3 -Because ($result.Output -join [Environment]::NewLine)
-            $result.Output | Should -Contain 'ERRORID=NoRdsContext,RdsSessions.Commands.GetRdsContextCommand'
-            $result.Output | Should -Contain 'CATEGORY=InvalidOperation'
-        }
-
-        It 'Invoke-RdsUserSessionLogoff fails with NoRdsContext in a fresh pwsh and sends nothing' {
+        It '<CommandName> fails with NoRdsContext in a fresh pwsh and sends nothing' -ForEach $noContextCases {
             $seed = New-RdsTestSeed -Session @(
                 @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 }
             )
             Set-RdsEmulatorState -Url $emulator.Url -Seed $seed
-            $childScript = @'
-param([string] $ManifestPath, [string] $Url)
-Import-Module -Name $ManifestPath -ErrorAction Stop
-try {
-    Invoke-RdsUserSessionLogoff -TenantName 'Contoso' -HostPoolName 'Pool-Desktop' -SessionHostName 'sh1.contoso.com' -SessionId 17 -NoUserPrompt
-    'NO-ERROR'
-    exit 0
-}
-catch {
-    'ERRORID=' + $_.FullyQualifiedErrorId
-    'CATEGORY=' + $_.CategoryInfo.Category
-    exit 3
-}
-'@
 
-            $result = Invoke-RdsChildPwsh -ScriptText $childScript -Parameters $childParameters
+            $result = Invoke-RdsChildPwshCommand -ManifestPath $manifestPath -Command $Command
 
             $result.ExitCode | Should -Be 3 -Because ($result.Output -join [Environment]::NewLine)
-            $result.Output | Should -Contain 'ERRORID=NoRdsContext,RdsSessions.Commands.InvokeRdsUserSessionLogoffCommand'
-            $result.Output | Should -Contain 'CATEGORY=InvalidOperation'
+            $result.ErrorId | Should -BeExactly "NoRdsContext,RdsSessions.Commands.$CommandType"
+            $result.Category | Should -BeExactly 'InvalidOperation'
             @(Get-RdsEmulatorRequests -Url $emulator.Url).Count | Should -Be 0
             Get-RdsSessionIdsLeft -Url $emulator.Url -TenantName 'Contoso' -HostPoolName 'Pool-Desktop' -SessionHostName 'sh1.contoso.com' |
                 Should -BeExactly '17'

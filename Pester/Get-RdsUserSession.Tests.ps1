@@ -12,10 +12,7 @@
 BeforeDiscovery {
     . (Join-Path -Path $PSScriptRoot -ChildPath 'common.ps1')
 
-    $skipReason = Get-RdsTestSkipReason
-    if ($skipReason) {
-        Write-Warning "Skipping the Get-RdsUserSession tests. $skipReason"
-    }
+    $skipReason = Get-RdsTestSkipReason -SuiteName 'Get-RdsUserSession'
 
     # The parameter contract of the original cmdlet.
     $mandatoryParameterCases = @(
@@ -37,18 +34,52 @@ BeforeDiscovery {
         @{ PropertyName = 'CreateTime'; TypeName = 'System.DateTime' }
         @{ PropertyName = 'CreateTimeText'; TypeName = 'System.String' }
     )
+
+    # Filters a script puts between Get-RdsUserSession -TenantName Contoso -HostPoolName Pool1 and
+    # Invoke-RdsUserSessionLogoff, and the sessions each one logs off (in the order they were listed).
+    # Filter runs as `& $Filter` in that pipeline: its $input is what Get-RdsUserSession lists.
+    $logoffFilterCases = @(
+        @{
+            Case    = 'the sessions of one session host (Where-Object SessionHostName)'
+            Filter  = { $input | Where-Object SessionHostName -eq 'sh2.contoso.com' }
+            Removed = 'Contoso/Pool1/sh2.contoso.com/20, Contoso/Pool1/sh2.contoso.com/21'
+        }
+        @{
+            # The same user's session in Pool2 is not listed, so it stays.
+            Case    = 'the sessions of one user in one host pool (Where-Object UserPrincipalName)'
+            Filter  = { $input | Where-Object UserPrincipalName -eq 'user18@contoso.com' }
+            Removed = 'Contoso/Pool1/sh1.contoso.com/18'
+        }
+        @{
+            Case    = 'the disconnected sessions of the reachable hosts (a Where-Object script block on SessionState)'
+            Filter  = { $input | Where-Object { $_.SessionState -eq 'Disconnected' -and $_.SessionHostName -ne 'stale1.contoso.com' } }
+            Removed = 'Contoso/Pool1/sh1.contoso.com/18, Contoso/Pool1/sh2.contoso.com/20'
+        }
+        @{
+            # Any time zone puts the old sessions (Nov 1, 08:00 UTC) before and the new ones
+            # (Nov 23, 21:04 UTC) after this local midnight.
+            Case    = 'the sessions created before a fixed date (CreateTime compared with a [datetime])'
+            Filter  = { $input | Where-Object { $_.CreateTime -lt [datetime]'2026-11-10' } }
+            Removed = 'Contoso/Pool1/sh1.contoso.com/17, Contoso/Pool1/sh1.contoso.com/18'
+        }
+        @{
+            Case    = 'the sessions older than a number of days before a fixed time (CreateTime arithmetic)'
+            Filter  = { $input | Where-Object { (([datetimeoffset]'2026-11-24T09:00:00Z').LocalDateTime - $_.CreateTime).TotalDays -gt 7 } }
+            Removed = 'Contoso/Pool1/sh1.contoso.com/17, Contoso/Pool1/sh1.contoso.com/18'
+        }
+        @{
+            Case    = 'nothing when the filter lets nothing through'
+            Filter  = { $input | Where-Object UserPrincipalName -eq 'nobody@contoso.com' }
+            Removed = ''
+        }
+    )
 }
 
 Describe 'Get-RdsUserSession' -Tag 'Integration', 'SessionFamily' -Skip:([bool]$skipReason) {
     BeforeAll {
         . (Join-Path -Path $PSScriptRoot -ChildPath 'common.ps1')
 
-        $manifestPath = Get-RdsModuleManifest
-        Import-Module -Name $manifestPath -Force -ErrorAction Stop
-
-        $accessToken = 'rds-emulator-token'
-        $emulator = Start-RdsEmulator -AccessToken $accessToken
-        $null = Add-RdsAccount -DeploymentUrl $emulator.Url -AccessToken $accessToken
+        $emulator = (Initialize-RdsTestSuite -SignIn).Emulator
 
         $fqidSuffix = ',RdsSessions.Commands.GetRdsUserSessionCommand'
 
@@ -72,28 +103,18 @@ Describe 'Get-RdsUserSession' -Tag 'Integration', 'SessionFamily' -Skip:([bool]$
     }
 
     AfterAll {
-        Stop-RdsEmulator -Emulator $emulator
-        Remove-Module -Name 'RdsSessions' -Force -ErrorAction SilentlyContinue
+        Complete-RdsTestSuite -Emulator $emulator
     }
 
     BeforeEach {
         # Replaces the state and clears the request log and the activity record.
-        Set-RdsEmulatorState -Url $emulator.Url -Seed $seed
-        $sessionsBefore = @(Get-RdsSessionList -Url $emulator.Url)
+        $sessionsBefore = @(Reset-RdsEmulatorState -Url $emulator.Url -Seed $seed)
     }
 
     Context 'parameters (the contract of the original cmdlet)' {
         It '-<ParameterName> is a mandatory string at position <Position>, bound from the pipeline by value and by property name' -ForEach $mandatoryParameterCases {
-            $parameter = (Get-Command -Name 'Get-RdsUserSession').Parameters[$ParameterName]
-
-            $parameter | Should -Not -BeNullOrEmpty
-            $parameter.ParameterType.FullName | Should -BeExactly 'System.String'
-            $attributes = @($parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] })
-            $attributes.Count | Should -Be 1
-            $attributes[0].Mandatory | Should -BeTrue
-            $attributes[0].Position | Should -Be $Position
-            $attributes[0].ValueFromPipeline | Should -BeTrue
-            $attributes[0].ValueFromPipelineByPropertyName | Should -BeTrue
+            Get-RdsParameterContract -CommandName 'Get-RdsUserSession' -ParameterName $ParameterName |
+                Should -BeExactly "System.String, mandatory, position $Position, from the pipeline by value and by property name, in every parameter set"
         }
 
         It 'has a single parameter set' {
@@ -242,75 +263,19 @@ Describe 'Get-RdsUserSession' -Tag 'Integration', 'SessionFamily' -Skip:([bool]$
     }
 
     Context 'filter, then pipe into Invoke-RdsUserSessionLogoff' {
-        It 'logs off the sessions of one session host (Where-Object SessionHostName)' {
-            $selected = @(Get-RdsUserSession -TenantName 'Contoso' -HostPoolName 'Pool1' | Where-Object SessionHostName -eq 'sh2.contoso.com')
-            $selected.Count | Should -Be 2
+        It 'logs off <Case>' -ForEach $logoffFilterCases {
+            $selected = @(Get-RdsUserSession -TenantName 'Contoso' -HostPoolName 'Pool1' | & $Filter)
+            @($selected | ForEach-Object { '{0}/{1}/{2}/{3}' -f $_.TenantName, $_.HostPoolName, $_.SessionHostName, $_.SessionId }) -join ', ' |
+                Should -BeExactly $Removed
 
             Get-RdsUserSession -TenantName 'Contoso' -HostPoolName 'Pool1' |
-                Where-Object SessionHostName -eq 'sh2.contoso.com' |
+                & $Filter |
                 Invoke-RdsUserSessionLogoff -NoUserPrompt -ErrorVariable err -ErrorAction SilentlyContinue
 
             $err.Count | Should -Be 0 -Because ($err -join '; ')
-            Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore |
-                Should -BeExactly 'Contoso/Pool1/sh2.contoso.com/20, Contoso/Pool1/sh2.contoso.com/21'
-        }
-
-        It 'logs off the sessions of one user in one host pool (Where-Object UserPrincipalName)' {
-            Get-RdsUserSession -TenantName 'Contoso' -HostPoolName 'Pool1' |
-                Where-Object UserPrincipalName -eq 'user18@contoso.com' |
-                Invoke-RdsUserSessionLogoff -NoUserPrompt -ErrorVariable err -ErrorAction SilentlyContinue
-
-            $err.Count | Should -Be 0 -Because ($err -join '; ')
-            # The same user's session in Pool2 was not listed, so it stays.
-            Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore | Should -BeExactly 'Contoso/Pool1/sh1.contoso.com/18'
-        }
-
-        It 'logs off the disconnected sessions of the reachable hosts (a Where-Object script block on SessionState)' {
-            Get-RdsUserSession -TenantName 'Contoso' -HostPoolName 'Pool1' |
-                Where-Object { $_.SessionState -eq 'Disconnected' -and $_.SessionHostName -ne 'stale1.contoso.com' } |
-                Invoke-RdsUserSessionLogoff -NoUserPrompt -ErrorVariable err -ErrorAction SilentlyContinue
-
-            $err.Count | Should -Be 0 -Because ($err -join '; ')
-            Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore |
-                Should -BeExactly 'Contoso/Pool1/sh1.contoso.com/18, Contoso/Pool1/sh2.contoso.com/20'
-        }
-
-        It 'logs off the sessions created before a fixed date (CreateTime compared with a [datetime])' {
-            # Any time zone puts the old sessions (Nov 1, 08:00 UTC) before and the new ones
-            # (Nov 23, 21:04 UTC) after this local midnight.
-            $cutoff = [datetime]'2026-11-10'
-            $selected = @(Get-RdsUserSession -TenantName 'Contoso' -HostPoolName 'Pool1' | Where-Object { $_.CreateTime -lt $cutoff })
-            $selected.Count | Should -Be 2
-
-            Get-RdsUserSession -TenantName 'Contoso' -HostPoolName 'Pool1' |
-                Where-Object { $_.CreateTime -lt $cutoff } |
-                Invoke-RdsUserSessionLogoff -NoUserPrompt -ErrorVariable err -ErrorAction SilentlyContinue
-
-            $err.Count | Should -Be 0 -Because ($err -join '; ')
-            Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore |
-                Should -BeExactly 'Contoso/Pool1/sh1.contoso.com/17, Contoso/Pool1/sh1.contoso.com/18'
-        }
-
-        It 'logs off the sessions older than a number of days before a fixed time (CreateTime arithmetic)' {
-            $now = [datetimeoffset]'2026-11-24T09:00:00Z'
-
-            Get-RdsUserSession -TenantName 'Contoso' -HostPoolName 'Pool1' |
-                Where-Object { ($now.LocalDateTime - $_.CreateTime).TotalDays -gt 7 } |
-                Invoke-RdsUserSessionLogoff -NoUserPrompt -ErrorVariable err -ErrorAction SilentlyContinue
-
-            $err.Count | Should -Be 0 -Because ($err -join '; ')
-            Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore |
-                Should -BeExactly 'Contoso/Pool1/sh1.contoso.com/17, Contoso/Pool1/sh1.contoso.com/18'
-        }
-
-        It 'logs off nothing when the filter lets nothing through' {
-            Get-RdsUserSession -TenantName 'Contoso' -HostPoolName 'Pool1' |
-                Where-Object UserPrincipalName -eq 'nobody@contoso.com' |
-                Invoke-RdsUserSessionLogoff -NoUserPrompt -ErrorVariable err -ErrorAction SilentlyContinue
-
-            $err.Count | Should -Be 0 -Because ($err -join '; ')
-            Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore | Should -BeExactly ''
-            @(Get-RdsEmulatorRequests -Url $emulator.Url | Where-Object { $_.route -eq 'logoffUser' }).Count | Should -Be 0
+            Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore | Should -BeExactly $Removed
+            # One logoff request per selected session, and none when nothing was selected.
+            @(Get-RdsEmulatorRequests -Url $emulator.Url | Where-Object { $_.route -eq 'logoffUser' }).Count | Should -Be $selected.Count
         }
 
         It 'writes -PassThru results that name the listed sessions, in the order they were listed' {

@@ -10,10 +10,7 @@
 BeforeDiscovery {
     . (Join-Path -Path $PSScriptRoot -ChildPath 'common.ps1')
 
-    $skipReason = Get-RdsTestSkipReason
-    if ($skipReason) {
-        Write-Warning "Skipping the Invoke-RdsUserSessionLogoff tests. $skipReason"
-    }
+    $skipReason = Get-RdsTestSkipReason -SuiteName 'Invoke-RdsUserSessionLogoff'
 
     # The parameter contract of the original help page (reference/Invoke-RdsUserSessionLogoff.md).
     $mandatoryParameterCases = @(
@@ -28,20 +25,21 @@ BeforeDiscovery {
         @{ ParameterName = 'PassThru' }
     )
 
+    # Session: the four identity parameters of the call, splatted.
     $notFoundCases = @(
-        @{ ErrorId = 'TenantNotFound'; TenantName = 'NoSuchTenant'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 }
-        @{ ErrorId = 'HostPoolNotFound'; TenantName = 'Contoso'; HostPoolName = 'NoSuchPool'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 }
-        @{ ErrorId = 'SessionHostNotFound'; TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'nosuch.contoso.com'; SessionId = 17 }
-        @{ ErrorId = 'SessionNotFound'; TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 99 }
+        @{ ErrorId = 'TenantNotFound'; Session = @{ TenantName = 'NoSuchTenant'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 } }
+        @{ ErrorId = 'HostPoolNotFound'; Session = @{ TenantName = 'Contoso'; HostPoolName = 'NoSuchPool'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 } }
+        @{ ErrorId = 'SessionHostNotFound'; Session = @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'nosuch.contoso.com'; SessionId = 17 } }
+        @{ ErrorId = 'SessionNotFound'; Session = @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 99 } }
     )
 
     $invalidInputCases = @(
-        @{ Case = "'..' as the tenant name"; TenantName = '..'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 }
-        @{ Case = "'.' as the host pool name"; TenantName = 'Contoso'; HostPoolName = '.'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 }
-        @{ Case = "'..' as the session host name"; TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = '..'; SessionId = 17 }
-        @{ Case = 'a blank session host name'; TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = '   '; SessionId = 17 }
-        @{ Case = 'a control character in the tenant name'; TenantName = "Con`ttoso"; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 }
-        @{ Case = 'a negative session id'; TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = -1 }
+        @{ Case = "'..' as the tenant name"; Session = @{ TenantName = '..'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 } }
+        @{ Case = "'.' as the host pool name"; Session = @{ TenantName = 'Contoso'; HostPoolName = '.'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 } }
+        @{ Case = "'..' as the session host name"; Session = @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = '..'; SessionId = 17 } }
+        @{ Case = 'a blank session host name'; Session = @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = '   '; SessionId = 17 } }
+        @{ Case = 'a control character in the tenant name'; Session = @{ TenantName = "Con`ttoso"; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 } }
+        @{ Case = 'a negative session id'; Session = @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = -1 } }
     )
 
     $hostileNameCases = @(Get-RdsHostileNameCase)
@@ -51,19 +49,13 @@ Describe 'Invoke-RdsUserSessionLogoff' -Tag 'Integration' -Skip:([bool]$skipReas
     BeforeAll {
         . (Join-Path -Path $PSScriptRoot -ChildPath 'common.ps1')
 
-        $manifestPath = Get-RdsModuleManifest
-        Import-Module -Name $manifestPath -Force -ErrorAction Stop
-
-        $accessToken = 'rds-emulator-token'
-        $emulator = Start-RdsEmulator -AccessToken $accessToken
-        $null = Add-RdsAccount -DeploymentUrl $emulator.Url -AccessToken $accessToken
+        $suite = Initialize-RdsTestSuite -SignIn
+        $emulator = $suite.Emulator
+        $accessToken = $suite.AccessToken
+        # What a child pwsh needs to sign in to the emulator (Invoke-RdsChildPwshCommand).
+        $childSignIn = @{ ManifestPath = $suite.ManifestPath; Url = $emulator.Url; AccessToken = $accessToken }
 
         $fqidSuffix = ',RdsSessions.Commands.InvokeRdsUserSessionLogoffCommand'
-        $childParameters = [ordered]@{
-            ManifestPath = $manifestPath
-            Url          = $emulator.Url
-            AccessToken  = $accessToken
-        }
 
         # Splattable addresses of the session hosts the tests use most.
         $sh1 = @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com' }
@@ -103,44 +95,24 @@ Describe 'Invoke-RdsUserSessionLogoff' -Tag 'Integration' -Skip:([bool]$skipReas
     }
 
     AfterAll {
-        Stop-RdsEmulator -Emulator $emulator
-        Remove-Module -Name 'RdsSessions' -Force -ErrorAction SilentlyContinue
+        Complete-RdsTestSuite -Emulator $emulator
     }
 
     BeforeEach {
         # Replaces the state and clears the request log.
-        Set-RdsEmulatorState -Url $emulator.Url -Seed $seed
-        $sessionsBefore = @(Get-RdsSessionList -Url $emulator.Url)
+        $sessionsBefore = @(Reset-RdsEmulatorState -Url $emulator.Url -Seed $seed)
     }
 
     Context 'parameters (the contract of the original help page)' {
         It '-<ParameterName> is a mandatory <TypeName> at position <Position>, bound from the pipeline by value and by property name' -ForEach $mandatoryParameterCases {
-            $parameter = (Get-Command -Name 'Invoke-RdsUserSessionLogoff').Parameters[$ParameterName]
-
-            $parameter | Should -Not -BeNullOrEmpty
-            $parameter.ParameterType.FullName | Should -BeExactly $TypeName
-            $parameter.Aliases.Count | Should -Be 0
-            $attributes = @($parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] })
-            $attributes.Count | Should -Be 1
-            $attributes[0].ParameterSetName | Should -BeExactly '__AllParameterSets'
-            $attributes[0].Mandatory | Should -BeTrue
-            $attributes[0].Position | Should -Be $Position
-            $attributes[0].ValueFromPipeline | Should -BeTrue
-            $attributes[0].ValueFromPipelineByPropertyName | Should -BeTrue
+            # Exactly this, so also: one declaration, in every parameter set, and no aliases.
+            Get-RdsParameterContract -CommandName 'Invoke-RdsUserSessionLogoff' -ParameterName $ParameterName |
+                Should -BeExactly "$TypeName, mandatory, position $Position, from the pipeline by value and by property name, in every parameter set"
         }
 
         It '-<ParameterName> is an optional, named switch that is not bound from the pipeline' -ForEach $switchParameterCases {
-            $parameter = (Get-Command -Name 'Invoke-RdsUserSessionLogoff').Parameters[$ParameterName]
-
-            $parameter | Should -Not -BeNullOrEmpty
-            $parameter.SwitchParameter | Should -BeTrue
-            $parameter.ParameterType.FullName | Should -BeExactly 'System.Management.Automation.SwitchParameter'
-            $attributes = @($parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] })
-            $attributes.Count | Should -Be 1
-            $attributes[0].Mandatory | Should -BeFalse
-            $attributes[0].Position | Should -Be ([int]::MinValue)
-            $attributes[0].ValueFromPipeline | Should -BeFalse
-            $attributes[0].ValueFromPipelineByPropertyName | Should -BeFalse
+            Get-RdsParameterContract -CommandName 'Invoke-RdsUserSessionLogoff' -ParameterName $ParameterName |
+                Should -BeExactly 'System.Management.Automation.SwitchParameter, optional, named, not from the pipeline, in every parameter set'
         }
 
         It 'has a single parameter set and, like the original, no -WhatIf or -Confirm' {
@@ -284,49 +256,27 @@ Describe 'Invoke-RdsUserSessionLogoff' -Tag 'Integration' -Skip:([bool]$skipReas
 
     Context 'prompting (child pwsh -NonInteractive)' {
         It 'never prompts with -NoUserPrompt: it completes in a non-interactive pwsh' {
-            $childScript = @'
-param([string] $ManifestPath, [string] $Url, [string] $AccessToken)
-$ErrorActionPreference = 'Stop'
-Import-Module -Name $ManifestPath
-$null = Add-RdsAccount -DeploymentUrl $Url -AccessToken $AccessToken
-Invoke-RdsUserSessionLogoff -TenantName 'Contoso' -HostPoolName 'Pool-Desktop' -SessionHostName 'sh1.contoso.com' -SessionId 17 -NoUserPrompt
-'LOGOFF-COMPLETED'
-exit 0
-'@
-
-            $result = Invoke-RdsChildPwsh -ScriptText $childScript -Parameters $childParameters
+            $result = Invoke-RdsChildPwshCommand @childSignIn -Command {
+                Invoke-RdsUserSessionLogoff -TenantName 'Contoso' -HostPoolName 'Pool-Desktop' -SessionHostName 'sh1.contoso.com' -SessionId 17 -NoUserPrompt -ErrorAction Stop
+            }
 
             $result.ExitCode | Should -Be 0 -Because ($result.Output -join [Environment]::NewLine)
-            $result.Output | Should -Contain 'LOGOFF-COMPLETED'
+            $result.Output | Should -Contain 'NO-ERROR'
             Get-RdsSessionIdsLeft -Url $emulator.Url @sh1 | Should -BeExactly '2,3,5'
         }
 
         It 'fails with ConfirmationNotPossible without -NoUserPrompt in a non-interactive pwsh, and logs nothing off' {
-            $childScript = @'
-param([string] $ManifestPath, [string] $Url, [string] $AccessToken)
-Import-Module -Name $ManifestPath -ErrorAction Stop
-$null = Add-RdsAccount -DeploymentUrl $Url -AccessToken $AccessToken -ErrorAction Stop
-$sessions = @(
-    [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 }
-    [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 3 }
-)
-try {
-    $sessions | Invoke-RdsUserSessionLogoff
-    'NO-ERROR'
-    exit 0
-}
-catch {
-    'ERRORID=' + $_.FullyQualifiedErrorId
-    'CATEGORY=' + $_.CategoryInfo.Category
-    exit 3
-}
-'@
-
-            $result = Invoke-RdsChildPwsh -ScriptText $childScript -Parameters $childParameters
+            $result = Invoke-RdsChildPwshCommand @childSignIn -Command {
+                $sessions = @(
+                    [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 }
+                    [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 3 }
+                )
+                $sessions | Invoke-RdsUserSessionLogoff
+            }
 
             $result.ExitCode | Should -Be 3 -Because ($result.Output -join [Environment]::NewLine)
-            $result.Output | Should -Contain "ERRORID=ConfirmationNotPossible$fqidSuffix"
-            $result.Output | Should -Contain 'CATEGORY=InvalidOperation'
+            $result.ErrorId | Should -BeExactly "ConfirmationNotPossible$fqidSuffix"
+            $result.Category | Should -BeExactly 'InvalidOperation'
             Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore | Should -BeExactly ''
             @(Get-RdsEmulatorRequests -Url $emulator.Url | Where-Object { $_.route -eq 'logoffUser' }).Count | Should -Be 0
         }
@@ -362,19 +312,18 @@ catch {
 
     Context 'errors' {
         It '<ErrorId>: writes a non-terminating ObjectNotFound error that identifies the session, and changes nothing' -ForEach $notFoundCases {
-            Invoke-RdsUserSessionLogoff -TenantName $TenantName -HostPoolName $HostPoolName -SessionHostName $SessionHostName -SessionId $SessionId `
-                -NoUserPrompt -ErrorVariable err -ErrorAction SilentlyContinue
+            Invoke-RdsUserSessionLogoff @Session -NoUserPrompt -ErrorVariable err -ErrorAction SilentlyContinue
 
             $err.Count | Should -Be 1
             $err[0].FullyQualifiedErrorId | Should -BeExactly "$ErrorId$fqidSuffix"
             $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
-            $err[0].TargetObject.GetType().FullName | Should -BeExactly 'RdsSessions.SessionIdentity'
-            $err[0].TargetObject.TenantGroupName | Should -BeExactly 'Default Tenant Group'
-            $err[0].TargetObject.TenantName | Should -BeExactly $TenantName
-            $err[0].TargetObject.HostPoolName | Should -BeExactly $HostPoolName
-            $err[0].TargetObject.SessionHostName | Should -BeExactly $SessionHostName
-            $err[0].TargetObject.SessionId | Should -Be $SessionId
-            $err[0].TargetObject.ToString() | Should -BeExactly "$TenantName/$HostPoolName/$SessionHostName/$SessionId"
+            $target = $err[0].TargetObject
+            $target.GetType().FullName | Should -BeExactly 'RdsSessions.SessionIdentity'
+            $target.TenantGroupName | Should -BeExactly 'Default Tenant Group'
+            foreach ($name in 'TenantName', 'HostPoolName', 'SessionHostName', 'SessionId') {
+                $target.$name | Should -BeExactly $Session[$name] -Because "the error's TargetObject should carry the -$name of the call"
+            }
+            $target.ToString() | Should -BeExactly ('{0}/{1}/{2}/{3}' -f $Session.TenantName, $Session.HostPoolName, $Session.SessionHostName, $Session.SessionId)
             Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore | Should -BeExactly ''
         }
 
@@ -424,13 +373,12 @@ catch {
         }
 
         It 'InvalidInput: rejects <Case> before sending anything' -ForEach $invalidInputCases {
-            Invoke-RdsUserSessionLogoff -TenantName $TenantName -HostPoolName $HostPoolName -SessionHostName $SessionHostName -SessionId $SessionId `
-                -NoUserPrompt -ErrorVariable err -ErrorAction SilentlyContinue
+            Invoke-RdsUserSessionLogoff @Session -NoUserPrompt -ErrorVariable err -ErrorAction SilentlyContinue
 
             $err.Count | Should -Be 1
             $err[0].FullyQualifiedErrorId | Should -BeExactly "InvalidInput$fqidSuffix"
             $err[0].CategoryInfo.Category | Should -Be 'InvalidArgument'
-            $err[0].TargetObject.SessionId | Should -Be $SessionId
+            $err[0].TargetObject.SessionId | Should -Be $Session.SessionId
             @(Get-RdsEmulatorRequests -Url $emulator.Url).Count | Should -Be 0
             Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore | Should -BeExactly ''
         }

@@ -19,10 +19,7 @@
 BeforeDiscovery {
     . (Join-Path -Path $PSScriptRoot -ChildPath 'common.ps1')
 
-    $skipReason = Get-RdsTestSkipReason
-    if ($skipReason) {
-        Write-Warning "Skipping the session family tests. $skipReason"
-    }
+    $skipReason = Get-RdsTestSkipReason -SuiteName 'session family'
 
     # The three action cmdlets and what each one does. MessageParameters is splatted into every
     # call (Send-RdsUserSessionMessage needs a title and a body); Counter is the per-session
@@ -129,12 +126,10 @@ Describe 'The session family and its concurrent pipeline' -Tag 'Integration', 'S
     BeforeAll {
         . (Join-Path -Path $PSScriptRoot -ChildPath 'common.ps1')
 
-        $manifestPath = Get-RdsModuleManifest
-        Import-Module -Name $manifestPath -Force -ErrorAction Stop
-
-        $accessToken = 'rds-emulator-token'
-        $emulator = Start-RdsEmulator -AccessToken $accessToken
-        $null = Add-RdsAccount -DeploymentUrl $emulator.Url -AccessToken $accessToken
+        $suite = Initialize-RdsTestSuite -SignIn
+        $emulator = $suite.Emulator
+        # What a PowerShell instance or a child pwsh of its own needs to sign in to the emulator.
+        $signIn = @{ ManifestPath = $suite.ManifestPath; Url = $emulator.Url; AccessToken = $suite.AccessToken }
 
         # Under $ErrorActionPreference = 'Stop' the action cmdlets take one session at a time (so
         # that the first failure stops the run), and some hosts set it for every script (GitHub
@@ -173,15 +168,13 @@ Describe 'The session family and its concurrent pipeline' -Tag 'Integration', 'S
     }
 
     AfterAll {
-        Stop-RdsEmulator -Emulator $emulator
-        Remove-Module -Name 'RdsSessions' -Force -ErrorAction SilentlyContinue
+        Complete-RdsTestSuite -Emulator $emulator
     }
 
     BeforeEach {
         # Replaces the state (which removes the injected latency) and clears the request log and
         # the activity record.
-        Set-RdsEmulatorState -Url $emulator.Url -Seed $seed
-        $sessionsBefore = @(Get-RdsSessionList -Url $emulator.Url)
+        $sessionsBefore = @(Reset-RdsEmulatorState -Url $emulator.Url -Seed $seed)
     }
 
     AfterEach {
@@ -197,28 +190,14 @@ Describe 'The session family and its concurrent pipeline' -Tag 'Integration', 'S
         }
 
         It '<CommandName>: -<ParameterName> is a mandatory <TypeName> at position <Position>, bound from the pipeline by value and by property name' -ForEach $identityParameterCases {
-            $parameter = (Get-Command -Name $CommandName).Parameters[$ParameterName]
-
-            $parameter | Should -Not -BeNullOrEmpty
-            $parameter.ParameterType.FullName | Should -BeExactly $TypeName
-            $attributes = @($parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] })
-            $attributes.Count | Should -Be 1
-            $attributes[0].Mandatory | Should -BeTrue
-            $attributes[0].Position | Should -Be $Position
-            $attributes[0].ValueFromPipeline | Should -BeTrue
-            $attributes[0].ValueFromPipelineByPropertyName | Should -BeTrue
+            Get-RdsParameterContract -CommandName $CommandName -ParameterName $ParameterName |
+                Should -BeExactly "$TypeName, mandatory, position $Position, from the pipeline by value and by property name, in every parameter set"
         }
 
         It '<CommandName>: -NoUserPrompt and -PassThru are optional, named switches' -ForEach $actionCommandCases {
             foreach ($name in 'NoUserPrompt', 'PassThru') {
-                $parameter = (Get-Command -Name $CommandName).Parameters[$name]
-
-                $parameter | Should -Not -BeNullOrEmpty -Because "$CommandName should have -$name"
-                $parameter.SwitchParameter | Should -BeTrue
-                $attributes = @($parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] })
-                $attributes[0].Mandatory | Should -BeFalse
-                $attributes[0].Position | Should -Be ([int]::MinValue)
-                $attributes[0].ValueFromPipeline | Should -BeFalse
+                Get-RdsParameterContract -CommandName $CommandName -ParameterName $name |
+                    Should -BeExactly 'System.Management.Automation.SwitchParameter, optional, named, not from the pipeline, in every parameter set' -Because "$CommandName should have -$name"
             }
         }
 
@@ -226,11 +205,8 @@ Describe 'The session family and its concurrent pipeline' -Tag 'Integration', 'S
             $command = Get-Command -Name $CommandName
             $parameter = $command.Parameters['ThrottleLimit']
 
-            $parameter | Should -Not -BeNullOrEmpty
-            $parameter.ParameterType.FullName | Should -BeExactly 'System.Int32'
-            $attributes = @($parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] })
-            $attributes[0].Mandatory | Should -BeFalse
-            $attributes[0].Position | Should -Be ([int]::MinValue)
+            Get-RdsParameterContract -CommandName $CommandName -ParameterName 'ThrottleLimit' |
+                Should -BeExactly 'System.Int32, optional, named, not from the pipeline, in every parameter set'
             $range = @($parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ValidateRangeAttribute] })
             $range.Count | Should -Be 1
             $range[0].MinRange | Should -Be 1
@@ -252,14 +228,8 @@ Describe 'The session family and its concurrent pipeline' -Tag 'Integration', 'S
         }
 
         It 'Send-RdsUserSessionMessage: -<ParameterName> is a mandatory string at position <Position>' -ForEach $messageParameterCases {
-            $parameter = (Get-Command -Name 'Send-RdsUserSessionMessage').Parameters[$ParameterName]
-
-            $parameter | Should -Not -BeNullOrEmpty
-            $parameter.ParameterType.FullName | Should -BeExactly 'System.String'
-            $attributes = @($parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] })
-            $attributes.Count | Should -Be 1
-            $attributes[0].Mandatory | Should -BeTrue
-            $attributes[0].Position | Should -Be $Position
+            Get-RdsParameterContract -CommandName 'Send-RdsUserSessionMessage' -ParameterName $ParameterName |
+                Should -BeExactly "System.String, mandatory, position $Position, not from the pipeline, in every parameter set"
         }
 
         It 'only Invoke-RdsUserSessionLogoff has -Force' {
@@ -405,38 +375,18 @@ Describe 'The session family and its concurrent pipeline' -Tag 'Integration', 'S
 
     Context 'prompting (child pwsh -NonInteractive)' {
         It '<CommandName> fails with ConfirmationNotPossible without -NoUserPrompt in a non-interactive pwsh, and does nothing' -ForEach $promptingCommandCases {
-            $childScript = @'
-param([string] $ManifestPath, [string] $Url, [string] $AccessToken, [string] $CommandName)
-Import-Module -Name $ManifestPath -ErrorAction Stop
-$null = Add-RdsAccount -DeploymentUrl $Url -AccessToken $AccessToken -ErrorAction Stop
-$arguments = @{ TenantName = 'Contoso'; HostPoolName = 'Pool1'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 }
-if ($CommandName -eq 'Send-RdsUserSessionMessage') {
-    $arguments.MessageTitle = 'Title'
-    $arguments.MessageBody = 'Body'
-}
-try {
-    & $CommandName @arguments
-    'NO-ERROR'
-    exit 0
-}
-catch {
-    'ERRORID=' + $_.FullyQualifiedErrorId
-    'CATEGORY=' + $_.CategoryInfo.Category
-    exit 3
-}
-'@
-            $parameters = [ordered]@{
-                ManifestPath = $manifestPath
-                Url          = $emulator.Url
-                AccessToken  = $accessToken
-                CommandName  = $CommandName
+            $result = Invoke-RdsChildPwshCommand @signIn -Parameters @{ CommandName = $CommandName } -Command {
+                $arguments = @{ TenantName = 'Contoso'; HostPoolName = 'Pool1'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 }
+                if ($CommandName -eq 'Send-RdsUserSessionMessage') {
+                    $arguments.MessageTitle = 'Title'
+                    $arguments.MessageBody = 'Body'
+                }
+                & $CommandName @arguments
             }
 
-            $result = Invoke-RdsChildPwsh -ScriptText $childScript -Parameters $parameters
-
             $result.ExitCode | Should -Be 3 -Because ($result.Output -join [Environment]::NewLine)
-            $result.Output | Should -Contain "ERRORID=ConfirmationNotPossible,RdsSessions.Commands.$CommandType"
-            $result.Output | Should -Contain 'CATEGORY=InvalidOperation'
+            $result.ErrorId | Should -BeExactly "ConfirmationNotPossible,RdsSessions.Commands.$CommandType"
+            $result.Category | Should -BeExactly 'InvalidOperation'
             @((Get-RdsEmulatorActivity -Url $emulator.Url).callsPerSession).Count | Should -Be 0
         }
     }
@@ -552,19 +502,9 @@ catch {
             $batch = @($sessions[0..4]) + $missing + @($sessions[5..19])
             # With overlapping requests, sessions after the failing one would be under way by now.
             Set-RdsEmulatorLatency -Url $emulator.Url -FixedMs 5
-            $caught = $null
-            $completed = $false
 
-            try {
-                & $LogOff $batch
-                $completed = $true
-            }
-            catch {
-                $caught = $_
-            }
+            $caught = { & $LogOff $batch } | Should -Throw -PassThru
 
-            $completed | Should -BeFalse
-            $caught | Should -Not -BeNullOrEmpty
             $caught.FullyQualifiedErrorId | Should -BeExactly "SessionNotFound$logoffFqidSuffix"
             $caught.TargetObject.SessionId | Should -Be 99999
             # Sessions 1-5 were logged off; 6-20 were never sent.
@@ -580,26 +520,16 @@ catch {
         It '<CommandName> reports progress for 200 sessions and completes it' -ForEach $actionCommandCases {
             $null = New-RdsEmulatorBulkPool -Url $emulator.Url -HostCount 2 -SessionsPerHost 100
             Set-RdsEmulatorLatency -Url $emulator.Url -FixedMs 5
-            $powershell = New-RdsSignedInPowerShell -ManifestPath $manifestPath -Url $emulator.Url -AccessToken $accessToken
-            try {
-                $null = $powershell.AddScript('
-                    param([string] $CommandName, [hashtable] $MessageParameters)
-                    Get-RdsUserSession -TenantName Bulk -HostPoolName Pool-Bulk |
-                        & $CommandName @MessageParameters -NoUserPrompt -ThrottleLimit 8
-                ')
-                $null = $powershell.AddParameter('CommandName', $CommandName)
-                $null = $powershell.AddParameter('MessageParameters', $MessageParameters)
+            $runScript = '
+                param([string] $CommandName, [hashtable] $MessageParameters)
+                Get-RdsUserSession -TenantName Bulk -HostPoolName Pool-Bulk |
+                    & $CommandName @MessageParameters -NoUserPrompt -ThrottleLimit 8
+            '
 
-                $null = $powershell.Invoke()
+            $run = Invoke-RdsSignedInScript @signIn -Script $runScript -Parameters @{ CommandName = $CommandName; MessageParameters = $MessageParameters }
 
-                $errors = @($powershell.Streams.Error)
-                $progress = @($powershell.Streams.Progress)
-            }
-            finally {
-                $powershell.Dispose()
-            }
-
-            $errors.Count | Should -Be 0 -Because ($errors -join '; ')
+            $run.Errors.Count | Should -Be 0 -Because ($run.Errors -join '; ')
+            $progress = $run.Progress
             $progress | ForEach-Object { $_.Activity | Should -BeExactly $Activity }
             # Records come at most every 200 ms, so how many there are, and whether one was
             # written after the last input arrived (then it reads "<n> of 200 sessions done"),
@@ -614,21 +544,10 @@ catch {
         }
 
         It 'writes no progress for a single session' {
-            $powershell = New-RdsSignedInPowerShell -ManifestPath $manifestPath -Url $emulator.Url -AccessToken $accessToken
-            try {
-                $null = $powershell.AddScript("Invoke-RdsUserSessionLogoff -TenantName 'Contoso' -HostPoolName 'Pool1' -SessionHostName 'sh1.contoso.com' -SessionId 17 -NoUserPrompt")
+            $run = Invoke-RdsSignedInScript @signIn -Script "Invoke-RdsUserSessionLogoff -TenantName 'Contoso' -HostPoolName 'Pool1' -SessionHostName 'sh1.contoso.com' -SessionId 17 -NoUserPrompt"
 
-                $null = $powershell.Invoke()
-
-                $errors = @($powershell.Streams.Error)
-                $progress = @($powershell.Streams.Progress)
-            }
-            finally {
-                $powershell.Dispose()
-            }
-
-            $errors.Count | Should -Be 0 -Because ($errors -join '; ')
-            $progress.Count | Should -Be 0
+            $run.Errors.Count | Should -Be 0 -Because ($run.Errors -join '; ')
+            $run.Progress.Count | Should -Be 0
             Get-RdsSessionIdsLeft -Url $emulator.Url @sh1 | Should -BeExactly '18,19'
         }
     }
@@ -641,7 +560,7 @@ catch {
             # the pipeline writes a record ends it without that report).
             Set-RdsEmulatorLatency -Url $emulator.Url -FixedMs 200
             $logoffScript = 'Get-RdsUserSession -TenantName Bulk -HostPoolName Pool-Bulk | Invoke-RdsUserSessionLogoff -NoUserPrompt -ThrottleLimit 4'
-            $powershell = New-RdsSignedInPowerShell -ManifestPath $manifestPath -Url $emulator.Url -AccessToken $accessToken
+            $powershell = New-RdsSignedInPowerShell @signIn
             try {
                 $null = $powershell.AddScript($logoffScript)
                 $handle = $powershell.BeginInvoke()

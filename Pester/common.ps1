@@ -79,10 +79,15 @@ function Get-RdsTestSkipReason {
     .SYNOPSIS
         $null when the built module and the emulator exist; otherwise why the integration suites
         cannot run (for Describe -Skip).
+    .PARAMETER SuiteName
+        When given, a suite that cannot run is also announced with the warning
+        "Skipping the <SuiteName> tests. <reason>".
+    .EXAMPLE
+        BeforeDiscovery { $skipReason = Get-RdsTestSkipReason -SuiteName 'Get-RdsUserSession' }
     #>
     [CmdletBinding()]
     [OutputType([string])]
-    param()
+    param([string] $SuiteName)
 
     $missing = [System.Collections.Generic.List[string]]::new()
     $manifest = Get-RdsModuleManifestPath
@@ -96,7 +101,11 @@ function Get-RdsTestSkipReason {
     if ($missing.Count -eq 0) {
         return $null
     }
-    'Missing ' + ($missing -join ' and ') + '. Run ./build.ps1 in the repository root first.'
+    $reason = 'Missing ' + ($missing -join ' and ') + '. Run ./build.ps1 in the repository root first.'
+    if ($SuiteName) {
+        Write-Warning "Skipping the $SuiteName tests. $reason"
+    }
+    $reason
 }
 
 function Get-RdsPwshPath {
@@ -271,6 +280,72 @@ function Stop-RdsEmulator {
 
 #endregion
 
+#region Integration suite setup
+
+function Initialize-RdsTestSuite {
+    <#
+    .SYNOPSIS
+        The start of every integration suite's BeforeAll: imports the BUILT module, starts an
+        emulator that accepts -AccessToken and, with -SignIn, signs in to it with that token.
+        Returns { ManifestPath; AccessToken; Emulator }; Complete-RdsTestSuite (AfterAll) undoes it.
+    .EXAMPLE
+        BeforeAll {
+            . (Join-Path -Path $PSScriptRoot -ChildPath 'common.ps1')
+            $suite = Initialize-RdsTestSuite -SignIn
+            $emulator = $suite.Emulator
+        }
+        AfterAll {
+            Complete-RdsTestSuite -Emulator $emulator
+        }
+    #>
+    [CmdletBinding()]
+    param(
+        [ValidateNotNullOrEmpty()]
+        [string] $AccessToken = 'rds-emulator-token',
+
+        [switch] $SignIn
+    )
+
+    $manifestPath = Get-RdsModuleManifest
+    # -Global: the suite's tests run outside this function and must see the cmdlets.
+    Import-Module -Name $manifestPath -Force -Global -ErrorAction Stop
+    $emulator = Start-RdsEmulator -AccessToken $AccessToken
+    try {
+        if ($SignIn) {
+            $null = Add-RdsAccount -DeploymentUrl $emulator.Url -AccessToken $AccessToken -ErrorAction Stop
+        }
+    }
+    catch {
+        Stop-RdsEmulator -Emulator $emulator
+        throw
+    }
+
+    [pscustomobject]@{
+        PSTypeName   = 'RdsSessions.Tests.Suite'
+        ManifestPath = $manifestPath
+        AccessToken  = $AccessToken
+        Emulator     = $emulator
+    }
+}
+
+function Complete-RdsTestSuite {
+    <#
+    .SYNOPSIS
+        The AfterAll of an integration suite: stops its emulator (if it started) and removes the module.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Position = 0)]
+        [AllowNull()]
+        [object] $Emulator
+    )
+
+    Stop-RdsEmulator -Emulator $Emulator
+    Remove-Module -Name 'RdsSessions' -Force -ErrorAction SilentlyContinue
+}
+
+#endregion
+
 #region Emulator admin API (no authentication; for tests and demos)
 
 function Invoke-RdsEmulatorAdminGet {
@@ -430,6 +505,24 @@ function Get-RdsRemovedSession {
     @($Before | Where-Object { $after -cnotcontains $_ }) -join ', '
 }
 
+function Reset-RdsEmulatorState {
+    <#
+    .SYNOPSIS
+        The BeforeEach of the session suites: puts -Seed back with Set-RdsEmulatorState (which also
+        clears the request log, the activity record, the injected latency and faults) and returns
+        the sessions as Get-RdsSessionList lists them, for Get-RdsRemovedSession -Before.
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)] [string] $Url,
+        [Parameter(Mandatory)] [object] $Seed
+    )
+
+    Set-RdsEmulatorState -Url $Url -Seed $Seed
+    Get-RdsSessionList -Url $Url
+}
+
 function Invoke-RdsEmulatorAdminRequest {
     <#
     .SYNOPSIS
@@ -492,6 +585,75 @@ function Clear-RdsEmulatorLatency {
     param([Parameter(Mandatory)] [string] $Url)
 
     $null = Invoke-RdsEmulatorAdminRequest -Url $Url -Method Delete -Path '/_emulator/latency'
+}
+
+function Set-RdsEmulatorFault {
+    <#
+    .SYNOPSIS
+        Injects deterministic faults into broker requests: PUT {url}/_emulator/faults.
+        PUT /_emulator/state and Clear-RdsEmulatorFault remove them.
+    .DESCRIPTION
+        Candidate request n of a -Route (counted from 0 since this call; only requests the broker
+        would otherwise process) gets a fault with probability -Rate, of one of the -Kind (equal
+        weights). Both are a pure function of -Seed and n (FaultSampler::fault_at), so one seed
+        always gives the same sequence. What each kind does: rust/emulator/data/README.md
+        ("Fault injection"). The request log marks a faulted request with its "fault" kind.
+    .EXAMPLE
+        Set-RdsEmulatorFault -Url $emulator.Url -Rate 1 -Kind serverError -ServerErrorStatus 503 -Route logoffUser
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [string] $Url,
+
+        [Parameter(Mandatory)]
+        [ValidateRange(0.0, 1.0)]
+        [double] $Rate,
+
+        [Parameter(Mandatory)]
+        [ValidateSet('throttle', 'serverError', 'reset', 'stall', 'malformed', 'appliedLost', IgnoreCase = $false)]
+        [string[]] $Kind,
+
+        [ValidateRange(0, [long]::MaxValue)]
+        [long] $Seed = 7,
+
+        [ValidateRange(500, 599)]
+        [int[]] $ServerErrorStatus = @(500, 502, 503, 504),
+
+        [ValidateRange(0, 600000)]
+        [int] $StallMs = 3000,
+
+        [ValidateRange(0, 3600)]
+        [int] $RetryAfterSeconds = 1,
+
+        [ValidateSet('logoffUser', 'disconnectUser', 'sendMessageUser', 'listSessions', IgnoreCase = $false)]
+        [string[]] $Route = @('logoffUser', 'disconnectUser', 'sendMessageUser', 'listSessions')
+    )
+
+    $kinds = [ordered]@{}
+    foreach ($name in $Kind) {
+        $kinds[$name] = 1
+    }
+    $faults = [ordered]@{
+        seed                = $Seed
+        rate                = $Rate
+        kinds               = $kinds
+        retryAfterSeconds   = $RetryAfterSeconds
+        stallMs             = $StallMs
+        serverErrorStatuses = @($ServerErrorStatus)
+        routes              = @($Route)
+    }
+    $null = Invoke-RdsEmulatorAdminRequest -Url $Url -Method Put -Path '/_emulator/faults' -Body $faults
+}
+
+function Clear-RdsEmulatorFault {
+    <#
+    .SYNOPSIS
+        Stops injecting faults: DELETE {url}/_emulator/faults.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [string] $Url)
+
+    $null = Invoke-RdsEmulatorAdminRequest -Url $Url -Method Delete -Path '/_emulator/faults'
 }
 
 function New-RdsEmulatorBulkPool {
@@ -558,6 +720,71 @@ function Get-RdsEmulatorSessionCount {
     )
 
     @(Get-RdsEmulatorSession -Url $Url | Where-Object { $_.TenantName -ceq $TenantName }).Count
+}
+
+#endregion
+
+#region Cmdlet metadata
+
+function Get-RdsParameterContract {
+    <#
+    .SYNOPSIS
+        How -ParameterName of -CommandName is declared, as one line to compare with
+        Should -BeExactly; $null when the command has no such parameter.
+    .DESCRIPTION
+        The parameter's .NET type, then for each of its [Parameter()] attributes (one per
+        parameter set; sorted, joined with '; '): 'mandatory' or 'optional'; 'position N' or
+        'named'; how it binds from the pipeline ('from the pipeline by value and by property
+        name', '... by value', '... by property name' or 'not from the pipeline'); and 'in every
+        parameter set' or 'in parameter set <name>'. Last, 'aliases <a>, <b>' when it has any.
+    .EXAMPLE
+        Get-RdsParameterContract -CommandName 'Get-RdsUserSession' -ParameterName 'TenantName' |
+            Should -BeExactly 'System.String, mandatory, position 0, from the pipeline by value and by property name, in every parameter set'
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)] [string] $CommandName,
+        [Parameter(Mandatory)] [string] $ParameterName
+    )
+
+    $parameter = (Get-Command -Name $CommandName -ErrorAction Stop).Parameters[$ParameterName]
+    if ($null -eq $parameter) {
+        return $null
+    }
+
+    $declarations = foreach ($attribute in $parameter.Attributes) {
+        if ($attribute -isnot [System.Management.Automation.ParameterAttribute]) {
+            continue
+        }
+        $mandatory = if ($attribute.Mandatory) { 'mandatory' } else { 'optional' }
+        $position = if ($attribute.Position -eq [int]::MinValue) { 'named' } else { "position $($attribute.Position)" }
+        $pipeline = if ($attribute.ValueFromPipeline -and $attribute.ValueFromPipelineByPropertyName) {
+            'from the pipeline by value and by property name'
+        }
+        elseif ($attribute.ValueFromPipeline) {
+            'from the pipeline by value'
+        }
+        elseif ($attribute.ValueFromPipelineByPropertyName) {
+            'from the pipeline by property name'
+        }
+        else {
+            'not from the pipeline'
+        }
+        $set = if ($attribute.ParameterSetName -eq [System.Management.Automation.ParameterAttribute]::AllParameterSets) {
+            'in every parameter set'
+        }
+        else {
+            "in parameter set $($attribute.ParameterSetName)"
+        }
+        '{0}, {1}, {2}, {3}' -f $mandatory, $position, $pipeline, $set
+    }
+
+    $contract = $parameter.ParameterType.FullName + ', ' + (@($declarations | Sort-Object) -join '; ')
+    if ($parameter.Aliases.Count -gt 0) {
+        $contract += ', aliases ' + ($parameter.Aliases -join ', ')
+    }
+    $contract
 }
 
 #endregion
@@ -737,6 +964,75 @@ function Invoke-RdsChildPwsh {
     }
 }
 
+function Invoke-RdsChildPwshCommand {
+    <#
+    .SYNOPSIS
+        Runs -Command in a fresh pwsh with the built module imported and tells how it ended:
+        { ExitCode; Output; ErrorId; Category }.
+    .DESCRIPTION
+        The child imports -ManifestPath and, when -AccessToken is given, signs in to -Url with it.
+        Then it runs the text of -Command in a try block: when the command completes it prints
+        'NO-ERROR' and exits 0; when it throws, it prints 'ERRORID=<FullyQualifiedErrorId>' and
+        'CATEGORY=<category>' and exits 3, and ErrorId and Category are those values ($null
+        when nothing was thrown). -Command runs in the child, so it sees none of the caller's
+        variables: only $ManifestPath, $Url, $AccessToken and one [string] variable for each
+        entry of -Parameters.
+    .EXAMPLE
+        $result = Invoke-RdsChildPwshCommand -Command { $null = Get-RdsContext }
+        $result.ErrorId | Should -BeExactly 'NoRdsContext,RdsSessions.Commands.GetRdsContextCommand'
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [scriptblock] $Command,
+        [string] $ManifestPath = (Get-RdsModuleManifest),
+        [string] $Url,
+        [string] $AccessToken,
+        [System.Collections.IDictionary] $Parameters = @{}
+    )
+
+    $values = [ordered]@{ ManifestPath = $ManifestPath; Url = $Url; AccessToken = $AccessToken }
+    foreach ($entry in $Parameters.GetEnumerator()) {
+        $values[[string]$entry.Key] = [string]$entry.Value
+    }
+    $template = @'
+param(<PARAMETERS>)
+Import-Module -Name $ManifestPath -ErrorAction Stop
+if ($AccessToken) {
+    $null = Add-RdsAccount -DeploymentUrl $Url -AccessToken $AccessToken -ErrorAction Stop
+}
+try {
+<COMMAND>
+    'NO-ERROR'
+    exit 0
+}
+catch {
+    'ERRORID=' + $_.FullyQualifiedErrorId
+    'CATEGORY=' + $_.CategoryInfo.Category
+    exit 3
+}
+'@
+    $declarations = @($values.Keys | ForEach-Object { '[string] $' + $_ }) -join ', '
+    $scriptText = $template.Replace('<PARAMETERS>', $declarations).Replace('<COMMAND>', $Command.ToString())
+    # Empty values are left out rather than passed as '' (older pwsh versions drop empty
+    # arguments, which would shift the ones after them); the child's parameters default to $null.
+    $arguments = [ordered]@{}
+    foreach ($name in $values.Keys) {
+        if (-not [string]::IsNullOrEmpty($values[$name])) {
+            $arguments[$name] = $values[$name]
+        }
+    }
+
+    $result = Invoke-RdsChildPwsh -ScriptText $scriptText -Parameters $arguments
+    $errorLine = @($result.Output | Where-Object { $_.StartsWith('ERRORID=') }) | Select-Object -First 1
+    $categoryLine = @($result.Output | Where-Object { $_.StartsWith('CATEGORY=') }) | Select-Object -First 1
+    [pscustomobject]@{
+        ExitCode = $result.ExitCode
+        Output   = $result.Output
+        ErrorId  = if ($errorLine) { $errorLine.Substring('ERRORID='.Length) } else { $null }
+        Category = if ($categoryLine) { $categoryLine.Substring('CATEGORY='.Length) } else { $null }
+    }
+}
+
 function New-RdsSignedInPowerShell {
     <#
     .SYNOPSIS
@@ -781,6 +1077,41 @@ $null = Add-RdsAccount -DeploymentUrl $Url -AccessToken $AccessToken -ErrorActio
         throw
     }
     $powershell
+}
+
+function Invoke-RdsSignedInScript {
+    <#
+    .SYNOPSIS
+        Runs -Script (with -Parameters) in a PowerShell instance of its own, made by
+        New-RdsSignedInPowerShell, and returns what it wrote: { Output; Errors; Progress; Warnings }.
+        The instance is disposed.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [string] $ManifestPath,
+        [Parameter(Mandatory)] [string] $Url,
+        [Parameter(Mandatory)] [string] $AccessToken,
+        [Parameter(Mandatory)] [string] $Script,
+        [System.Collections.IDictionary] $Parameters = @{}
+    )
+
+    $powershell = New-RdsSignedInPowerShell -ManifestPath $ManifestPath -Url $Url -AccessToken $AccessToken
+    try {
+        $null = $powershell.AddScript($Script)
+        foreach ($entry in $Parameters.GetEnumerator()) {
+            $null = $powershell.AddParameter([string]$entry.Key, $entry.Value)
+        }
+        $output = $powershell.Invoke()
+        [pscustomobject]@{
+            Output   = @($output)
+            Errors   = @($powershell.Streams.Error)
+            Progress = @($powershell.Streams.Progress)
+            Warnings = @($powershell.Streams.Warning)
+        }
+    }
+    finally {
+        $powershell.Dispose()
+    }
 }
 
 #endregion

@@ -4,7 +4,7 @@
 
 use interoptopus::ffi;
 use rds_emulator::{BackgroundEmulator, DEFAULT_ACCESS_TOKEN, EmulatorConfig, Seed};
-use rds_sessions::{BrokerObject, ErrorInfo, ErrorKind, LogoffDone};
+use rds_sessions::{BrokerObject, ErrorInfo, ErrorKind, LogoffDone, RetrySettings};
 use std::ffi::c_void;
 use std::path::PathBuf;
 
@@ -26,6 +26,9 @@ type Destroy = unsafe extern "C" fn(Connection);
 type Version = unsafe extern "C" fn() -> ffi::String;
 type TenantGroup = unsafe extern "C" fn(Connection) -> ffi::String;
 type PanicBarrier = unsafe extern "C" fn() -> ffi::Result<u32, ErrorInfo>;
+type WithRetrySettings =
+    unsafe extern "C" fn(Connection, RetrySettings) -> ffi::Result<Connection, ErrorInfo>;
+type GetRetrySettings = unsafe extern "C" fn(Connection) -> RetrySettings;
 
 /// `target/<profile>/librds_sessions.so` next to this test's `deps/` folder.
 fn library_path() -> PathBuf {
@@ -223,4 +226,83 @@ fn a_panic_inside_the_library_comes_back_as_a_typed_error() {
         unsafe { (abi.version)() }.as_str(),
         env!("CARGO_PKG_VERSION")
     );
+}
+
+#[test]
+fn retry_settings_cross_the_abi_by_value_and_are_validated() {
+    let abi = load();
+    // SAFETY: the symbol types mirror `create_with_retry_settings` and `retry_settings`.
+    let (with_settings, settings_of) = unsafe {
+        (
+            *abi._lib
+                .get::<WithRetrySettings>(b"rds_connection_create_with_retry_settings")
+                .expect("symbol"),
+            *abi._lib
+                .get::<GetRetrySettings>(b"rds_connection_retry_settings")
+                .expect("symbol"),
+        )
+    };
+    // SAFETY: owned strings moved in; nothing is sent.
+    let source = match unsafe {
+        (abi.create)(
+            s("https://broker.example.com"),
+            s("Default Tenant Group"),
+            s("t"),
+        )
+    } {
+        ffi::Ok(c) => c,
+        _ => panic!("create failed"),
+    };
+    // SAFETY: live handle.
+    let defaults = unsafe { settings_of(source) };
+    assert_eq!(
+        (
+            defaults.max_retries,
+            defaults.initial_delay_ms,
+            defaults.total_deadline_ms,
+            defaults.request_timeout_ms
+        ),
+        (4, 500, 120_000, 60_000)
+    );
+
+    let wanted = RetrySettings {
+        max_retries: 0,
+        initial_delay_ms: 50,
+        total_deadline_ms: 5_000,
+        request_timeout_ms: 9_000,
+    };
+    // SAFETY: live handle, settings by value.
+    let changed = match unsafe { with_settings(source, wanted) } {
+        ffi::Ok(c) => c,
+        ffi::Err(e) => panic!("refused: {}", e.message()),
+        _ => panic!("panicked"),
+    };
+    // SAFETY: live handles.
+    unsafe {
+        assert_eq!(settings_of(changed), wanted);
+        assert_eq!(
+            settings_of(source),
+            defaults,
+            "the source keeps its settings"
+        );
+    }
+
+    let too_many = RetrySettings {
+        max_retries: 21,
+        ..wanted
+    };
+    // SAFETY: live handle.
+    match unsafe { with_settings(source, too_many) } {
+        ffi::Err(e) => {
+            assert_eq!(e.error_kind(), ErrorKind::InvalidInput);
+            assert!(e.message().contains("MaximumRetryCount"), "{}", e.message());
+        }
+        _ => panic!("21 retries were accepted"),
+    }
+
+    // SAFETY: each handle destroyed once.
+    unsafe {
+        (abi.destroy)(changed);
+        (abi.destroy)(source);
+    }
 }
