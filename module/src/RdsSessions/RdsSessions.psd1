@@ -30,7 +30,7 @@
             Tags         = @('WVD', 'AVD', 'RDS', 'WindowsVirtualDesktop', 'RemoteDesktop', 'Sessions', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
             ProjectUri   = 'https://github.com/rdssessions/rdssessions'
             LicenseUri   = 'https://github.com/rdssessions/rdssessions/blob/main/LICENSE'
-            ReleaseNotes = 'Invoke-RdsUserSessionLogoff, Add-RdsAccount (-AccessToken) and Get-RdsContext on PowerShell 7.4+ for Windows, Linux and macOS.'
+            ReleaseNotes = 'Invoke-RdsUserSessionLogoff, Get-RdsUserSession, Disconnect-RdsUserSession, Send-RdsUserSessionMessage, Add-RdsAccount (credential, service principal, certificate, managed identity, device code, token), Get-RdsContext and Set-RdsContext (tenant group, retry settings) on PowerShell 7.4+ for Windows, Linux and macOS.'
         }
     }
 }
