@@ -196,6 +196,17 @@ impl Name {
     }
 }
 
+/// A URL the user typed, as an error message may show it: through [`shown`], and not at all
+/// when it has an `@` (user-info such as `admin:secret@host` may hold a password, even in text
+/// that did not parse as a URL) or a `?` (a query may hold a signature).
+pub fn shown_url(text: &str) -> String {
+    if text.contains('@') || text.contains('?') {
+        "the value (not shown: it may contain a password or key)".to_owned()
+    } else {
+        shown(text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,16 +329,5 @@ mod tests {
         let long = "x".repeat(MAX_NAME_CHARS + 1);
         assert!(Name::new("HostPoolName", &long).is_err());
         assert!(Name::new("HostPoolName", &"x".repeat(MAX_NAME_CHARS)).is_ok());
-    }
-}
-
-/// A URL the user typed, as an error message may show it: through [`shown`], and not at all
-/// when it has an `@` (user-info such as `admin:secret@host` may hold a password, even in text
-/// that did not parse as a URL) or a `?` (a query may hold a signature).
-pub fn shown_url(text: &str) -> String {
-    if text.contains('@') || text.contains('?') {
-        "the value (not shown: it may contain a password or key)".to_owned()
-    } else {
-        shown(text)
     }
 }

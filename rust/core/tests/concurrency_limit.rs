@@ -1,48 +1,23 @@
 //! `with_concurrency_limit`: never more than N requests in flight, as the emulator counts them.
 
-use rds_core::{AccessToken, BrokerClient, LogoffOptions, SessionTarget, StaticToken};
-use rds_emulator::{DEFAULT_ACCESS_TOKEN, Emulator, EmulatorConfig, GenerateSpec, LatencyConfig};
+mod common;
+
+use common::{
+    build_with_limit, list_bulk_pool, spawn_bulk_logoffs, start_with_bulk_pool, static_token_client,
+};
+use rds_core::{AccessToken, BrokerClient, StaticToken};
+use rds_emulator::LatencyConfig;
 use std::sync::Arc;
 
 async fn run(limit: usize) -> (usize, usize) {
-    let emu = Emulator::start(EmulatorConfig::default())
-        .await
-        .expect("emulator");
-    let spec = GenerateSpec {
-        tenant: "Bulk".into(),
-        host_pool: "Pool-Bulk".into(),
-        hosts: 4,
-        sessions_per_host: 30,
-        ..GenerateSpec::default()
-    };
-    emu.generate(&spec).expect("generate");
+    let emu = start_with_bulk_pool(4, 30).await;
     emu.set_latency(Some(LatencyConfig::fixed(20)));
     emu.clear_activity();
-    let client = BrokerClient::builder(
-        emu.url(),
-        Arc::new(StaticToken::new(AccessToken::new(DEFAULT_ACCESS_TOKEN))),
-    )
-    .build()
-    .expect("client")
-    .with_concurrency_limit(limit)
-    .expect("limit");
-    let sessions = client
-        .list_sessions("Bulk", "Pool-Bulk")
-        .await
-        .expect("list");
+    let client = build_with_limit(static_token_client(&emu), limit);
+    let sessions = list_bulk_pool(&client).await;
     assert_eq!(sessions.len(), 120);
     // Start every request at once: only the limit keeps them from all being in flight.
-    let tasks: Vec<_> = sessions
-        .into_iter()
-        .map(|s| {
-            let client = client.clone();
-            tokio::spawn(async move {
-                let target =
-                    SessionTarget::new("Bulk", "Pool-Bulk", s.session_host_name, s.session_id);
-                client.logoff(&target, LogoffOptions::default()).await
-            })
-        })
-        .collect();
+    let tasks = spawn_bulk_logoffs(&client, sessions);
     for task in tasks {
         task.await.expect("join").expect("logoff");
     }

@@ -9,27 +9,20 @@
 // The printed summary is the point of the long run (and the closing note's numbers).
 #![allow(clippy::print_stdout)]
 
-use rds_core::{AccessToken, BrokerClient, LogoffOptions, RetryPolicy, SessionTarget, StaticToken};
-use rds_emulator::{
-    DEFAULT_ACCESS_TOKEN, Emulator, EmulatorConfig, FaultConfig, FaultKind, GenerateSpec,
+mod common;
+
+use common::{
+    BULK_TENANT, build_with_limit, list_bulk_pool, spawn_bulk_logoffs, start_with_bulk_pool,
+    static_token_client,
 };
+use rds_core::RetryPolicy;
+use rds_emulator::{FaultConfig, FaultKind};
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 async fn fault_matrix(hosts: u32, per_host: u32, limit: usize) {
     let sessions = (hosts * per_host) as usize;
-    let emu = Emulator::start(EmulatorConfig::default())
-        .await
-        .expect("emulator");
-    let spec = GenerateSpec {
-        tenant: "Bulk".into(),
-        host_pool: "Pool-Bulk".into(),
-        hosts,
-        sessions_per_host: per_host,
-        ..GenerateSpec::default()
-    };
-    emu.generate(&spec).expect("generate");
+    let emu = start_with_bulk_pool(hosts, per_host).await;
     let faults: FaultConfig = serde_json::from_value(serde_json::json!({
         "seed": 20261124, "rate": 0.2,
         "kinds": {"throttle": 1, "serverError": 1, "reset": 1, "stall": 1, "malformed": 1, "appliedLost": 1},
@@ -45,35 +38,17 @@ async fn fault_matrix(hosts: u32, per_host: u32, limit: usize) {
         max_delay: Duration::from_secs(2),
         total_deadline: Duration::from_secs(120),
     };
-    let client = BrokerClient::builder(
-        emu.url(),
-        Arc::new(StaticToken::new(AccessToken::new(DEFAULT_ACCESS_TOKEN))),
-    )
-    .retry_policy(policy)
-    // Shorter than a stall, so stalled (but applied) logoffs time out and are retried.
-    .request_timeout(Duration::from_millis(700))
-    .build()
-    .expect("client")
-    .with_concurrency_limit(limit)
-    .expect("limit");
-    let listed = client
-        .list_sessions("Bulk", "Pool-Bulk")
-        .await
-        .expect("list (not faulted)");
+    let builder = static_token_client(&emu)
+        .retry_policy(policy)
+        // Shorter than a stall, so stalled (but applied) logoffs time out and are retried.
+        .request_timeout(Duration::from_millis(700));
+    let client = build_with_limit(builder, limit);
+    // Listing is not faulted (the faults cover logoffs only).
+    let listed = list_bulk_pool(&client).await;
     assert_eq!(listed.len(), sessions);
 
     let started = Instant::now();
-    let tasks: Vec<_> = listed
-        .into_iter()
-        .map(|s| {
-            let client = client.clone();
-            tokio::spawn(async move {
-                let target =
-                    SessionTarget::new("Bulk", "Pool-Bulk", s.session_host_name, s.session_id);
-                client.logoff(&target, LogoffOptions::default()).await
-            })
-        })
-        .collect();
+    let tasks = spawn_bulk_logoffs(&client, listed);
     let mut retries = 0u32;
     let mut counted_after_lost_answer = 0u32;
     let mut reasons: HashMap<String, u32> = HashMap::new();
@@ -112,7 +87,7 @@ async fn fault_matrix(hosts: u32, per_host: u32, limit: usize) {
     let left = emu.state().tenant_groups[0]
         .tenants
         .iter()
-        .filter(|t| t.name == "Bulk")
+        .filter(|t| t.name == BULK_TENANT)
         .flat_map(|t| &t.host_pools)
         .flat_map(|p| &p.session_hosts)
         .map(|h| h.sessions.len())

@@ -1,6 +1,8 @@
 //! Every sign-in flow of the core against the emulator's Entra-like endpoints over HTTP, and
 //! the broker accepting the tokens they produce.
 
+mod common;
+
 use rds_core::auth::certificate::ClientCertificate;
 use rds_core::auth::entra::{
     Authority, ClientCertificateFlow, ClientSecretFlow, DeviceCodePrompt, PasswordFlow,
@@ -8,11 +10,13 @@ use rds_core::auth::entra::{
 use rds_core::auth::managed_identity::{ManagedIdentityFlow, ManagedIdentitySource};
 use rds_core::auth::{Acquire, RefreshingToken};
 use rds_core::{BrokerClient, ErrorKind, LogoffOptions, SessionTarget};
-use rds_emulator::{Emulator, EmulatorConfig, Seed};
+use rds_emulator::{Emulator, Seed};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
+
+use common::start_with_seed;
 
 const TENANT: &str = "contoso.onmicrosoft.com";
 const APP_ID: &str = "22222222-2222-2222-2222-222222222222";
@@ -61,13 +65,11 @@ fn seed(certificates: Vec<String>, lifetime: Option<u64>) -> Seed {
     serde_json::from_value(value).expect("seed")
 }
 
-async fn start(seed: Seed) -> Emulator {
-    Emulator::start(EmulatorConfig {
-        seed,
-        ..EmulatorConfig::default()
-    })
-    .await
-    .expect("emulator")
+/// [`seed`] with a device code flow that polls every second and expires after `expires_in`.
+fn device_code_seed(expires_in: u64) -> Seed {
+    let mut value = serde_json::to_value(seed(vec![], None)).expect("json");
+    value["identity"]["deviceCode"] = json!({"intervalSeconds": 1, "expiresInSeconds": expires_in});
+    serde_json::from_value(value).expect("seed")
 }
 
 fn http() -> reqwest::Client {
@@ -76,6 +78,63 @@ fn http() -> reqwest::Client {
 
 fn authority(emu: &Emulator, tenant: &str) -> Authority {
     Authority::new(&emu.url(), tenant).expect("authority")
+}
+
+fn secret_flow(emu: &Emulator, tenant: &str, app: &str, secret: &str) -> ClientSecretFlow {
+    ClientSecretFlow::new(
+        authority(emu, tenant),
+        app,
+        SecretString::from(secret),
+        http(),
+    )
+}
+
+fn password_flow(emu: &Emulator, password: &str) -> PasswordFlow {
+    PasswordFlow::new(
+        authority(emu, TENANT),
+        PUBLIC_APP_ID,
+        USER,
+        SecretString::from(password),
+        http(),
+    )
+}
+
+/// A certificate from its PEM and its key's PEM.
+fn client_certificate(certificate_pem: &str, key_pem: &str) -> ClientCertificate {
+    ClientCertificate::from_pem(&format!("{certificate_pem}\n{key_pem}")).expect("certificate")
+}
+
+/// A certificate sign-in as [`CERT_APP_ID`].
+fn certificate_flow(emu: &Emulator, certificate: ClientCertificate) -> ClientCertificateFlow {
+    ClientCertificateFlow::new(
+        authority(emu, TENANT),
+        CERT_APP_ID,
+        Arc::new(certificate),
+        http(),
+    )
+}
+
+/// Starts a device code sign-in for the public client.
+async fn device_code_prompt(emu: &Emulator) -> DeviceCodePrompt {
+    DeviceCodePrompt::start(authority(emu, TENANT), PUBLIC_APP_ID, http())
+        .await
+        .expect("device code")
+}
+
+/// The Azure VM (IMDS) managed identity source of `emu`.
+fn imds_source(emu: &Emulator) -> ManagedIdentitySource {
+    ManagedIdentitySource::from_environment(|n| (n == "IMDS_ENDPOINT").then(|| emu.url()))
+        .expect("source")
+}
+
+/// The App Service managed identity source of `emu`, sending `identity_header`.
+fn app_service_source(emu: &Emulator, identity_header: &str) -> ManagedIdentitySource {
+    ManagedIdentitySource::from_environment(|n| match n {
+        "IDENTITY_ENDPOINT" => Some(format!("{}/msi/token", emu.url())),
+        "IDENTITY_HEADER" => Some(identity_header.to_owned()),
+        _ => None,
+    })
+    .expect("source")
 }
 
 /// The first session of the sample, to prove a token works on the broker.
@@ -104,13 +163,8 @@ async fn logoff_with(emu: &Emulator, flow: Box<dyn Acquire>) -> Result<(), rds_c
 
 #[tokio::test]
 async fn client_secret_token_logs_a_session_off() {
-    let emu = start(seed(vec![], None)).await;
-    let flow = ClientSecretFlow::new(
-        authority(&emu, TENANT),
-        APP_ID,
-        SecretString::from(APP_SECRET),
-        http(),
-    );
+    let emu = start_with_seed(seed(vec![], None)).await;
+    let flow = secret_flow(&emu, TENANT, APP_ID, APP_SECRET);
     let token = flow.acquire().await.expect("token");
     assert_eq!(token.subject().as_deref(), Some(APP_ID));
     assert!(token.expires_at().is_some());
@@ -128,7 +182,7 @@ async fn client_secret_token_logs_a_session_off() {
 
 #[tokio::test]
 async fn entra_refusals_carry_their_codes_and_never_the_secret() {
-    let emu = start(seed(vec![], None)).await;
+    let emu = start_with_seed(seed(vec![], None)).await;
     let cases = [
         (TENANT, APP_ID, "wrong-secret-value", "AADSTS7000215"),
         (
@@ -145,12 +199,7 @@ async fn entra_refusals_carry_their_codes_and_never_the_secret() {
         ),
     ];
     for (tenant, app, secret, code) in cases {
-        let flow = ClientSecretFlow::new(
-            authority(&emu, tenant),
-            app,
-            SecretString::from(secret),
-            http(),
-        );
+        let flow = secret_flow(&emu, tenant, app, secret);
         let err = flow.acquire().await.expect_err(code);
         assert_eq!(err.kind(), ErrorKind::Authentication, "{code}");
         assert_eq!(err.code(), Some(code));
@@ -183,15 +232,10 @@ async fn an_unreachable_authority_is_a_network_error() {
 #[tokio::test]
 async fn certificate_assertion_signs_in_and_logs_off() {
     let pem = certificate_pem(KEY_A, false);
-    let emu = start(seed(vec![pem.clone()], None)).await;
-    let certificate = ClientCertificate::from_pem(&format!("{pem}\n{KEY_A}")).expect("certificate");
+    let emu = start_with_seed(seed(vec![pem.clone()], None)).await;
+    let certificate = client_certificate(&pem, KEY_A);
     assert_eq!(certificate.thumbprint_sha1_hex().len(), 40);
-    let flow = ClientCertificateFlow::new(
-        authority(&emu, TENANT),
-        CERT_APP_ID,
-        Arc::new(certificate),
-        http(),
-    );
+    let flow = certificate_flow(&emu, certificate);
     logoff_with(&emu, Box::new(flow))
         .await
         .expect("certificate sign-in works on the broker");
@@ -199,18 +243,12 @@ async fn certificate_assertion_signs_in_and_logs_off() {
 
 #[tokio::test]
 async fn an_unregistered_certificate_is_refused_by_the_authority() {
-    let emu = start(seed(vec![certificate_pem(KEY_A, false)], None)).await;
-    let other = ClientCertificate::from_pem(&format!("{}\n{KEY_B}", certificate_pem(KEY_B, false)))
-        .expect("certificate");
-    let err = ClientCertificateFlow::new(
-        authority(&emu, TENANT),
-        CERT_APP_ID,
-        Arc::new(other),
-        http(),
-    )
-    .acquire()
-    .await
-    .expect_err("unregistered");
+    let emu = start_with_seed(seed(vec![certificate_pem(KEY_A, false)], None)).await;
+    let other = client_certificate(&certificate_pem(KEY_B, false), KEY_B);
+    let err = certificate_flow(&emu, other)
+        .acquire()
+        .await
+        .expect_err("unregistered");
     assert_eq!(err.kind(), ErrorKind::Authentication);
     assert_eq!(err.code(), Some("AADSTS700027"));
 }
@@ -218,17 +256,12 @@ async fn an_unregistered_certificate_is_refused_by_the_authority() {
 #[tokio::test]
 async fn an_expired_certificate_fails_locally_before_any_request() {
     let pem = certificate_pem(KEY_A, true);
-    let emu = start(seed(vec![pem.clone()], None)).await;
-    let expired = ClientCertificate::from_pem(&format!("{pem}\n{KEY_A}")).expect("certificate");
-    let err = ClientCertificateFlow::new(
-        authority(&emu, TENANT),
-        CERT_APP_ID,
-        Arc::new(expired),
-        http(),
-    )
-    .acquire()
-    .await
-    .expect_err("expired");
+    let emu = start_with_seed(seed(vec![pem.clone()], None)).await;
+    let expired = client_certificate(&pem, KEY_A);
+    let err = certificate_flow(&emu, expired)
+        .acquire()
+        .await
+        .expect_err("expired");
     assert_eq!(err.code(), Some("CertificateExpired"));
     assert!(emu.tokens_issued().is_empty());
     assert!(
@@ -261,14 +294,8 @@ async fn a_pfx_with_a_password_loads_and_a_wrong_password_is_clear() {
 
 #[tokio::test]
 async fn password_sign_in_works_and_a_wrong_password_is_invalid_grant() {
-    let emu = start(seed(vec![], None)).await;
-    let flow = PasswordFlow::new(
-        authority(&emu, TENANT),
-        PUBLIC_APP_ID,
-        USER,
-        SecretString::from(PASSWORD),
-        http(),
-    );
+    let emu = start_with_seed(seed(vec![], None)).await;
+    let flow = password_flow(&emu, PASSWORD);
     assert_eq!(
         flow.acquire().await.expect("token").subject().as_deref(),
         Some(USER)
@@ -277,13 +304,7 @@ async fn password_sign_in_works_and_a_wrong_password_is_invalid_grant() {
         .await
         .expect("user token works on the broker");
 
-    let wrong = PasswordFlow::new(
-        authority(&emu, TENANT),
-        PUBLIC_APP_ID,
-        USER,
-        SecretString::from("nope-nope"),
-        http(),
-    );
+    let wrong = password_flow(&emu, "nope-nope");
     let err = wrong.acquire().await.expect_err("wrong password");
     assert_eq!(err.code(), Some("AADSTS50126"));
     assert!(!err.message().contains("nope-nope"));
@@ -291,12 +312,8 @@ async fn password_sign_in_works_and_a_wrong_password_is_invalid_grant() {
 
 #[tokio::test]
 async fn device_code_waits_for_approval() {
-    let mut value = serde_json::to_value(seed(vec![], None)).expect("json");
-    value["identity"]["deviceCode"] = json!({"intervalSeconds": 1, "expiresInSeconds": 60});
-    let emu = start(serde_json::from_value(value).expect("seed")).await;
-    let prompt = DeviceCodePrompt::start(authority(&emu, TENANT), PUBLIC_APP_ID, http())
-        .await
-        .expect("device code");
+    let emu = start_with_seed(device_code_seed(60)).await;
+    let prompt = device_code_prompt(&emu).await;
     assert!(prompt.message().contains(prompt.user_code()));
     assert!(prompt.verification_uri().starts_with(&emu.url()));
     let user_code = prompt.user_code().to_owned();
@@ -326,12 +343,8 @@ async fn device_code_waits_for_approval() {
 
 #[tokio::test]
 async fn a_declined_device_code_is_an_authentication_error() {
-    let mut value = serde_json::to_value(seed(vec![], None)).expect("json");
-    value["identity"]["deviceCode"] = json!({"intervalSeconds": 1, "expiresInSeconds": 60});
-    let emu = start(serde_json::from_value(value).expect("seed")).await;
-    let prompt = DeviceCodePrompt::start(authority(&emu, TENANT), PUBLIC_APP_ID, http())
-        .await
-        .expect("device code");
+    let emu = start_with_seed(device_code_seed(60)).await;
+    let prompt = device_code_prompt(&emu).await;
     assert!(emu.deny_device_code(prompt.user_code()));
     let err = tokio::time::timeout(Duration::from_secs(10), prompt.complete())
         .await
@@ -347,12 +360,8 @@ async fn a_declined_device_code_is_an_authentication_error() {
 
 #[tokio::test]
 async fn an_expired_device_code_stops_the_wait() {
-    let mut value = serde_json::to_value(seed(vec![], None)).expect("json");
-    value["identity"]["deviceCode"] = json!({"intervalSeconds": 1, "expiresInSeconds": 2});
-    let emu = start(serde_json::from_value(value).expect("seed")).await;
-    let prompt = DeviceCodePrompt::start(authority(&emu, TENANT), PUBLIC_APP_ID, http())
-        .await
-        .expect("device code");
+    let emu = start_with_seed(device_code_seed(2)).await;
+    let prompt = device_code_prompt(&emu).await;
     let err = tokio::time::timeout(Duration::from_secs(15), prompt.complete())
         .await
         .expect("completes")
@@ -362,11 +371,8 @@ async fn an_expired_device_code_stops_the_wait() {
 
 #[tokio::test]
 async fn managed_identity_imds_and_app_service() {
-    let emu = start(seed(vec![], None)).await;
-    let imds =
-        ManagedIdentitySource::from_environment(|n| (n == "IMDS_ENDPOINT").then(|| emu.url()))
-            .expect("source");
-    let flow = ManagedIdentityFlow::new(imds, None, http());
+    let emu = start_with_seed(seed(vec![], None)).await;
+    let flow = ManagedIdentityFlow::new(imds_source(&emu), None, http());
     assert!(
         flow.acquire()
             .await
@@ -375,22 +381,12 @@ async fn managed_identity_imds_and_app_service() {
             .is_some()
     );
 
-    let app = ManagedIdentitySource::from_environment(|n| match n {
-        "IDENTITY_ENDPOINT" => Some(format!("{}/msi/token", emu.url())),
-        "IDENTITY_HEADER" => Some(MSI_HEADER.to_owned()),
-        _ => None,
-    })
-    .expect("source");
+    let app = app_service_source(&emu, MSI_HEADER);
     logoff_with(&emu, Box::new(ManagedIdentityFlow::new(app, None, http())))
         .await
         .expect("App Service token works");
 
-    let wrong = ManagedIdentitySource::from_environment(|n| match n {
-        "IDENTITY_ENDPOINT" => Some(format!("{}/msi/token", emu.url())),
-        "IDENTITY_HEADER" => Some("wrong-header".to_owned()),
-        _ => None,
-    })
-    .expect("source");
+    let wrong = app_service_source(&emu, "wrong-header");
     let err = ManagedIdentityFlow::new(wrong, None, http())
         .acquire()
         .await
@@ -398,11 +394,8 @@ async fn managed_identity_imds_and_app_service() {
     assert_eq!(err.kind(), ErrorKind::Authentication);
     assert!(!err.message().contains("wrong-header"));
 
-    let imds =
-        ManagedIdentitySource::from_environment(|n| (n == "IMDS_ENDPOINT").then(|| emu.url()))
-            .expect("source");
     let err = ManagedIdentityFlow::new(
-        imds,
+        imds_source(&emu),
         Some("77777777-7777-7777-7777-777777777777".into()),
         http(),
     )
@@ -415,13 +408,8 @@ async fn managed_identity_imds_and_app_service() {
 #[tokio::test]
 async fn tokens_are_renewed_when_they_expire_mid_run() {
     // Two-second tokens: a run that outlives several of them keeps working.
-    let emu = start(seed(vec![], Some(2))).await;
-    let flow = ClientSecretFlow::new(
-        authority(&emu, TENANT),
-        APP_ID,
-        SecretString::from(APP_SECRET),
-        http(),
-    );
+    let emu = start_with_seed(seed(vec![], Some(2))).await;
+    let flow = secret_flow(&emu, TENANT, APP_ID, APP_SECRET);
     let client = BrokerClient::builder(emu.url(), Arc::new(RefreshingToken::new(Box::new(flow))))
         .http_client(http())
         .build()

@@ -2,7 +2,7 @@
 //! and message, how often each session was targeted, and how many broker requests were handled
 //! at the same time.
 //!
-//! Read with `GET /_emulator/activity` or [`crate::Emulator::activity`]; reset with
+//! Read with `GET /_emulator/activity` or [`crate::EmulatorHandle::activity`]; reset with
 //! `DELETE /_emulator/activity`, `PUT /_emulator/state` or the matching handle methods.
 
 use std::collections::HashMap;

@@ -1,7 +1,7 @@
 //! Deterministic fault injection into broker requests, for testing a client's retry layer.
 //!
 //! Configured by the seed's optional top-level `faults` (also `GET`/`PUT`/`DELETE
-//! /_emulator/faults`, [`crate::Emulator::set_faults`], binary `--faults FILE`,
+//! /_emulator/faults`, [`crate::EmulatorHandle::set_faults`], binary `--faults FILE`,
 //! `--fault-rate`, `--fault-seed`):
 //!
 //! ```json

@@ -73,5 +73,7 @@ pub use identity::{
 };
 pub use latency::{LatencyConfig, LatencySampler};
 pub use model::{HostPool, Seed, SentMessage, Session, SessionHost, Tenant, TenantGroup};
-pub use server::{BackgroundEmulator, DEFAULT_ACCESS_TOKEN, Emulator, EmulatorConfig};
+pub use server::{
+    BackgroundEmulator, DEFAULT_ACCESS_TOKEN, Emulator, EmulatorConfig, EmulatorHandle,
+};
 pub use state::{DEFAULT_REQUEST_LOG_CAPACITY, EmulatorSettings, RequestRecord};

@@ -16,7 +16,7 @@ use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use axum::{Json, Router};
 use percent_encoding::percent_decode_str;
 use serde::Serialize;
@@ -348,15 +348,9 @@ pub(crate) fn router(state: SharedState) -> Router {
             "/_emulator/activity",
             get(get_activity).delete(clear_activity),
         )
-        .route(
-            "/_emulator/latency",
-            get(get_latency).put(put_latency).delete(delete_latency),
-        )
+        .route("/_emulator/latency", optional_setting::<LatencyConfig>())
         .route("/_emulator/settings", get(get_settings).put(put_settings))
-        .route(
-            "/_emulator/faults",
-            get(get_faults).put(put_faults).delete(delete_faults),
-        )
+        .route("/_emulator/faults", optional_setting::<FaultConfig>())
         .route("/_emulator/faults/stats", get(get_fault_stats))
         .route("/_emulator/generate", post(generate))
         .route("/_emulator/tokens", get(admin::tokens))
@@ -753,16 +747,10 @@ async fn put_state(State(state): State<SharedState>, body: Bytes) -> Response {
             state.replace(seed);
             StatusCode::NO_CONTENT.into_response()
         }
-        Err(reason) => (
-            StatusCode::BAD_REQUEST,
-            Json(serde_json::json!({
-                "error": {
-                    "code": "InvalidState",
-                    "message": format!("The body is not a valid emulator state: {reason}"),
-                }
-            })),
-        )
-            .into_response(),
+        Err(reason) => admin_bad_request(
+            "InvalidState",
+            format!("The body is not a valid emulator state: {reason}"),
+        ),
     }
 }
 
@@ -793,6 +781,90 @@ fn parse_admin_body<T: DeserializeOwned>(body: &[u8]) -> Result<Option<T>, Strin
     serde_json::from_str(text).map_err(|e| e.to_string())
 }
 
+/// The body of every admin `PUT`/`POST` that takes JSON: parses it (see [`parse_admin_body`])
+/// and hands the value to `apply`, or answers 400 with `code` and "The body is not a valid
+/// `what`: <reason>".
+fn apply_admin_body<T: DeserializeOwned>(
+    body: &[u8],
+    code: &str,
+    what: &str,
+    apply: impl FnOnce(Option<T>) -> Response,
+) -> Response {
+    match parse_admin_body::<T>(body) {
+        Ok(value) => apply(value),
+        Err(reason) => admin_bad_request(code, format!("The body is not a valid {what}: {reason}")),
+    }
+}
+
+/// A setting that is either in force or absent, with `GET`, `PUT` and `DELETE` admin routes that
+/// behave alike for every such setting (the latency and the fault injection).
+trait OptionalSetting: Serialize + DeserializeOwned + Default + Clone + Send + 'static {
+    /// The `error.code` of a 400 for an invalid body.
+    const INVALID: &'static str;
+    /// What the body should have been, for the 400's message.
+    const WHAT: &'static str;
+    fn get(state: &SharedState) -> Option<Self>;
+    /// Stores the setting (`None`: removes it), restarting what depends on it.
+    fn set(state: &SharedState, value: Option<Self>);
+}
+
+impl OptionalSetting for LatencyConfig {
+    const INVALID: &'static str = "InvalidLatency";
+    const WHAT: &'static str = "latency setting";
+
+    fn get(state: &SharedState) -> Option<Self> {
+        state.latency()
+    }
+
+    /// The jitter sequence restarts from its seed.
+    fn set(state: &SharedState, value: Option<Self>) {
+        state.set_latency(value);
+    }
+}
+
+impl OptionalSetting for FaultConfig {
+    const INVALID: &'static str = "InvalidFaults";
+    const WHAT: &'static str = "fault configuration";
+
+    fn get(state: &SharedState) -> Option<Self> {
+        state.faults()
+    }
+
+    /// The fault counters are zeroed and the fault sequence restarts.
+    fn set(state: &SharedState, value: Option<Self>) {
+        state.set_faults(value);
+    }
+}
+
+/// The routes of an [`OptionalSetting`]: `GET` answers the setting in force (its default when
+/// there is none); `PUT` sets it, a `null` or empty body removing it, and answers like `GET`;
+/// `DELETE` removes it (204).
+fn optional_setting<T: OptionalSetting>() -> MethodRouter<SharedState> {
+    get(get_setting::<T>)
+        .put(put_setting::<T>)
+        .delete(delete_setting::<T>)
+}
+
+async fn get_setting<T: OptionalSetting>(State(state): State<SharedState>) -> Json<T> {
+    Json(T::get(&state).unwrap_or_default())
+}
+
+async fn put_setting<T: OptionalSetting>(
+    State(state): State<SharedState>,
+    body: Bytes,
+) -> Response {
+    apply_admin_body(&body, T::INVALID, T::WHAT, |value: Option<Option<T>>| {
+        let value = value.flatten();
+        T::set(&state, value.clone());
+        Json(value.unwrap_or_default()).into_response()
+    })
+}
+
+async fn delete_setting<T: OptionalSetting>(State(state): State<SharedState>) -> Response {
+    T::set(&state, None);
+    StatusCode::NO_CONTENT.into_response()
+}
+
 async fn get_activity(State(state): State<SharedState>) -> Json<Activity> {
     Json(state.activity())
 }
@@ -802,69 +874,20 @@ async fn clear_activity(State(state): State<SharedState>) -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
-async fn get_latency(State(state): State<SharedState>) -> Json<LatencyConfig> {
-    Json(state.latency().unwrap_or_default())
-}
-
-/// Sets the injected latency; a `null` body removes it. Answers with the latency in force.
-async fn put_latency(State(state): State<SharedState>, body: Bytes) -> Response {
-    match parse_admin_body::<Option<LatencyConfig>>(&body) {
-        Ok(latency) => {
-            let latency = latency.flatten();
-            state.set_latency(latency);
-            Json(latency.unwrap_or_default()).into_response()
-        }
-        Err(reason) => admin_bad_request(
-            "InvalidLatency",
-            format!("The body is not a valid latency setting: {reason}"),
-        ),
-    }
-}
-
-async fn delete_latency(State(state): State<SharedState>) -> Response {
-    state.set_latency(None);
-    StatusCode::NO_CONTENT.into_response()
-}
-
 async fn get_settings(State(state): State<SharedState>) -> Json<EmulatorSettings> {
     Json(state.settings())
 }
 
 /// Updates the named settings only. Answers with all settings.
 async fn put_settings(State(state): State<SharedState>, body: Bytes) -> Response {
-    match parse_admin_body::<SettingsUpdate>(&body) {
-        Ok(update) => Json(state.update_settings(update.unwrap_or_default())).into_response(),
-        Err(reason) => admin_bad_request(
-            "InvalidSettings",
-            format!("The body is not a valid settings update: {reason}"),
-        ),
-    }
-}
-
-async fn get_faults(State(state): State<SharedState>) -> Json<FaultConfig> {
-    Json(state.faults().unwrap_or_default())
-}
-
-/// Sets the fault injection (zeroing its counters, restarting its sequence); a `null` or
-/// empty body removes it. Answers with the configuration in force.
-async fn put_faults(State(state): State<SharedState>, body: Bytes) -> Response {
-    match parse_admin_body::<Option<FaultConfig>>(&body) {
-        Ok(faults) => {
-            let faults = faults.flatten();
-            state.set_faults(faults.clone());
-            Json(faults.unwrap_or_default()).into_response()
-        }
-        Err(reason) => admin_bad_request(
-            "InvalidFaults",
-            format!("The body is not a valid fault configuration: {reason}"),
-        ),
-    }
-}
-
-/// Removes the fault injection and zeroes its counters.
-async fn delete_faults(State(state): State<SharedState>) -> Response {
-    state.set_faults(None);
-    StatusCode::NO_CONTENT.into_response()
+    apply_admin_body(
+        &body,
+        "InvalidSettings",
+        "settings update",
+        |update: Option<SettingsUpdate>| {
+            Json(state.update_settings(update.unwrap_or_default())).into_response()
+        },
+    )
 }
 
 async fn get_fault_stats(State(state): State<SharedState>) -> Json<FaultStats> {
@@ -873,22 +896,18 @@ async fn get_fault_stats(State(state): State<SharedState>) -> Json<FaultStats> {
 
 /// Adds or replaces a generated host pool; an empty body uses every default.
 async fn generate(State(state): State<SharedState>, body: Bytes) -> Response {
-    let spec = match parse_admin_body::<GenerateSpec>(&body) {
-        Ok(spec) => spec.unwrap_or_default(),
-        Err(reason) => {
-            return admin_bad_request(
+    apply_admin_body(
+        &body,
+        "InvalidGenerateSpec",
+        "generate request",
+        |spec: Option<GenerateSpec>| match state.generate(&spec.unwrap_or_default()) {
+            Ok(summary) => Json(summary).into_response(),
+            Err(error) => admin_bad_request(
                 "InvalidGenerateSpec",
-                format!("The body is not a valid generate request: {reason}"),
-            );
-        }
-    };
-    match state.generate(&spec) {
-        Ok(summary) => Json(summary).into_response(),
-        Err(error) => admin_bad_request(
-            "InvalidGenerateSpec",
-            format!("The generate request cannot be applied: {error}"),
-        ),
-    }
+                format!("The generate request cannot be applied: {error}"),
+            ),
+        },
+    )
 }
 
 #[cfg(test)]

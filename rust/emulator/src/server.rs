@@ -3,6 +3,7 @@
 use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::ops::Deref;
 use std::thread;
 use std::time::Duration;
 
@@ -58,51 +59,21 @@ impl fmt::Debug for EmulatorConfig {
     }
 }
 
-/// A running emulator served by a task on the caller's tokio runtime.
+/// The admin side of a running emulator: its address and a view of its shared state.
 ///
-/// Dropping it without [`Emulator::shutdown`] still asks the server to stop, but does not wait.
-#[derive(Debug)]
-pub struct Emulator {
+/// [`Emulator`] and [`BackgroundEmulator`] differ only in where the server runs (a task on the
+/// caller's runtime, or a thread of its own) and how it stops; everything a test does with a
+/// running emulator goes through this one type, which both expose by `Deref` (so
+/// `emulator.requests()` works on either) and which can be cloned to hand the admin view to
+/// other tasks or threads. A clone does not keep the server alive: once its owner is shut
+/// down or dropped, the accessors still work on the last state but nothing serves requests.
+#[derive(Clone, Debug)]
+pub struct EmulatorHandle {
     addr: SocketAddr,
     state: SharedState,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<io::Result<()>>>,
 }
 
-impl Emulator {
-    /// Binds the listener, spawns the server task and returns once the socket is listening
-    /// (connections made from then on are queued and served).
-    ///
-    /// Must be called from within a tokio runtime. Fails when the address cannot be bound or
-    /// the access token is empty.
-    pub async fn start(config: EmulatorConfig) -> io::Result<Emulator> {
-        if config.access_token.is_empty() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "the access token must not be empty",
-            ));
-        }
-        let listener = TcpListener::bind(config.bind).await?;
-        let addr = listener.local_addr()?;
-        let state = SharedState::new(config.seed, &config.access_token, &format!("http://{addr}"));
-        let app = routes::router(state.clone());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    // A dropped sender means the handle is gone: stop as well.
-                    let _ = stopped.await;
-                })
-                .await
-        });
-        Ok(Emulator {
-            addr,
-            state,
-            stop: Some(stop),
-            task: Some(task),
-        })
-    }
-
+impl EmulatorHandle {
     /// The base URL, e.g. `http://127.0.0.1:49152` (no trailing slash).
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
@@ -218,6 +189,50 @@ impl Emulator {
     pub fn subscribe_requests(&self) -> broadcast::Receiver<RequestRecord> {
         self.state.subscribe()
     }
+}
+
+/// A running emulator served by a task on the caller's tokio runtime.
+///
+/// Dropping it without [`Emulator::shutdown`] still asks the server to stop, but does not wait.
+#[derive(Debug)]
+pub struct Emulator {
+    handle: EmulatorHandle,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl Emulator {
+    /// Binds the listener, spawns the server task and returns once the socket is listening
+    /// (connections made from then on are queued and served).
+    ///
+    /// Must be called from within a tokio runtime. Fails when the address cannot be bound or
+    /// the access token is empty.
+    pub async fn start(config: EmulatorConfig) -> io::Result<Emulator> {
+        if config.access_token.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the access token must not be empty",
+            ));
+        }
+        let listener = TcpListener::bind(config.bind).await?;
+        let addr = listener.local_addr()?;
+        let state = SharedState::new(config.seed, &config.access_token, &format!("http://{addr}"));
+        let app = routes::router(state.clone());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    // A dropped sender means the handle is gone: stop as well.
+                    let _ = stopped.await;
+                })
+                .await
+        });
+        Ok(Emulator {
+            handle: EmulatorHandle { addr, state },
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
 
     /// Stops accepting connections, lets in-flight requests finish (up to a few seconds)
     /// and waits for the server task to end.
@@ -237,6 +252,15 @@ impl Emulator {
     }
 }
 
+impl Deref for Emulator {
+    type Target = EmulatorHandle;
+
+    /// The admin accessors ([`EmulatorHandle`]) live on the handle so they are written once.
+    fn deref(&self) -> &EmulatorHandle {
+        &self.handle
+    }
+}
+
 impl Drop for Emulator {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
@@ -252,8 +276,7 @@ impl Drop for Emulator {
 /// the thread.
 #[derive(Debug)]
 pub struct BackgroundEmulator {
-    addr: SocketAddr,
-    state: SharedState,
+    handle: EmulatorHandle,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<thread::JoinHandle<()>>,
 }
@@ -262,8 +285,7 @@ impl BackgroundEmulator {
     /// Starts the server thread and returns once the emulator is listening.
     /// May be called from anywhere, including from inside another tokio runtime.
     pub fn start(config: EmulatorConfig) -> io::Result<BackgroundEmulator> {
-        let (ready_tx, ready_rx) =
-            std::sync::mpsc::channel::<io::Result<(SocketAddr, SharedState)>>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<io::Result<EmulatorHandle>>();
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = thread::Builder::new()
             .name("rds-emulator".to_owned())
@@ -281,7 +303,7 @@ impl BackgroundEmulator {
                 runtime.block_on(async move {
                     match Emulator::start(config).await {
                         Ok(emulator) => {
-                            let _ = ready_tx.send(Ok((emulator.addr, emulator.state.clone())));
+                            let _ = ready_tx.send(Ok(emulator.handle.clone()));
                             // Also ends when the handle is dropped without sending.
                             let _ = stopped.await;
                             emulator.shutdown().await;
@@ -292,7 +314,7 @@ impl BackgroundEmulator {
                     }
                 });
             })?;
-        let (addr, state) = match ready_rx.recv() {
+        let handle = match ready_rx.recv() {
             Ok(result) => result?,
             Err(_) => {
                 let _ = thread.join();
@@ -302,121 +324,19 @@ impl BackgroundEmulator {
             }
         };
         Ok(BackgroundEmulator {
-            addr,
-            state,
+            handle,
             stop: Some(stop),
             thread: Some(thread),
         })
     }
+}
 
-    /// The base URL, e.g. `http://127.0.0.1:49152` (no trailing slash).
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
+impl Deref for BackgroundEmulator {
+    type Target = EmulatorHandle;
 
-    /// The address the server listens on.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// A snapshot of the current broker data.
-    pub fn state(&self) -> Seed {
-        self.state.snapshot()
-    }
-
-    /// Replaces the broker data (and identity, latency and fault configuration) and clears the
-    /// request log, the activity record, the fault counters, the issued-token list and pending
-    /// device codes.
-    pub fn set_state(&self, seed: Seed) {
-        self.state.replace(seed);
-    }
-
-    /// The broker and identity requests so far, oldest first: at most the latest
-    /// [`EmulatorSettings::request_log_capacity`] (default 100,000), none while
-    /// [`EmulatorSettings::request_log`] is off.
-    pub fn requests(&self) -> Vec<RequestRecord> {
-        self.state.requests()
-    }
-
-    /// Empties the request log without touching the data.
-    pub fn clear_requests(&self) {
-        self.state.clear_requests();
-    }
-
-    /// Approves a pending device code (as the user would on the verification page) for a
-    /// configured user. False when the code is unknown, expired or decided, or the user unknown.
-    pub fn approve_device_code(&self, user_code: &str, username: &str) -> bool {
-        self.state.approve_device_code(user_code, username)
-    }
-
-    /// Denies a pending device code. False when the code is unknown, expired or decided.
-    pub fn deny_device_code(&self, user_code: &str) -> bool {
-        self.state.deny_device_code(user_code)
-    }
-
-    /// Every access token issued so far (metadata only, never the token), oldest first.
-    pub fn tokens_issued(&self) -> Vec<IssuedToken> {
-        self.state.tokens_issued()
-    }
-
-    /// What the session actions did and the in-flight figures (see [`Activity`]).
-    pub fn activity(&self) -> Activity {
-        self.state.activity()
-    }
-
-    /// Clears the activity record and restarts `maxInFlight` and `brokerRequests`; also zeroes
-    /// the fault counters and restarts the fault sequence.
-    pub fn clear_activity(&self) {
-        self.state.clear_activity();
-    }
-
-    /// Restarts `maxInFlight` at the number of requests in flight now.
-    pub fn reset_max_in_flight(&self) {
-        self.state.reset_max_in_flight();
-    }
-
-    /// The latency injected into broker requests, if any.
-    pub fn latency(&self) -> Option<LatencyConfig> {
-        self.state.latency()
-    }
-
-    /// Sets (`None`: removes) the latency injected into every broker request. Stored in the
-    /// state's `latency`; the jitter sequence restarts from its seed.
-    pub fn set_latency(&self, latency: Option<LatencyConfig>) {
-        self.state.set_latency(latency);
-    }
-
-    /// The fault injection in force, if any.
-    pub fn faults(&self) -> Option<FaultConfig> {
-        self.state.faults()
-    }
-
-    /// Sets (`None`: removes) the faults injected into broker requests. Stored in the state's
-    /// `faults`; the fault counters are zeroed and the fault sequence restarts from its seed.
-    /// Not validated (see [`FaultConfig::validate`]).
-    pub fn set_faults(&self, faults: Option<FaultConfig>) {
-        self.state.set_faults(faults);
-    }
-
-    /// Fault candidates and injected faults since the last reset ([`Self::set_faults`],
-    /// [`Self::clear_activity`], [`Self::set_state`]).
-    pub fn fault_stats(&self) -> FaultStats {
-        self.state.fault_stats()
-    }
-
-    /// Adds (or replaces) a generated host pool, keeping everything else.
-    pub fn generate(&self, spec: &GenerateSpec) -> Result<GeneratedPool, GenerateError> {
-        self.state.generate(spec)
-    }
-
-    /// The request log switch and capacity.
-    pub fn settings(&self) -> EmulatorSettings {
-        self.state.settings()
-    }
-
-    /// Replaces the settings; a smaller capacity drops the oldest records at once.
-    pub fn set_settings(&self, settings: EmulatorSettings) {
-        self.state.set_settings(settings);
+    /// The admin accessors ([`EmulatorHandle`]) live on the handle so they are written once.
+    fn deref(&self) -> &EmulatorHandle {
+        &self.handle
     }
 }
 

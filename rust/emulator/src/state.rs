@@ -30,7 +30,7 @@ use crate::identity::{IdentityConfig, IssuedToken};
 use crate::latency::{LatencyConfig, LatencySampler};
 use crate::model::Seed;
 
-/// How many request records a slow [`crate::Emulator::subscribe_requests`] subscriber may fall
+/// How many request records a slow [`crate::EmulatorHandle::subscribe_requests`] subscriber may fall
 /// behind before it starts missing some.
 const EVENT_CAPACITY: usize = 1024;
 
@@ -46,7 +46,7 @@ pub const DEFAULT_REQUEST_LOG_CAPACITY: usize = 100_000;
 pub struct EmulatorSettings {
     /// Whether broker and identity requests are kept in the request log (`GET
     /// /_emulator/requests`). Off, they are still counted in the activity record and sent to
-    /// [`crate::Emulator::subscribe_requests`] subscribers. Default true.
+    /// [`crate::EmulatorHandle::subscribe_requests`] subscribers. Default true.
     pub request_log: bool,
     /// The most records the request log keeps; beyond it the oldest are dropped. Default
     /// [`DEFAULT_REQUEST_LOG_CAPACITY`].
@@ -262,7 +262,7 @@ impl Authentication {
 }
 
 /// A cheap, clonable handle on the emulator's state, shared by the server task, the
-/// [`crate::Emulator`] handle and the [`crate::BackgroundEmulator`] handle.
+/// [`crate::EmulatorHandle`] that [`crate::Emulator`] and [`crate::BackgroundEmulator`] expose.
 #[derive(Clone)]
 pub(crate) struct SharedState {
     inner: Arc<Mutex<Inner>>,

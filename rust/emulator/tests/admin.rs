@@ -2,26 +2,17 @@
 
 mod common;
 
-use common::{TG, bearer, client, one_host_seed, session, sessions_path};
-use rds_emulator::{Emulator, EmulatorConfig, RequestRecord, Seed};
-use reqwest::StatusCode;
-use reqwest::header::AUTHORIZATION;
+use common::{
+    TG, admin, admin_get, admin_send, authorized, client, one_host_seed, session, sessions_path,
+    start,
+};
+use rds_emulator::{Emulator, RequestRecord, Seed};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-async fn start() -> Emulator {
-    Emulator::start(EmulatorConfig::default())
-        .await
-        .expect("emulator starts")
-}
-
 async fn list_contoso_desktop(emulator: &Emulator) -> StatusCode {
-    client()
-        .get(format!(
-            "{}{}",
-            emulator.url(),
-            sessions_path(TG, "Contoso", "Pool-Desktop")
-        ))
-        .header(AUTHORIZATION, bearer())
+    let path = sessions_path(TG, "Contoso", "Pool-Desktop");
+    authorized(&client(), &emulator.url(), Method::GET, &path)
         .send()
         .await
         .expect("answered")
@@ -31,14 +22,8 @@ async fn list_contoso_desktop(emulator: &Emulator) -> StatusCode {
 #[tokio::test]
 async fn health_is_ok_without_a_token() {
     let emulator = start().await;
-    let response = client()
-        .get(format!("{}/_emulator/health", emulator.url()))
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
-        response.json::<Value>().await.expect("JSON"),
+        admin_get(&emulator, "health").await,
         json!({"status": "ok"})
     );
     assert!(emulator.requests().is_empty(), "admin calls are not logged");
@@ -48,11 +33,7 @@ async fn health_is_ok_without_a_token() {
 #[tokio::test]
 async fn get_state_returns_the_seed_shape() {
     let emulator = start().await;
-    let response = client()
-        .get(format!("{}/_emulator/state", emulator.url()))
-        .send()
-        .await
-        .expect("answered");
+    let response = admin_send(&emulator, Method::GET, "state", None).await;
     assert_eq!(response.status(), StatusCode::OK);
     let text = response.text().await.expect("body");
     assert_eq!(Seed::from_json(&text).expect("seed shape"), Seed::sample());
@@ -73,8 +54,7 @@ async fn put_state_replaces_the_data_and_clears_the_log() {
     assert_eq!(emulator.requests().len(), 1);
 
     let replacement = one_host_seed("G", "T", "P", "H", vec![session(3, "zed")]);
-    let response = client()
-        .put(format!("{}/_emulator/state", emulator.url()))
+    let response = admin(&emulator, Method::PUT, "state")
         .json(&replacement)
         .send()
         .await
@@ -94,12 +74,7 @@ async fn put_state_with_invalid_json_is_400_and_keeps_the_state() {
         r#"{"tenantGroups":[{"name":"g"}]}"#,
         r#"{"tenantGroups":[],"extra":1}"#,
     ] {
-        let response = client()
-            .put(format!("{}/_emulator/state", emulator.url()))
-            .body(body)
-            .send()
-            .await
-            .expect("answered");
+        let response = admin_send(&emulator, Method::PUT, "state", Some(body.to_owned())).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
         let error: Value = response.json().await.expect("JSON");
         let message = error["error"]["message"].as_str().expect("message");
@@ -116,20 +91,13 @@ async fn put_state_with_invalid_json_is_400_and_keeps_the_state() {
 async fn the_request_log_can_be_read_and_cleared_over_http() {
     let emulator = start().await;
     list_contoso_desktop(&emulator).await;
-    let url = format!("{}/_emulator/requests", emulator.url());
-    let log: Vec<RequestRecord> = client()
-        .get(&url)
-        .send()
-        .await
-        .expect("answered")
-        .json()
-        .await
-        .expect("records");
+    let log: Vec<RequestRecord> =
+        serde_json::from_value(admin_get(&emulator, "requests").await).expect("records");
     assert_eq!(log, emulator.requests());
     assert_eq!(log.len(), 1);
     assert_eq!(log[0].route, "listSessions");
 
-    let cleared = client().delete(&url).send().await.expect("answered");
+    let cleared = admin_send(&emulator, Method::DELETE, "requests", None).await;
     assert_eq!(cleared.status(), StatusCode::NO_CONTENT);
     assert!(emulator.requests().is_empty());
     assert_eq!(

@@ -4,43 +4,27 @@ mod common;
 
 use std::net::TcpStream;
 
-use common::{TG, bearer, blocking_request, logoff_path, session_ids, sessions_path};
+use common::{TG, blocking_authorized, logoff_path, session_ids, sessions_path, start_background};
 use rds_emulator::{BackgroundEmulator, EmulatorConfig, Seed};
 
 #[test]
 fn serves_plain_synchronous_tests_and_stops_on_drop() {
-    let emulator = BackgroundEmulator::start(EmulatorConfig::default()).expect("starts");
+    let emulator = start_background();
     let url = emulator.url();
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    let auth = bearer();
-    let headers = [("Authorization", auth.as_str())];
 
-    let (status, body) = blocking_request(
-        &url,
-        "GET",
-        &sessions_path(TG, "Contoso", "Pool-Desktop"),
-        &headers,
-        "",
-    );
+    let list = sessions_path(TG, "Contoso", "Pool-Desktop");
+    let (status, body) = blocking_authorized(&url, "GET", &list, "");
     assert_eq!(status, 200);
     let sessions: serde_json::Value = serde_json::from_str(&body).expect("JSON");
     assert_eq!(sessions.as_array().expect("array").len(), 7);
 
-    let (status, _) = blocking_request(
-        &url,
-        "POST",
-        &logoff_path(TG, "Contoso", "Pool-Desktop", "sh1.contoso.com", "3"),
-        &headers,
-        "{}",
-    );
+    let logoff = logoff_path(TG, "Contoso", "Pool-Desktop", "sh1.contoso.com", "3");
+    let (status, _) = blocking_authorized(&url, "POST", &logoff, "{}");
     assert_eq!(status, 200);
+    let state = emulator.state();
     assert_eq!(
-        session_ids(
-            &emulator.state(),
-            "Contoso",
-            "Pool-Desktop",
-            "sh1.contoso.com"
-        ),
+        session_ids(&state, "Contoso", "Pool-Desktop", "sh1.contoso.com"),
         [2, 5, 17]
     );
     assert_eq!(emulator.requests().len(), 2);
@@ -59,7 +43,7 @@ fn serves_plain_synchronous_tests_and_stops_on_drop() {
 
 #[test]
 fn a_port_in_use_is_reported_by_start() {
-    let first = BackgroundEmulator::start(EmulatorConfig::default()).expect("starts");
+    let first = start_background();
     let error = BackgroundEmulator::start(EmulatorConfig {
         bind: first.local_addr(),
         ..EmulatorConfig::default()
@@ -70,7 +54,7 @@ fn a_port_in_use_is_reported_by_start() {
 
 #[tokio::test]
 async fn can_be_started_and_dropped_inside_a_tokio_runtime() {
-    let emulator = BackgroundEmulator::start(EmulatorConfig::default()).expect("starts");
+    let emulator = start_background();
     let response = reqwest::get(format!("{}/_emulator/health", emulator.url()))
         .await
         .expect("answered");

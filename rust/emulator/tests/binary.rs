@@ -3,30 +3,12 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{TG, blocking_request, sessions_path};
-
-const BINARY: &str = env!("CARGO_BIN_EXE_rds-emulator");
-const ANNOUNCEMENT: &str = "RDS broker emulator listening on ";
-
-/// Waits for the child to exit, killing it (and failing) after `limit`.
-fn wait_with_timeout(child: &mut Child, limit: Duration) -> ExitStatus {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("rds-emulator did not exit within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use common::process::{BINARY, EmulatorProcess, temp_file};
+use common::{TG, blocking_authorized, blocking_request, sessions_path};
 
 /// Runs the binary with arguments that must make it fail; returns its stderr.
 fn run_expecting_failure(args: &[&str]) -> String {
@@ -45,22 +27,8 @@ fn run_expecting_failure(args: &[&str]) -> String {
 #[test]
 fn prints_its_url_serves_logs_and_exits_when_stdin_closes() {
     let secret = "binary-test-secret-8c1d";
-    let mut child = Command::new(BINARY)
-        .arg("--exit-on-stdin-eof")
-        .env("RDS_EMULATOR_TOKEN", secret)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    stdout.read_line(&mut line).expect("first line");
-    let url = line
-        .trim_end()
-        .strip_prefix(ANNOUNCEMENT)
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
+    let mut emulator = EmulatorProcess::start(&[], &[("RDS_EMULATOR_TOKEN", secret)], true);
+    let url = emulator.url.clone();
     let port: u16 = url
         .strip_prefix("http://127.0.0.1:")
         .and_then(|port| port.parse().ok())
@@ -83,20 +51,11 @@ fn prints_its_url_serves_logs_and_exits_when_stdin_closes() {
     );
     assert_eq!(status, 401, "the default token no longer works");
 
-    drop(child.stdin.take());
-    let exit = wait_with_timeout(&mut child, Duration::from_secs(10));
+    let exit = emulator.close_stdin_and_wait();
     assert!(exit.success(), "{exit:?}");
 
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).expect("rest of stdout");
-    assert_eq!(rest, "", "exactly one line on stdout");
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut stderr)
-        .expect("stderr");
+    assert_eq!(emulator.rest_of_stdout(), "", "exactly one line on stdout");
+    let stderr = emulator.stderr();
     assert!(stderr.contains(&format!("GET {list} -> 200")), "{stderr}");
     assert!(stderr.contains(&format!("GET {list} -> 401")), "{stderr}");
     assert!(!stderr.contains("/_emulator/health"), "{stderr}");
@@ -106,35 +65,15 @@ fn prints_its_url_serves_logs_and_exits_when_stdin_closes() {
 
 #[test]
 fn serves_a_data_file() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("seed.json");
-    std::fs::write(
-        &path,
+    let (_dir, path) = temp_file(
+        "seed.json",
         r#"{"tenantGroups":[{"name":"G","tenants":[{"name":"T","hostPools":[{"name":"P","sessionHosts":[]}]}]}]}"#,
-    )
-    .expect("write seed");
-    let mut child = Command::new(BINARY)
-        .arg("--data")
-        .arg(&path)
-        .arg("--exit-on-stdin-eof")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("binary starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("first line");
-    let url = line
-        .trim_end()
-        .strip_prefix(ANNOUNCEMENT)
-        .expect("announced");
-    let (status, body) = blocking_request(url, "GET", "/_emulator/state", &[], "");
+    );
+    let mut emulator = EmulatorProcess::start(&["--data", &path], &[], false);
+    let (status, body) = blocking_request(&emulator.url, "GET", "/_emulator/state", &[], "");
     assert_eq!(status, 200);
     assert!(body.contains(r#""name":"G""#), "{body}");
-    drop(child.stdin.take());
-    assert!(wait_with_timeout(&mut child, Duration::from_secs(10)).success());
+    assert!(emulator.close_stdin_and_wait().success());
 }
 
 #[test]
@@ -148,13 +87,10 @@ fn a_missing_data_file_fails_clearly() {
 
 #[test]
 fn an_invalid_data_file_fails_clearly() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("bad.json");
-    std::fs::write(&path, r#"{"tenantGroups": 5}"#).expect("write");
-    let path = path.to_str().expect("UTF-8 path");
-    let stderr = run_expecting_failure(&["--data", path]);
+    let (_dir, path) = temp_file("bad.json", r#"{"tenantGroups": 5}"#);
+    let stderr = run_expecting_failure(&["--data", &path]);
     assert!(stderr.contains("is not a valid seed"), "{stderr}");
-    assert!(stderr.contains(path), "{stderr}");
+    assert!(stderr.contains(&path), "{stderr}");
 }
 
 #[test]
@@ -176,38 +112,25 @@ fn a_non_loopback_address_needs_allow_remote() {
 
 #[test]
 fn latency_and_request_log_flags() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("seed.json");
     // The flags override the data file's latency field by field.
-    std::fs::write(
-        &path,
+    let (_dir, path) = temp_file(
+        "seed.json",
         r#"{"tenantGroups":[],"latency":{"fixedMs":1,"jitterMs":2,"seed":3}}"#,
-    )
-    .expect("write seed");
-    let mut child = Command::new(BINARY)
-        .arg("--data")
-        .arg(&path)
-        .args([
+    );
+    let mut emulator = EmulatorProcess::start(
+        &[
+            "--data",
+            &path,
             "--latency-ms",
             "40",
             "--latency-seed",
             "9",
             "--no-request-log",
-        ])
-        .arg("--exit-on-stdin-eof")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("binary starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("first line");
-    let url = line
-        .trim_end()
-        .strip_prefix(ANNOUNCEMENT)
-        .expect("announced");
+        ],
+        &[],
+        false,
+    );
+    let url = emulator.url.as_str();
     let (status, body) = blocking_request(url, "GET", "/_emulator/latency", &[], "");
     assert_eq!(status, 200);
     assert_eq!(body, r#"{"fixedMs":40,"jitterMs":2,"seed":9}"#);
@@ -221,38 +144,22 @@ fn latency_and_request_log_flags() {
     assert!(started.elapsed() >= Duration::from_millis(40));
     let (_, body) = blocking_request(url, "GET", "/_emulator/requests", &[], "");
     assert_eq!(body, "[]");
-    drop(child.stdin.take());
-    assert!(wait_with_timeout(&mut child, Duration::from_secs(10)).success());
+    assert!(emulator.close_stdin_and_wait().success());
 }
 
 #[test]
 fn fault_flags() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("faults.json");
-    std::fs::write(
-        &path,
+    let (_dir, path) = temp_file(
+        "faults.json",
         r#"{"seed": 1, "rate": 0.5, "kinds": {"throttle": 1}, "retryAfterSeconds": 4,
             "routes": ["listSessions"]}"#,
-    )
-    .expect("write faults");
-    let mut child = Command::new(BINARY)
-        .arg("--faults")
-        .arg(&path)
-        .args(["--fault-rate", "1", "--fault-seed", "9"])
-        .arg("--exit-on-stdin-eof")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("first line");
-    let url = line
-        .trim_end()
-        .strip_prefix(ANNOUNCEMENT)
-        .expect("announced");
+    );
+    let mut emulator = EmulatorProcess::start(
+        &["--faults", &path, "--fault-rate", "1", "--fault-seed", "9"],
+        &[],
+        true,
+    );
+    let url = emulator.url.as_str();
     let (status, body) = blocking_request(url, "GET", "/_emulator/faults", &[], "");
     assert_eq!(status, 200);
     let faults: serde_json::Value = serde_json::from_str(&body).expect("JSON");
@@ -261,18 +168,10 @@ fn fault_flags() {
     assert_eq!(faults["retryAfterSeconds"], 4);
     assert_eq!(faults["routes"], serde_json::json!(["listSessions"]));
     let list = sessions_path(TG, "Contoso", "Pool-Desktop");
-    let auth = format!("Bearer {}", rds_emulator::DEFAULT_ACCESS_TOKEN);
-    let (status, _) = blocking_request(url, "GET", &list, &[("Authorization", &auth)], "");
+    let (status, _) = blocking_authorized(url, "GET", &list, "");
     assert_eq!(status, 429);
-    drop(child.stdin.take());
-    assert!(wait_with_timeout(&mut child, Duration::from_secs(10)).success());
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut stderr)
-        .expect("stderr");
+    assert!(emulator.close_stdin_and_wait().success());
+    let stderr = emulator.stderr();
     assert!(
         stderr.contains(&format!("GET {list} -> 429 (injected fault: throttle)")),
         "{stderr}"
@@ -288,11 +187,8 @@ fn invalid_fault_settings_fail_clearly() {
         stderr.contains("cannot read faults file '/no/such/faults.json'"),
         "{stderr}"
     );
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("bad.json");
-    std::fs::write(&path, r#"{"routes": ["everything"]}"#).expect("write");
-    let path = path.to_str().expect("UTF-8 path");
-    let stderr = run_expecting_failure(&["--faults", path]);
+    let (_dir, path) = temp_file("bad.json", r#"{"routes": ["everything"]}"#);
+    let stderr = run_expecting_failure(&["--faults", &path]);
     assert!(
         stderr.contains("is not a valid fault configuration"),
         "{stderr}"

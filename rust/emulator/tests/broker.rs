@@ -2,46 +2,34 @@
 
 mod common;
 
-use common::{TG, bearer, client, logoff_path, session_ids, sessions_path};
+use common::{Reply, TG, bearer, client, logoff_path, read, session_ids, sessions_path, start};
 use rds_emulator::{Emulator, EmulatorConfig, RequestRecord, Seed};
 use reqwest::header::{ALLOW, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-/// A response reduced to what the tests look at.
-struct Reply {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).expect("JSON body")
-    }
-}
-
-async fn start() -> Emulator {
-    Emulator::start(EmulatorConfig::default())
-        .await
-        .expect("emulator starts")
-}
-
+/// A broker request as clients send it (a POST carries the `{}` JSON body real clients send),
+/// with `auth` as its `Authorization` header.
 async fn send(emulator: &Emulator, method: Method, path: &str, auth: Option<&str>) -> Reply {
     let mut request = client().request(method.clone(), format!("{}{path}", emulator.url()));
     if let Some(auth) = auth {
         request = request.header(AUTHORIZATION, auth);
     }
     if method == Method::POST {
-        // Real clients post a JSON body the broker ignores; send one to prove it is accepted.
+        // The broker ignores the body; send one to prove it is accepted.
         request = request.header(CONTENT_TYPE, "application/json").body("{}");
     }
-    let response = request.send().await.expect("request is answered");
-    Reply {
-        status: response.status(),
-        headers: response.headers().clone(),
-        body: response.text().await.expect("body"),
-    }
+    read(request.send().await.expect("request is answered")).await
+}
+
+/// [`send`] a GET with the default token.
+async fn get(emulator: &Emulator, path: &str) -> Reply {
+    send(emulator, Method::GET, path, Some(&bearer())).await
+}
+
+/// [`send`] a POST with the default token.
+async fn post(emulator: &Emulator, path: &str) -> Reply {
+    send(emulator, Method::POST, path, Some(&bearer())).await
 }
 
 /// The nested error body the broker uses for lookups.
@@ -57,13 +45,7 @@ fn nested(code: &str, message: &str, target: &str) -> Value {
 #[tokio::test]
 async fn list_sessions_returns_a_bare_array_ordered_by_host_then_session() {
     let emulator = start().await;
-    let reply = send(
-        &emulator,
-        Method::GET,
-        &sessions_path(TG, "Contoso", "Pool-Desktop"),
-        Some(&bearer()),
-    )
-    .await;
+    let reply = get(&emulator, &sessions_path(TG, "Contoso", "Pool-Desktop")).await;
     assert_eq!(reply.status, StatusCode::OK);
     let content_type = reply.headers[CONTENT_TYPE].to_str().expect("ascii");
     assert!(
@@ -87,37 +69,25 @@ async fn list_sessions_returns_a_bare_array_ordered_by_host_then_session() {
             "createTime": "2026-11-23T07:58:12Z",
         })
     );
-    let keys: Vec<(&str, i64)> = sessions
+    let keys: Vec<(String, i64)> = sessions
         .iter()
         .map(|s| {
             (
-                s["sessionHostName"].as_str().expect("host"),
+                s["sessionHostName"].as_str().expect("host").to_owned(),
                 s["sessionId"].as_i64().expect("id"),
             )
         })
         .collect();
-    assert_eq!(
-        keys,
-        [
-            ("sh1.contoso.com", 2),
-            ("sh1.contoso.com", 3),
-            ("sh1.contoso.com", 5),
-            ("sh1.contoso.com", 17),
-            ("sh2.contoso.com", 2),
-            ("sh2.contoso.com", 4),
-            ("sh2.contoso.com", 9),
-        ]
-    );
+    // Shared with the unit test of the listing (src/broker.rs).
+    let expected: Vec<(String, i64)> =
+        serde_json::from_str(include_str!("fixtures/sample-list-order.json"))
+            .expect("fixture parses");
+    assert_eq!(keys, expected);
 
     // Sessions on an unreachable host are still listed: the broker only has a stale record.
-    let apps = send(
-        &emulator,
-        Method::GET,
-        &sessions_path(TG, "Contoso", "Pool-Apps"),
-        Some(&bearer()),
-    )
-    .await
-    .json();
+    let apps = get(&emulator, &sessions_path(TG, "Contoso", "Pool-Apps"))
+        .await
+        .json();
     let hosts: Vec<&str> = apps
         .as_array()
         .expect("array")
@@ -136,7 +106,7 @@ async fn logoff_removes_exactly_that_session() {
     let emulator = start().await;
     // Session 2 exists on both sh1 and sh2: only the one on sh2 may go.
     let path = logoff_path(TG, "Contoso", "Pool-Desktop", "sh2.contoso.com", "2");
-    let reply = send(&emulator, Method::POST, &path, Some(&bearer())).await;
+    let reply = post(&emulator, &path).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.body, "");
 
@@ -155,18 +125,13 @@ async fn logoff_removes_exactly_that_session() {
         [4, 9]
     );
 
-    let listed = send(
-        &emulator,
-        Method::GET,
-        &sessions_path(TG, "Contoso", "Pool-Desktop"),
-        Some(&bearer()),
-    )
-    .await
-    .json();
+    let listed = get(&emulator, &sessions_path(TG, "Contoso", "Pool-Desktop"))
+        .await
+        .json();
     assert_eq!(listed.as_array().expect("array").len(), 6);
 
     // The same logoff again: the session is gone now.
-    let again = send(&emulator, Method::POST, &path, Some(&bearer())).await;
+    let again = post(&emulator, &path).await;
     assert_eq!(again.status, StatusCode::NOT_FOUND);
     assert_eq!(
         again.json(),
@@ -179,13 +144,7 @@ async fn logoff_removes_exactly_that_session() {
 async fn forced_logoff_on_an_unreachable_host_removes_the_session() {
     let emulator = start().await;
     let path = logoff_path(TG, "Contoso", "Pool-Apps", "stale1.contoso.com", "3");
-    let reply = send(
-        &emulator,
-        Method::POST,
-        &format!("{path}?force=true"),
-        Some(&bearer()),
-    )
-    .await;
+    let reply = post(&emulator, &format!("{path}?force=true")).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert!(
         session_ids(
@@ -207,13 +166,7 @@ async fn logoff_on_an_unreachable_host_without_force_is_409_and_keeps_the_sessio
     let emulator = start().await;
     let path = logoff_path(TG, "Contoso", "Pool-Apps", "stale1.contoso.com", "3");
     for query in ["", "?force=false", "?force=FALSE"] {
-        let reply = send(
-            &emulator,
-            Method::POST,
-            &format!("{path}{query}"),
-            Some(&bearer()),
-        )
-        .await;
+        let reply = post(&emulator, &format!("{path}{query}")).await;
         assert_eq!(reply.status, StatusCode::CONFLICT, "query {query:?}");
         assert_eq!(
             reply.json(),
@@ -233,13 +186,7 @@ async fn logoff_on_an_unreachable_host_without_force_is_409_and_keeps_the_sessio
 async fn force_is_case_insensitive_and_reachable_hosts_accept_it() {
     let emulator = start().await;
     let path = logoff_path(TG, "Contoso", "Pool-Desktop", "sh1.contoso.com", "17");
-    let reply = send(
-        &emulator,
-        Method::POST,
-        &format!("{path}?force=TRUE"),
-        Some(&bearer()),
-    )
-    .await;
+    let reply = post(&emulator, &format!("{path}?force=TRUE")).await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(
         session_ids(
@@ -320,22 +267,14 @@ async fn a_forbidden_tenant_is_403_for_list_and_logoff() {
         "Contoso",
     );
 
-    let list = send(
-        &emulator,
-        Method::GET,
-        &sessions_path(TG, "Contoso", "Pool-Desktop"),
-        Some(&bearer()),
-    )
-    .await;
+    let list = get(&emulator, &sessions_path(TG, "Contoso", "Pool-Desktop")).await;
     assert_eq!(list.status, StatusCode::FORBIDDEN);
     assert_eq!(list.json(), expected);
 
     // Forbidden is decided before the host pool is looked up: it hides what exists.
-    let logoff = send(
+    let logoff = post(
         &emulator,
-        Method::POST,
         &logoff_path(TG, "Contoso", "Pool-Missing", "sh1.contoso.com", "2"),
-        Some(&bearer()),
     )
     .await;
     assert_eq!(logoff.status, StatusCode::FORBIDDEN);
@@ -343,13 +282,7 @@ async fn a_forbidden_tenant_is_403_for_list_and_logoff() {
     assert_eq!(emulator.state(), seed);
 
     // Other tenants are unaffected.
-    let fabrikam = send(
-        &emulator,
-        Method::GET,
-        &sessions_path(TG, "Fabrikam", "Fabrikam-Pool"),
-        Some(&bearer()),
-    )
-    .await;
+    let fabrikam = get(&emulator, &sessions_path(TG, "Fabrikam", "Fabrikam-Pool")).await;
     assert_eq!(fabrikam.status, StatusCode::OK);
     emulator.shutdown().await;
 }
@@ -408,7 +341,7 @@ async fn a_custom_token_replaces_the_default() {
     .await
     .expect("starts");
     let path = sessions_path(TG, "Contoso", "Pool-Desktop");
-    let default = send(&emulator, Method::GET, &path, Some(&bearer())).await;
+    let default = get(&emulator, &path).await;
     assert_eq!(default.status, StatusCode::UNAUTHORIZED);
     let custom = send(&emulator, Method::GET, &path, Some("Bearer custom-token")).await;
     assert_eq!(custom.status, StatusCode::OK);
@@ -431,7 +364,7 @@ async fn a_bad_session_id_is_a_flat_400() {
     let emulator = start().await;
     for id in ["abc", "2147483648", "1.5"] {
         let path = logoff_path(TG, "Contoso", "Pool-Desktop", "sh1.contoso.com", id);
-        let reply = send(&emulator, Method::POST, &path, Some(&bearer())).await;
+        let reply = post(&emulator, &path).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{id}");
         assert_eq!(
             reply.json(),
@@ -443,7 +376,7 @@ async fn a_bad_session_id_is_a_flat_400() {
     }
     // The host is looked up before the id is parsed.
     let path = logoff_path(TG, "Contoso", "Pool-Desktop", "sh9.contoso.com", "abc");
-    let reply = send(&emulator, Method::POST, &path, Some(&bearer())).await;
+    let reply = post(&emulator, &path).await;
     assert_eq!(reply.status, StatusCode::NOT_FOUND);
     assert_eq!(reply.json()["error"]["code"], "SessionHostNotFound");
     emulator.shutdown().await;
@@ -454,13 +387,7 @@ async fn an_invalid_force_value_is_a_flat_400_and_changes_nothing() {
     let emulator = start().await;
     let path = logoff_path(TG, "Contoso", "Pool-Desktop", "sh1.contoso.com", "2");
     for query in ["force=yes", "force=1", "force=", "force=true&force=true"] {
-        let reply = send(
-            &emulator,
-            Method::POST,
-            &format!("{path}?{query}"),
-            Some(&bearer()),
-        )
-        .await;
+        let reply = post(&emulator, &format!("{path}?{query}")).await;
         assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{query}");
         let body = reply.json();
         assert_eq!(body["Error"], "InvalidDataFormat", "{query}");
@@ -474,22 +401,14 @@ async fn an_invalid_force_value_is_a_flat_400_and_changes_nothing() {
 #[tokio::test]
 async fn unknown_routes_are_404_and_wrong_methods_405() {
     let emulator = start().await;
-    let unknown = send(
-        &emulator,
-        Method::GET,
-        "/RdsManagement/V1/TenantGroups/x/Nope",
-        Some(&bearer()),
-    )
-    .await;
+    let unknown = get(&emulator, "/RdsManagement/V1/TenantGroups/x/Nope").await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert_eq!(unknown.json()["error"]["code"], "RouteNotFound");
 
     // The path form without /TenantGroups is not served (see rds-api.md 1.1).
-    let no_group = send(
+    let no_group = get(
         &emulator,
-        Method::GET,
         "/RdsManagement/V1/Tenants/Contoso/HostPools/Pool-Desktop/Sessions",
-        Some(&bearer()),
     )
     .await;
     assert_eq!(no_group.status, StatusCode::NOT_FOUND);
@@ -501,7 +420,7 @@ async fn unknown_routes_are_404_and_wrong_methods_405() {
     assert_eq!(delete.json()["error"]["code"], "MethodNotAllowed");
 
     let logoff = logoff_path(TG, "Contoso", "Pool-Desktop", "sh1.contoso.com", "2");
-    let get_logoff = send(&emulator, Method::GET, &logoff, Some(&bearer())).await;
+    let get_logoff = get(&emulator, &logoff).await;
     assert_eq!(get_logoff.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(get_logoff.headers[ALLOW], "POST");
 
@@ -528,63 +447,43 @@ async fn the_request_log_records_each_broker_request_with_its_status() {
     let emulator = start().await;
     let list = sessions_path(TG, "Contoso", "Pool-Desktop");
     let logoff = logoff_path(TG, "Contoso", "Pool-Desktop", "sh1.contoso.com", "5");
-    send(&emulator, Method::GET, &list, Some(&bearer())).await;
-    send(
-        &emulator,
-        Method::POST,
-        &format!("{logoff}?force=false"),
-        Some(&bearer()),
-    )
-    .await;
+    get(&emulator, &list).await;
+    post(&emulator, &format!("{logoff}?force=false")).await;
     // Admin routes are not broker requests and stay out of the log.
     send(&emulator, Method::GET, "/_emulator/health", None).await;
 
-    let log = emulator.requests();
-    assert_eq!(
-        log,
-        [
-            RequestRecord {
-                method: "GET".to_owned(),
-                raw_path: "/RdsManagement/V1/TenantGroups/Default%20Tenant%20Group/Tenants/Contoso/HostPools/Pool-Desktop/Sessions".to_owned(),
-                query: None,
-                route: "listSessions".to_owned(),
-                tenant_group: Some(TG.to_owned()),
-                tenant: Some("Contoso".to_owned()),
-                host_pool: Some("Pool-Desktop".to_owned()),
-                session_host: None,
-                session_id: None,
-                force: None,
-                status: 200,
-                authorized: true,
-                caller: Some("static".to_owned()),
-                grant_type: None,
-                client_id: None,
-                message_title: None,
-                message_body: None,
-                fault: None,
-            },
-            RequestRecord {
-                method: "POST".to_owned(),
-                raw_path: logoff.clone(),
-                query: Some("force=false".to_owned()),
-                route: "logoffUser".to_owned(),
-                tenant_group: Some(TG.to_owned()),
-                tenant: Some("Contoso".to_owned()),
-                host_pool: Some("Pool-Desktop".to_owned()),
-                session_host: Some("sh1.contoso.com".to_owned()),
-                session_id: Some("5".to_owned()),
-                force: Some(false),
-                status: 200,
-                authorized: true,
-                caller: Some("static".to_owned()),
-                grant_type: None,
-                client_id: None,
-                message_title: None,
-                message_body: None,
-                fault: None,
-            },
-        ]
-    );
+    let listed = RequestRecord {
+        method: "GET".to_owned(),
+        raw_path: "/RdsManagement/V1/TenantGroups/Default%20Tenant%20Group/Tenants/Contoso/HostPools/Pool-Desktop/Sessions".to_owned(),
+        query: None,
+        route: "listSessions".to_owned(),
+        tenant_group: Some(TG.to_owned()),
+        tenant: Some("Contoso".to_owned()),
+        host_pool: Some("Pool-Desktop".to_owned()),
+        session_host: None,
+        session_id: None,
+        force: None,
+        status: 200,
+        authorized: true,
+        caller: Some("static".to_owned()),
+        grant_type: None,
+        client_id: None,
+        message_title: None,
+        message_body: None,
+        fault: None,
+    };
+    // The logoff's record differs from the listing's only in these fields.
+    let logged_off = RequestRecord {
+        method: "POST".to_owned(),
+        raw_path: logoff.clone(),
+        query: Some("force=false".to_owned()),
+        route: "logoffUser".to_owned(),
+        session_host: Some("sh1.contoso.com".to_owned()),
+        session_id: Some("5".to_owned()),
+        force: Some(false),
+        ..listed.clone()
+    };
+    assert_eq!(emulator.requests(), [listed, logged_off]);
     emulator.shutdown().await;
 }
 
@@ -593,7 +492,7 @@ async fn subscribers_see_each_record_once_its_status_is_known() {
     let emulator = start().await;
     let mut feed = emulator.subscribe_requests();
     let path = sessions_path(TG, "Contoso", "Pool-Missing");
-    send(&emulator, Method::GET, &path, Some(&bearer())).await;
+    get(&emulator, &path).await;
     let record = feed.recv().await.expect("one record");
     assert_eq!(record.status, 404);
     assert_eq!(record.host_pool.as_deref(), Some("Pool-Missing"));

@@ -3,25 +3,16 @@
 
 mod common;
 
-use common::{bearer, client, enc, logoff_path, one_host_seed, session, sessions_path};
-use rds_emulator::{Emulator, EmulatorConfig, Seed};
-use reqwest::StatusCode;
-use reqwest::header::AUTHORIZATION;
+use common::{
+    authorized, client, enc, logoff_path, one_host_seed, session, sessions_path, start,
+    start_with_seed,
+};
+use rds_emulator::Emulator;
+use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-async fn start_with(seed: Seed) -> Emulator {
-    Emulator::start(EmulatorConfig {
-        seed,
-        ..EmulatorConfig::default()
-    })
-    .await
-    .expect("emulator starts")
-}
-
 async fn get(emulator: &Emulator, path: &str) -> (StatusCode, String) {
-    let response = client()
-        .get(format!("{}{path}", emulator.url()))
-        .header(AUTHORIZATION, bearer())
+    let response = authorized(&client(), &emulator.url(), Method::GET, path)
         .send()
         .await
         .expect("answered");
@@ -29,9 +20,7 @@ async fn get(emulator: &Emulator, path: &str) -> (StatusCode, String) {
 }
 
 async fn post(emulator: &Emulator, path: &str) -> StatusCode {
-    client()
-        .post(format!("{}{path}", emulator.url()))
-        .header(AUTHORIZATION, bearer())
+    authorized(&client(), &emulator.url(), Method::POST, path)
         .send()
         .await
         .expect("answered")
@@ -59,7 +48,7 @@ async fn hostile_names_round_trip_as_single_segments() {
             &format!("{name} host"),
             vec![session(7, "u1"), session(8, "u2")],
         );
-        let emulator = start_with(seed).await;
+        let emulator = start_with_seed(seed).await;
         let (group, tenant, pool, host) = (
             format!("{name} group"),
             format!("{name} tenant"),
@@ -104,7 +93,7 @@ async fn hostile_names_round_trip_as_single_segments() {
 #[tokio::test]
 async fn an_encoded_slash_is_one_segment_and_a_bare_slash_is_two() {
     let seed = one_host_seed("a/b", "t", "p", "h", vec![session(1, "u")]);
-    let emulator = start_with(seed).await;
+    let emulator = start_with_seed(seed).await;
 
     let encoded = "/RdsManagement/V1/TenantGroups/a%2Fb/Tenants/t/HostPools/p/Sessions";
     assert_eq!(get(&emulator, encoded).await.0, StatusCode::OK);
@@ -129,7 +118,7 @@ async fn an_encoded_slash_is_one_segment_and_a_bare_slash_is_two() {
 #[tokio::test]
 async fn a_plus_in_a_path_is_a_plus_not_a_space() {
     let seed = one_host_seed("g", "c++", "p", "h", vec![session(1, "u")]);
-    let emulator = start_with(seed).await;
+    let emulator = start_with_seed(seed).await;
     let (status, body) = get(
         &emulator,
         "/RdsManagement/V1/TenantGroups/g/Tenants/c++/HostPools/p/Sessions",
@@ -142,7 +131,7 @@ async fn a_plus_in_a_path_is_a_plus_not_a_space() {
 
 #[tokio::test]
 async fn a_segment_that_is_not_utf8_is_a_flat_400() {
-    let emulator = start_with(Seed::sample()).await;
+    let emulator = start().await;
     let (status, body) = get(
         &emulator,
         "/RdsManagement/V1/TenantGroups/%FF%FE/Tenants/t/HostPools/p/Sessions",

@@ -5,19 +5,20 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{TG, action_path, bearer, blocking_request, client, logoff_path, sessions_path};
-use rds_emulator::{
-    BackgroundEmulator, Emulator, EmulatorConfig, FaultConfig, FaultKind, FaultRoute, FaultSampler,
-    FaultStats, FaultWeights, GenerateSpec, Seed,
+use common::{
+    TG, action_path, admin_get, admin_send, bearer, blocking_authorized, broker_request, client,
+    logoff_path, sessions_path, start, start_background,
 };
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use rds_emulator::{
+    Emulator, FaultConfig, FaultKind, FaultRoute, FaultSampler, FaultStats, FaultWeights,
+    GenerateSpec, Seed,
+};
+use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 async fn start_with(faults: Option<FaultConfig>) -> Emulator {
-    let emulator = Emulator::start(EmulatorConfig::default())
-        .await
-        .expect("emulator starts");
+    let emulator = start().await;
     emulator.set_faults(faults);
     emulator
 }
@@ -41,13 +42,9 @@ async fn send_with(
     method: Method,
     path: &str,
 ) -> reqwest::Result<reqwest::Response> {
-    let mut request = client
-        .request(method.clone(), format!("{}{path}", emulator.url()))
-        .header(AUTHORIZATION, bearer());
-    if method == Method::POST {
-        request = request.header(CONTENT_TYPE, "application/json").body("{}");
-    }
-    request.send().await
+    broker_request(client, &emulator.url(), method, path)
+        .send()
+        .await
 }
 
 async fn send(emulator: &Emulator, method: Method, path: &str) -> reqwest::Result<(u16, String)> {
@@ -562,12 +559,7 @@ async fn requests_that_would_fail_anyway_never_get_faults() {
     }
     assert_eq!(emulator.fault_stats(), FaultStats::default());
     // Admin and identity endpoints are never affected either.
-    let response = http
-        .get(format!("{}/_emulator/health", emulator.url()))
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(response.status(), StatusCode::OK);
+    admin_get(&emulator, "health").await;
     emulator.shutdown().await;
 }
 
@@ -736,31 +728,11 @@ async fn a_retrying_client_logs_every_session_off_exactly_once() {
 #[tokio::test]
 async fn admin_routes_set_read_count_and_clear() {
     let emulator = start_with(None).await;
-    let http = client();
-    let url = emulator.url();
-    let get = |path: &'static str| {
-        let http = http.clone();
-        let url = url.clone();
-        async move {
-            let response = http
-                .get(format!("{url}{path}"))
-                .send()
-                .await
-                .expect("answered");
-            assert_eq!(response.status(), StatusCode::OK);
-            response.json::<Value>().await.expect("JSON")
-        }
-    };
     let body = json!({"seed": 42, "rate": 1,
         "kinds": {"throttle": 1},
         "retryAfterSeconds": 2, "stallMs": 3000,
         "routes": ["logoffUser", "listSessions"]});
-    let response = http
-        .put(format!("{url}/_emulator/faults"))
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("answered");
+    let response = admin_send(&emulator, Method::PUT, "faults", Some(body.to_string())).await;
     assert_eq!(response.status(), StatusCode::OK);
     let echoed: Value = response.json().await.expect("JSON");
     let expected = json!({"seed": 42, "rate": 1.0,
@@ -770,30 +742,26 @@ async fn admin_routes_set_read_count_and_clear() {
         "serverErrorStatuses": [500, 502, 503, 504],
         "routes": ["logoffUser", "listSessions"]});
     assert_eq!(echoed, expected);
-    assert_eq!(get("/_emulator/faults").await, expected);
-    assert_eq!(get("/_emulator/state").await["faults"], expected);
+    assert_eq!(admin_get(&emulator, "faults").await, expected);
+    assert_eq!(admin_get(&emulator, "state").await["faults"], expected);
 
     let (status, _) = send(&emulator, Method::GET, &list_path())
         .await
         .expect("answered");
     assert_eq!(status, 429);
     assert_eq!(
-        get("/_emulator/faults/stats").await,
+        admin_get(&emulator, "faults/stats").await,
         json!({"requests": 1, "faults": {"throttle": 1, "serverError": 0, "reset": 0,
             "stall": 0, "malformed": 0, "appliedLost": 0}})
     );
-    let log = get("/_emulator/requests").await;
+    let log = admin_get(&emulator, "requests").await;
     assert_eq!(log[0]["fault"], "throttle");
     assert_eq!(log[0]["status"], 429);
 
     // DELETE /_emulator/activity zeroes the counters.
-    let response = http
-        .delete(format!("{url}/_emulator/activity"))
-        .send()
-        .await
-        .expect("answered");
+    let response = admin_send(&emulator, Method::DELETE, "activity", None).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
-    assert_eq!(get("/_emulator/faults/stats").await["requests"], 0);
+    assert_eq!(admin_get(&emulator, "faults/stats").await["requests"], 0);
 
     // Invalid bodies are refused and change nothing.
     for bad in [
@@ -802,32 +770,23 @@ async fn admin_routes_set_read_count_and_clear() {
         r#"{"kinds": {"slow": 1}}"#,
         "nope",
     ] {
-        let response = http
-            .put(format!("{url}/_emulator/faults"))
-            .body(bad)
-            .send()
-            .await
-            .expect("answered");
+        let response = admin_send(&emulator, Method::PUT, "faults", Some(bad.to_owned())).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
         let error: Value = response.json().await.expect("JSON");
         assert_eq!(error["error"]["code"], "InvalidFaults");
     }
-    assert_eq!(get("/_emulator/faults").await, expected);
+    assert_eq!(admin_get(&emulator, "faults").await, expected);
 
     // DELETE removes the configuration and zeroes the counters.
     send(&emulator, Method::GET, &list_path())
         .await
         .expect("answered");
-    let response = http
-        .delete(format!("{url}/_emulator/faults"))
-        .send()
-        .await
-        .expect("answered");
+    let response = admin_send(&emulator, Method::DELETE, "faults", None).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(emulator.fault_stats(), FaultStats::default());
     assert_eq!(emulator.faults(), None);
-    assert_eq!(get("/_emulator/faults").await["rate"], 0.0);
-    assert!(get("/_emulator/state").await.get("faults").is_none());
+    assert_eq!(admin_get(&emulator, "faults").await["rate"], 0.0);
+    assert!(admin_get(&emulator, "state").await.get("faults").is_none());
     let (status, _) = send(&emulator, Method::GET, &list_path())
         .await
         .expect("answered");
@@ -835,12 +794,7 @@ async fn admin_routes_set_read_count_and_clear() {
 
     // A null body removes the configuration too.
     emulator.set_faults(Some(FaultConfig::always(FaultKind::Throttle)));
-    let response = http
-        .put(format!("{url}/_emulator/faults"))
-        .body("null")
-        .send()
-        .await
-        .expect("answered");
+    let response = admin_send(&emulator, Method::PUT, "faults", Some("null".to_owned())).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(emulator.faults(), None);
 
@@ -848,12 +802,7 @@ async fn admin_routes_set_read_count_and_clear() {
     let mut state = serde_json::to_value(Seed::sample()).expect("JSON");
     state["faults"] = json!({"seed": 1, "rate": 1, "kinds": {"serverError": 1},
         "serverErrorStatuses": [502]});
-    let response = http
-        .put(format!("{url}/_emulator/state"))
-        .body(state.to_string())
-        .send()
-        .await
-        .expect("answered");
+    let response = admin_send(&emulator, Method::PUT, "state", Some(state.to_string())).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let (status, _) = send(&emulator, Method::GET, &list_path())
         .await
@@ -861,32 +810,20 @@ async fn admin_routes_set_read_count_and_clear() {
     assert_eq!(status, 502);
     assert_eq!(emulator.fault_stats().faults.server_error, 1);
     state["faults"]["rate"] = json!(-1);
-    let response = http
-        .put(format!("{url}/_emulator/state"))
-        .body(state.to_string())
-        .send()
-        .await
-        .expect("answered");
+    let response = admin_send(&emulator, Method::PUT, "state", Some(state.to_string())).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     emulator.shutdown().await;
 }
 
 #[test]
 fn background_emulator_counts_faults() {
-    let emulator = BackgroundEmulator::start(EmulatorConfig::default()).expect("starts");
+    let emulator = start_background();
     emulator.set_faults(Some(FaultConfig {
         retry_after_seconds: 3,
         ..FaultConfig::always(FaultKind::Throttle)
     }));
     assert_eq!(emulator.faults().map(|f| f.retry_after_seconds), Some(3));
-    let auth = bearer();
-    let (status, body) = blocking_request(
-        &emulator.url(),
-        "GET",
-        &list_path(),
-        &[("Authorization", auth.as_str())],
-        "",
-    );
+    let (status, body) = blocking_authorized(&emulator.url(), "GET", &list_path(), "");
     assert_eq!(status, 429, "{body}");
     let stats = emulator.fault_stats();
     assert_eq!((stats.requests, stats.faults.throttle), (1, 1));

@@ -3,59 +3,53 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
 use common::entra::{
     APP_ID, APP_SECRET, MSI_HEADER, PASSWORD, PUBLIC_APP_ID, TENANT, USER, claims,
 };
-use common::{TG, blocking_request, sessions_path};
+use common::process::EmulatorProcess;
+use common::{TG, blocking_form, blocking_request, sessions_path};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_rds-emulator");
-const ANNOUNCEMENT: &str = "RDS broker emulator listening on ";
-const FORM: (&str, &str) = ("Content-Type", "application/x-www-form-urlencoded");
 const SCOPE: &str = "https%3A%2F%2Fmrs-prod.ame.gbl%2Fmrs-RDInfra-prod%2F.default";
 
 fn json(body: &str) -> serde_json::Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
 }
 
+/// POSTs a form body (already URL-encoded) to the token endpoint of [`TENANT`].
+fn post_token(url: &str, form: &str) -> (u16, String) {
+    let token_path = format!("/{TENANT}/oauth2/v2.0/token");
+    blocking_form(url, &token_path, form)
+}
+
+/// The `access_token` of a token response body.
+fn access_token(body: &str) -> String {
+    json(body)["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned()
+}
+
 #[test]
 fn token_lifetime_flag_and_no_credentials_in_the_output() {
     let static_token = "binary-identity-static-token-41ab";
-    let mut child = Command::new(BINARY)
-        .args(["--exit-on-stdin-eof", "--token-lifetime", "120"])
-        .env("RDS_EMULATOR_TOKEN", static_token)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    stdout.read_line(&mut line).expect("first line");
-    let url = line
-        .trim_end()
-        .strip_prefix(ANNOUNCEMENT)
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
+    let mut emulator = EmulatorProcess::start(
+        &["--token-lifetime", "120"],
+        &[("RDS_EMULATOR_TOKEN", static_token)],
+        true,
+    );
+    let url = emulator.url.clone();
     let token_path = format!("/{TENANT}/oauth2/v2.0/token");
 
     // Client secret: the flag sets the lifetime.
-    let (status, body) = blocking_request(
+    let (status, body) = post_token(
         &url,
-        "POST",
-        &token_path,
-        &[FORM],
         &format!(
             "grant_type=client_credentials&client_id={APP_ID}&client_secret={APP_SECRET}&scope={SCOPE}"
         ),
     );
     assert_eq!(status, 200, "{body}");
-    let reply = json(&body);
-    assert_eq!(reply["expires_in"], 120);
-    let app_token = reply["access_token"].as_str().expect("token").to_owned();
+    assert_eq!(json(&body)["expires_in"], 120);
+    let app_token = access_token(&body);
     let app_claims = claims(&app_token);
     assert_eq!(
         app_claims["exp"].as_u64(),
@@ -63,37 +57,25 @@ fn token_lifetime_flag_and_no_credentials_in_the_output() {
     );
 
     // Password, wrong password, wrong secret.
-    let (status, body) = blocking_request(
+    let (status, body) = post_token(
         &url,
-        "POST",
-        &token_path,
-        &[FORM],
         &format!(
             "grant_type=password&client_id={PUBLIC_APP_ID}&username={USER}&password={PASSWORD}&scope={SCOPE}"
         ),
     );
     assert_eq!(status, 200, "{body}");
-    let user_token = json(&body)["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let user_token = access_token(&body);
     let wrong_password = "binary-wrong-password-9e2c";
-    let (status, _) = blocking_request(
+    let (status, _) = post_token(
         &url,
-        "POST",
-        &token_path,
-        &[FORM],
         &format!(
             "grant_type=password&client_id={PUBLIC_APP_ID}&username={USER}&password={wrong_password}&scope={SCOPE}"
         ),
     );
     assert_eq!(status, 400);
     let wrong_secret = "binary-wrong-secret-5d7a";
-    let (status, _) = blocking_request(
+    let (status, _) = post_token(
         &url,
-        "POST",
-        &token_path,
-        &[FORM],
         &format!(
             "grant_type=client_credentials&client_id={APP_ID}&client_secret={wrong_secret}&scope={SCOPE}"
         ),
@@ -109,10 +91,7 @@ fn token_lifetime_flag_and_no_credentials_in_the_output() {
         "",
     );
     assert_eq!(status, 200, "{body}");
-    let mi_token = json(&body)["access_token"]
-        .as_str()
-        .expect("token")
-        .to_owned();
+    let mi_token = access_token(&body);
     let list = sessions_path(TG, "Contoso", "Pool-Desktop");
     for token in [&app_token, &user_token, &mi_token] {
         let (status, body) = blocking_request(
@@ -128,21 +107,9 @@ fn token_lifetime_flag_and_no_credentials_in_the_output() {
     assert_eq!(status, 200);
     let request_log = body;
 
-    drop(child.stdin.take());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while child.try_wait().expect("try_wait").is_none() {
-        assert!(Instant::now() < deadline, "the emulator did not exit");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).expect("rest of stdout");
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .expect("stderr")
-        .read_to_string(&mut stderr)
-        .expect("stderr");
+    emulator.close_stdin_and_wait();
+    let rest = emulator.rest_of_stdout();
+    let stderr = emulator.stderr();
     assert!(
         stderr.contains(&format!("POST {token_path} -> 200")),
         "{stderr}"

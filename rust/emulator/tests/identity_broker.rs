@@ -14,8 +14,9 @@ use common::entra::{
     APP_ID, APP_SECRET, AssertionSpec, CERT_APP_ID, KEY_A, USER, assertion_token, certificate,
     claims, client_secret_token, identity, list_with_token, start_with, token_url,
 };
-use common::{TG, bearer, logoff_path};
+use common::{TG, authorized, logoff_path, start_with_seed};
 use rds_emulator::{BackgroundEmulator, EmulatorConfig, IdentityConfig, Seed};
+use reqwest::Method;
 
 const UNAUTHORIZED: &str = "The access token is missing, malformed or not valid for this broker.";
 
@@ -116,15 +117,9 @@ async fn the_static_token_still_works_and_the_caller_is_recorded() {
     let emulator = start_with(identity(Vec::new())).await;
     let base = emulator.url();
     let client = common::client();
-    let logoff = |session: &str| {
-        format!(
-            "{base}{}",
-            logoff_path(TG, "Contoso", "Pool-Desktop", "sh1.contoso.com", session)
-        )
-    };
-    let status = client
-        .post(logoff("2"))
-        .header("Authorization", bearer())
+    let logoff =
+        |session: &str| logoff_path(TG, "Contoso", "Pool-Desktop", "sh1.contoso.com", session);
+    let status = authorized(&client, &base, Method::POST, &logoff("2"))
         .send()
         .await
         .expect("sent")
@@ -144,7 +139,7 @@ async fn the_static_token_still_works_and_the_caller_is_recorded() {
     .await;
     let user_token = reply.access_token();
     let status = client
-        .post(logoff("3"))
+        .post(format!("{base}{}", logoff("3")))
         .bearer_auth(&user_token)
         .send()
         .await
@@ -172,12 +167,7 @@ async fn the_static_token_still_works_and_the_caller_is_recorded() {
 async fn without_an_identity_section_nobody_signs_in_but_the_static_token_works() {
     let mut seed = Seed::sample();
     seed.identity = None;
-    let emulator = rds_emulator::Emulator::start(EmulatorConfig {
-        seed,
-        ..EmulatorConfig::default()
-    })
-    .await
-    .expect("starts");
+    let emulator = start_with_seed(seed).await;
     let reply = client_secret_token(&emulator.url(), APP_ID, APP_SECRET).await;
     common::entra::assert_aad_error(
         &reply,
@@ -189,13 +179,8 @@ async fn without_an_identity_section_nobody_signs_in_but_the_static_token_works(
     let assertion = AssertionSpec::new(&cert, CERT_APP_ID, &token_url(&emulator.url(), "x")).sign();
     let reply = assertion_token(&emulator.url(), Some(CERT_APP_ID), &assertion).await;
     assert_eq!(reply.status, StatusCode::BAD_REQUEST);
-    let status = common::client()
-        .get(format!(
-            "{}{}",
-            emulator.url(),
-            common::sessions_path(TG, "Contoso", "Pool-Desktop")
-        ))
-        .header("Authorization", bearer())
+    let list = common::sessions_path(TG, "Contoso", "Pool-Desktop");
+    let status = authorized(&common::client(), &emulator.url(), Method::GET, &list)
         .send()
         .await
         .expect("sent")
@@ -216,12 +201,9 @@ fn the_background_emulator_has_the_identity_api() {
     })
     .expect("starts");
     let url = emulator.url();
-    let form_header = [("Content-Type", "application/x-www-form-urlencoded")];
-    let (status, body) = common::blocking_request(
+    let (status, body) = common::blocking_form(
         &url,
-        "POST",
         &format!("/{}/oauth2/v2.0/devicecode", common::entra::TENANT),
-        &form_header,
         &format!(
             "client_id={}&scope=https%3A%2F%2Fmrs-prod.ame.gbl%2Fmrs-RDInfra-prod%2F.default",
             common::entra::PUBLIC_APP_ID
@@ -232,11 +214,9 @@ fn the_background_emulator_has_the_identity_api() {
     let user_code = body["user_code"].as_str().expect("user code");
     let device_code = body["device_code"].as_str().expect("device code");
     assert!(emulator.approve_device_code(user_code, USER));
-    let (status, body) = common::blocking_request(
+    let (status, body) = common::blocking_form(
         &url,
-        "POST",
         &format!("/{}/oauth2/v2.0/token", common::entra::TENANT),
-        &form_header,
         &format!(
             "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&client_id={}&device_code={device_code}",
             common::entra::PUBLIC_APP_ID

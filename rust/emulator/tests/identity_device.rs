@@ -65,14 +65,24 @@ async fn poll(emulator: &Emulator, device_code: &str) -> Reply {
     .await
 }
 
-async fn admin_post(emulator: &Emulator, path: &str, body: serde_json::Value) -> StatusCode {
-    common::client()
-        .post(format!("{}{path}", emulator.url()))
+/// POSTs `body` to the admin route `/_emulator/{route}`.
+async fn admin_post(emulator: &Emulator, route: &str, body: serde_json::Value) -> StatusCode {
+    common::admin(emulator, reqwest::Method::POST, route)
         .json(&body)
         .send()
         .await
         .expect("sent")
         .status()
+}
+
+/// The answer to a poll before the user decided.
+fn assert_pending(reply: &Reply) {
+    assert_aad_error(
+        reply,
+        StatusCode::BAD_REQUEST,
+        "authorization_pending",
+        70016,
+    );
 }
 
 #[tokio::test]
@@ -99,19 +109,14 @@ async fn pending_then_slow_down_then_approved() {
     assert!(device.len() > 40);
 
     let reply = poll(&emulator, &device).await;
-    assert_aad_error(
-        &reply,
-        StatusCode::BAD_REQUEST,
-        "authorization_pending",
-        70016,
-    );
+    assert_pending(&reply);
     // Polling again at once, sooner than `interval`, is too fast (RFC 8628 §3.5).
     let reply = poll(&emulator, &device).await;
     assert_aad_error(&reply, StatusCode::BAD_REQUEST, "slow_down", 70016);
 
     let approve = json!({"userCode": user_code.to_lowercase(), "username": "ADMIN@contoso.com"});
     assert_eq!(
-        admin_post(&emulator, "/_emulator/devicecode/approve", approve).await,
+        admin_post(&emulator, "devicecode/approve", approve).await,
         StatusCode::NO_CONTENT
     );
     tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -161,12 +166,7 @@ async fn denied_codes_are_declined() {
     let emulator = start(device_config(0, 900)).await;
     let (device, user_code, _) = device_code(&emulator).await;
     assert_eq!(
-        admin_post(
-            &emulator,
-            "/_emulator/devicecode/deny",
-            json!({"userCode": user_code})
-        )
-        .await,
+        admin_post(&emulator, "devicecode/deny", json!({"userCode": user_code})).await,
         StatusCode::NO_CONTENT
     );
     let reply = poll(&emulator, &device).await;
@@ -180,26 +180,26 @@ async fn denied_codes_are_declined() {
     // Decided codes cannot be decided again; unknown codes and users are 404.
     let approve = json!({"userCode": user_code, "username": USER});
     assert_eq!(
-        admin_post(&emulator, "/_emulator/devicecode/approve", approve).await,
+        admin_post(&emulator, "devicecode/approve", approve).await,
         StatusCode::NOT_FOUND
     );
     let (_, other_code, _) = device_code(&emulator).await;
     let unknown_user = json!({"userCode": other_code, "username": "nobody@contoso.com"});
     assert_eq!(
-        admin_post(&emulator, "/_emulator/devicecode/approve", unknown_user).await,
+        admin_post(&emulator, "devicecode/approve", unknown_user).await,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
         admin_post(
             &emulator,
-            "/_emulator/devicecode/deny",
+            "devicecode/deny",
             json!({"userCode": "ZZZZZZZZ"})
         )
         .await,
         StatusCode::NOT_FOUND
     );
     assert_eq!(
-        admin_post(&emulator, "/_emulator/devicecode/deny", json!({"code": 1})).await,
+        admin_post(&emulator, "devicecode/deny", json!({"code": 1})).await,
         StatusCode::BAD_REQUEST
     );
     // The Rust API does the same.
@@ -237,12 +237,7 @@ async fn automatic_approval_on_the_nth_poll() {
     let (device, _, _) = device_code(&emulator).await;
     for _ in 0..2 {
         let reply = poll(&emulator, &device).await;
-        assert_aad_error(
-            &reply,
-            StatusCode::BAD_REQUEST,
-            "authorization_pending",
-            70016,
-        );
+        assert_pending(&reply);
     }
     let token = poll(&emulator, &device).await.access_token();
     assert_eq!(claims(&token)["upn"], USER);
@@ -325,12 +320,7 @@ async fn device_code_request_and_poll_errors() {
         ],
     )
     .await;
-    assert_aad_error(
-        &reply,
-        StatusCode::BAD_REQUEST,
-        "authorization_pending",
-        70016,
-    );
+    assert_pending(&reply);
     emulator.shutdown().await;
 }
 
@@ -338,35 +328,21 @@ async fn device_code_request_and_poll_errors() {
 async fn the_login_page_approves_with_the_users_password() {
     let emulator = start(device_config(0, 900)).await;
     let (device, user_code, _) = device_code(&emulator).await;
-    let page = read(
-        common::client()
-            .get(format!("{}/devicelogin", emulator.url()))
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let login_url = format!("{}/devicelogin", emulator.url());
+    let page = read(common::client().get(&login_url).send().await.expect("sent")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("<form"), "{}", page.body);
 
-    let submit = |password: &'static str| {
-        let url = format!("{}/devicelogin", emulator.url());
-        let user_code = user_code.clone();
-        async move {
-            read(
-                common::client()
-                    .post(url)
-                    .form(&[
-                        ("user_code", user_code.as_str()),
-                        ("username", USER),
-                        ("password", password),
-                    ])
-                    .send()
-                    .await
-                    .expect("sent"),
-            )
-            .await
-        }
+    let submit = async |password: &str| {
+        post_form(
+            &login_url,
+            &[
+                ("user_code", user_code.as_str()),
+                ("username", USER),
+                ("password", password),
+            ],
+        )
+        .await
     };
     let wrong = submit("wrong-password-61aa").await;
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST);

@@ -15,15 +15,23 @@ async fn start() -> Emulator {
     start_with(identity(Vec::new())).await
 }
 
-async fn imds(emulator: &Emulator, query: &str, metadata: Option<&str>) -> Reply {
-    let mut request = common::client().get(format!(
-        "{}/metadata/identity/oauth2/token?{query}",
-        emulator.url()
-    ));
-    if let Some(value) = metadata {
-        request = request.header("Metadata", value);
+/// GETs `path_and_query`, with the header `name: value` when `value` is given.
+async fn get_with_header(
+    emulator: &Emulator,
+    path_and_query: &str,
+    name: &str,
+    value: Option<&str>,
+) -> Reply {
+    let mut request = common::client().get(format!("{}{path_and_query}", emulator.url()));
+    if let Some(value) = value {
+        request = request.header(name, value);
     }
     read(request.send().await.expect("sent")).await
+}
+
+async fn imds(emulator: &Emulator, query: &str, metadata: Option<&str>) -> Reply {
+    let path = format!("/metadata/identity/oauth2/token?{query}");
+    get_with_header(emulator, &path, "Metadata", metadata).await
 }
 
 fn imds_query(resource: &str, client_id: Option<&str>) -> String {
@@ -169,11 +177,13 @@ async fn imds_user_assigned_and_no_system_identity() {
 }
 
 async fn app_service_get(emulator: &Emulator, query: &str, header: Option<&str>) -> Reply {
-    let mut request = common::client().get(format!("{}/msi/token?{query}", emulator.url()));
-    if let Some(value) = header {
-        request = request.header("X-IDENTITY-HEADER", value);
-    }
-    read(request.send().await.expect("sent")).await
+    get_with_header(
+        emulator,
+        &format!("/msi/token?{query}"),
+        "X-IDENTITY-HEADER",
+        header,
+    )
+    .await
 }
 
 #[tokio::test]

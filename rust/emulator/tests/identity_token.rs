@@ -15,11 +15,31 @@ use common::entra::{
     assertion_token, certificate, claims, client_secret_token, identity, list_with_token, now,
     post_form, read, start_with, token_url,
 };
+use common::{Reply, admin_send};
 use rds_emulator::{BROKER_RESOURCE, Emulator};
+use reqwest::Method;
 
 /// An emulator whose certificate app has `registered` certificates.
 async fn start(registered: &[&TestCert]) -> Emulator {
     start_with(identity(registered.iter().map(|c| c.pem.clone()).collect())).await
+}
+
+/// Client credentials for [`APP_ID`] with `secret` sent by HTTP Basic authentication.
+async fn basic_token(base: &str, tenant: &str, secret: &str) -> Reply {
+    let basic = STANDARD.encode(format!("{APP_ID}:{secret}"));
+    read(
+        common::client()
+            .post(token_url(base, tenant))
+            .header("Authorization", format!("Basic {basic}"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", BROKER_SCOPE),
+            ])
+            .send()
+            .await
+            .expect("sent"),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -84,20 +104,7 @@ async fn client_secret_yields_a_broker_token() {
 #[tokio::test]
 async fn the_tenant_id_and_basic_client_authentication_work_too() {
     let emulator = start(&[]).await;
-    let basic = STANDARD.encode(format!("{APP_ID}:{APP_SECRET}"));
-    let reply = read(
-        common::client()
-            .post(token_url(&emulator.url(), TENANT_ID))
-            .header("Authorization", format!("Basic {basic}"))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("scope", BROKER_SCOPE),
-            ])
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let reply = basic_token(&emulator.url(), TENANT_ID, APP_SECRET).await;
     let token = reply.access_token();
     assert_eq!(claims(&token)["appid"], APP_ID);
     assert_eq!(
@@ -105,20 +112,7 @@ async fn the_tenant_id_and_basic_client_authentication_work_too() {
         Some(TENANT_ID)
     );
 
-    let wrong = STANDARD.encode(format!("{APP_ID}:not-the-secret"));
-    let reply = read(
-        common::client()
-            .post(token_url(&emulator.url(), TENANT))
-            .header("Authorization", format!("Basic {wrong}"))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("scope", BROKER_SCOPE),
-            ])
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let reply = basic_token(&emulator.url(), TENANT, "not-the-secret").await;
     assert_aad_error(&reply, StatusCode::UNAUTHORIZED, "invalid_client", 7000215);
     emulator.shutdown().await;
 }
@@ -527,14 +521,7 @@ async fn the_tokens_admin_route_lists_issued_tokens() {
     client_secret_token(&emulator.url(), APP_ID, APP_SECRET)
         .await
         .access_token();
-    let reply = read(
-        common::client()
-            .get(format!("{}/_emulator/tokens", emulator.url()))
-            .send()
-            .await
-            .expect("sent"),
-    )
-    .await;
+    let reply = read(admin_send(&emulator, Method::GET, "tokens", None).await).await;
     assert_eq!(reply.status, StatusCode::OK);
     let issued = &emulator.tokens_issued()[0];
     assert_eq!(

@@ -6,26 +6,20 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{TG, action_path, bearer, client, logoff_path, sessions_path};
-use rds_emulator::{
-    DEFAULT_REQUEST_LOG_CAPACITY, Emulator, EmulatorConfig, EmulatorSettings, GenerateSpec,
-    LatencyConfig, LatencySampler, Seed,
+use common::{
+    TG, action_path, admin_get, admin_send, authorized, client, logoff_path, sessions_path, start,
 };
-use reqwest::StatusCode;
-use reqwest::header::AUTHORIZATION;
+use rds_emulator::{
+    DEFAULT_REQUEST_LOG_CAPACITY, Emulator, EmulatorSettings, GenerateSpec, LatencyConfig,
+    LatencySampler, Seed,
+};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
-async fn start() -> Emulator {
-    Emulator::start(EmulatorConfig::default())
-        .await
-        .expect("emulator starts")
-}
-
 async fn list(client: &reqwest::Client, emulator_url: &str, tenant: &str, pool: &str) -> Value {
-    let response = client
-        .get(format!("{emulator_url}{}", sessions_path(TG, tenant, pool)))
-        .header(AUTHORIZATION, bearer())
+    let path = sessions_path(TG, tenant, pool);
+    let response = authorized(client, emulator_url, Method::GET, &path)
         .send()
         .await
         .expect("answered");
@@ -82,16 +76,8 @@ async fn admin_and_identity_endpoints_are_never_delayed() {
     let emulator = start().await;
     emulator.set_latency(Some(LatencyConfig::fixed(3_000)));
     let started = Instant::now();
-    for path in [
-        "/_emulator/health",
-        "/_emulator/activity",
-        "/_emulator/state",
-    ] {
-        let response = client()
-            .get(format!("{}{path}", emulator.url()))
-            .send()
-            .await
-            .expect("answered");
+    for path in ["health", "activity", "state"] {
+        let response = admin_send(&emulator, Method::GET, path, None).await;
         assert_eq!(response.status(), StatusCode::OK);
     }
     let token = client()
@@ -149,23 +135,11 @@ async fn max_in_flight_shows_concurrency_and_a_client_limit() {
 #[tokio::test]
 async fn latency_is_part_of_the_state_and_has_admin_routes() {
     let emulator = start().await;
-    let url = format!("{}/_emulator/latency", emulator.url());
-    let initial: Value = client()
-        .get(&url)
-        .send()
-        .await
-        .expect("answered")
-        .json()
-        .await
-        .expect("JSON");
+    let initial = admin_get(&emulator, "latency").await;
     assert_eq!(initial, json!({"fixedMs": 0, "jitterMs": 0}));
 
-    let set = client()
-        .put(&url)
-        .body(r#"{"fixedMs": 25, "jitterMs": 5, "seed": 42}"#)
-        .send()
-        .await
-        .expect("answered");
+    let body = r#"{"fixedMs": 25, "jitterMs": 5, "seed": 42}"#;
+    let set = admin_send(&emulator, Method::PUT, "latency", Some(body.to_owned())).await;
     assert_eq!(set.status(), StatusCode::OK);
     let expected = LatencyConfig {
         fixed_ms: 25,
@@ -174,29 +148,18 @@ async fn latency_is_part_of_the_state_and_has_admin_routes() {
     };
     assert_eq!(emulator.latency(), Some(expected));
     assert_eq!(emulator.state().latency, Some(expected));
-    let state: Value = client()
-        .get(format!("{}/_emulator/state", emulator.url()))
-        .send()
-        .await
-        .expect("answered")
-        .json()
-        .await
-        .expect("JSON");
+    let state = admin_get(&emulator, "state").await;
     assert_eq!(
         state["latency"],
         json!({"fixedMs": 25, "jitterMs": 5, "seed": 42})
     );
 
-    let bad = client()
-        .put(&url)
-        .body(r#"{"fixed": 25}"#)
-        .send()
-        .await
-        .expect("answered");
+    let bad = r#"{"fixed": 25}"#.to_owned();
+    let bad = admin_send(&emulator, Method::PUT, "latency", Some(bad)).await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     assert_eq!(emulator.latency(), Some(expected));
 
-    let removed = client().delete(&url).send().await.expect("answered");
+    let removed = admin_send(&emulator, Method::DELETE, "latency", None).await;
     assert_eq!(removed.status(), StatusCode::NO_CONTENT);
     assert_eq!(emulator.latency(), None);
     assert!(
@@ -245,15 +208,9 @@ fn the_jitter_sequence_is_reproducible_from_its_seed() {
 #[tokio::test]
 async fn generate_builds_ten_thousand_sessions_that_list_fast() {
     let emulator = start().await;
-    let response = client()
-        .post(format!("{}/_emulator/generate", emulator.url()))
-        .body(
-            r#"{"tenantGroup":"Default Tenant Group","tenant":"Bulk","hostPool":"Pool-Bulk",
-                "hosts":40,"sessionsPerHost":250,"firstSessionId":1}"#,
-        )
-        .send()
-        .await
-        .expect("answered");
+    let spec = r#"{"tenantGroup":"Default Tenant Group","tenant":"Bulk","hostPool":"Pool-Bulk",
+                   "hosts":40,"sessionsPerHost":250,"firstSessionId":1}"#;
+    let response = admin_send(&emulator, Method::POST, "generate", Some(spec.to_owned())).await;
     assert_eq!(response.status(), StatusCode::OK);
     let summary: Value = response.json().await.expect("JSON");
     assert_eq!(
@@ -317,12 +274,7 @@ async fn generate_builds_ten_thousand_sessions_that_list_fast() {
         r#"{"hosts": 2000, "sessionsPerHost": 1000}"#,
         r#"{"host": 1}"#,
     ] {
-        let response = reqwest::Client::new()
-            .post(format!("{}/_emulator/generate", emulator.url()))
-            .body(bad)
-            .send()
-            .await
-            .expect("answered");
+        let response = admin_send(&emulator, Method::POST, "generate", Some(bad.to_owned())).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad}");
         let body: Value = response.json().await.expect("JSON");
         assert_eq!(body["error"]["code"], "InvalidGenerateSpec");
@@ -364,9 +316,7 @@ async fn every_generated_session_is_logged_off_exactly_once() {
             let semaphore = Arc::clone(&semaphore);
             tasks.push(tokio::spawn(async move {
                 let _permit = semaphore.acquire().await.expect("permit");
-                client
-                    .post(format!("{url}{path}"))
-                    .header(AUTHORIZATION, bearer())
+                authorized(&client, &url, Method::POST, &path)
                     .send()
                     .await
                     .expect("answered")
@@ -394,29 +344,21 @@ async fn every_generated_session_is_logged_off_exactly_once() {
     emulator.shutdown().await;
 }
 
+async fn put_settings(emulator: &Emulator, body: &str) -> reqwest::Response {
+    admin_send(emulator, Method::PUT, "settings", Some(body.to_owned())).await
+}
+
 #[tokio::test]
 async fn the_request_log_is_capped_and_can_be_switched_off() {
     let emulator = start().await;
-    let url = format!("{}/_emulator/settings", emulator.url());
-    let defaults: Value = client()
-        .get(&url)
-        .send()
-        .await
-        .expect("answered")
-        .json()
-        .await
-        .expect("JSON");
+    let defaults = admin_get(&emulator, "settings").await;
     assert_eq!(
         defaults,
         json!({"requestLog": true, "requestLogCapacity": DEFAULT_REQUEST_LOG_CAPACITY})
     );
 
-    let capped: Value = client()
-        .put(&url)
-        .body(r#"{"requestLogCapacity": 5}"#)
-        .send()
+    let capped: Value = put_settings(&emulator, r#"{"requestLogCapacity": 5}"#)
         .await
-        .expect("answered")
         .json()
         .await
         .expect("JSON");
@@ -431,9 +373,7 @@ async fn the_request_log_is_capped_and_can_be_switched_off() {
             &id.to_string(),
             "disconnect-user",
         );
-        client
-            .post(format!("{}{path}", emulator.url()))
-            .header(AUTHORIZATION, bearer())
+        authorized(&client, &emulator.url(), Method::POST, &path)
             .send()
             .await
             .expect("answered");
@@ -445,12 +385,7 @@ async fn the_request_log_is_capped_and_can_be_switched_off() {
         .collect();
     assert_eq!(ids, ["4", "5", "6", "7", "8"], "the oldest are dropped");
 
-    let off = reqwest::Client::new()
-        .put(&url)
-        .body(r#"{"requestLog": false}"#)
-        .send()
-        .await
-        .expect("answered");
+    let off = put_settings(&emulator, r#"{"requestLog": false}"#).await;
     assert_eq!(off.status(), StatusCode::OK);
     assert_eq!(
         emulator.settings(),
@@ -463,12 +398,7 @@ async fn the_request_log_is_capped_and_can_be_switched_off() {
     assert_eq!(emulator.requests().len(), 5, "nothing new is logged");
     assert_eq!(emulator.activity().broker_requests, 9);
 
-    let bad = reqwest::Client::new()
-        .put(&url)
-        .body(r#"{"requestLogs": false}"#)
-        .send()
-        .await
-        .expect("answered");
+    let bad = put_settings(&emulator, r#"{"requestLogs": false}"#).await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
     // Settings survive a state replacement.
     emulator.set_state(Seed::sample());

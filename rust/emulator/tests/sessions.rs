@@ -3,29 +3,26 @@
 
 mod common;
 
-use common::{TG, action_path, bearer, client, logoff_path, sessions_path};
-use rds_emulator::{Activity, Emulator, EmulatorConfig, Seed, SentMessage};
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use common::{
+    TG, action_path, admin, admin_get, admin_send, blocking_authorized, broker_request, client,
+    logoff_path, sessions_path, start, start_background,
+};
+use rds_emulator::{Activity, Emulator, Seed, SentMessage};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-async fn start() -> Emulator {
-    Emulator::start(EmulatorConfig::default())
-        .await
-        .expect("emulator starts")
-}
-
 /// Sends an authorized request (POSTs carry the `{}` body real clients send).
 async fn send(emulator: &Emulator, method: Method, path: &str) -> (StatusCode, String) {
-    let mut request = client()
-        .request(method.clone(), format!("{}{path}", emulator.url()))
-        .header(AUTHORIZATION, bearer());
-    if method == Method::POST {
-        request = request.header(CONTENT_TYPE, "application/json").body("{}");
-    }
-    let response = request.send().await.expect("answered");
+    let response = broker_request(&client(), &emulator.url(), method, path)
+        .send()
+        .await
+        .expect("answered");
     let status = response.status();
     (status, response.text().await.expect("body"))
+}
+
+async fn post(emulator: &Emulator, path: &str) -> (StatusCode, String) {
+    send(emulator, Method::POST, path).await
 }
 
 fn desktop(host: &str, id: &str, action: &str) -> String {
@@ -41,21 +38,14 @@ fn session_state(seed: &Seed, pool: usize, host: usize, id: i32) -> Option<Strin
 }
 
 async fn activity_over_http(emulator: &Emulator) -> Activity {
-    client()
-        .get(format!("{}/_emulator/activity", emulator.url()))
-        .send()
-        .await
-        .expect("answered")
-        .json()
-        .await
-        .expect("activity JSON")
+    serde_json::from_value(admin_get(emulator, "activity").await).expect("activity JSON")
 }
 
 #[tokio::test]
 async fn disconnect_keeps_the_session_marks_it_disconnected_and_is_recorded() {
     let emulator = start().await;
     let path = desktop("sh1.contoso.com", "2", "disconnect-user");
-    let (status, body) = send(&emulator, Method::POST, &path).await;
+    let (status, body) = post(&emulator, &path).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, "");
 
@@ -71,9 +61,8 @@ async fn disconnect_keeps_the_session_marks_it_disconnected_and_is_recorded() {
     assert_eq!(state, expected);
 
     // An already disconnected session can be disconnected again.
-    let (status, _) = send(
+    let (status, _) = post(
         &emulator,
-        Method::POST,
         &desktop("sh1.contoso.com", "3", "disconnect-user"),
     )
     .await;
@@ -128,12 +117,8 @@ async fn messages_are_decoded_delivered_and_recorded() {
     let title = "Wartung & Neustart: 100% sicher + schnell";
     let body = "Grüße 👋 — bitte abmelden; a+b=c & 50%\nZeile 2";
     // reqwest encodes the query as a form: spaces become '+', '+' becomes %2B.
-    let response = client()
-        .post(format!("{}{path}", emulator.url()))
+    let response = broker_request(&client(), &emulator.url(), Method::POST, &path)
         .query(&[("MessageTitle", title), ("MessageBody", body)])
-        .header(AUTHORIZATION, bearer())
-        .header(CONTENT_TYPE, "application/json")
-        .body("{}")
         .send()
         .await
         .expect("answered");
@@ -144,7 +129,7 @@ async fn messages_are_decoded_delivered_and_recorded() {
         "{path}?messagetitle=Hello%20World&MESSAGEBODY=%25%26%2B%20%E2%9C%93+end",
         path = desktop("sh1.contoso.com", "5", "send-message-user")
     );
-    let (status, _) = send(&emulator, Method::POST, &encoded).await;
+    let (status, _) = post(&emulator, &encoded).await;
     assert_eq!(status, StatusCode::OK);
 
     let state = emulator.state();
@@ -170,14 +155,7 @@ async fn messages_are_decoded_delivered_and_recorded() {
     );
 
     // In the state JSON only messaged sessions carry a "messages" array.
-    let json: Value = client()
-        .get(format!("{}/_emulator/state", emulator.url()))
-        .send()
-        .await
-        .expect("answered")
-        .json()
-        .await
-        .expect("JSON");
+    let json = admin_get(&emulator, "state").await;
     let sh1 = &json["tenantGroups"][0]["tenants"][0]["hostPools"][0]["sessionHosts"][0];
     assert!(sh1["sessions"][0].get("messages").is_none());
     assert_eq!(sh1["sessions"][2]["messages"][0]["title"], "Hello World");
@@ -219,7 +197,7 @@ async fn missing_message_parameters_are_a_flat_400_and_deliver_nothing() {
         ("?messageTitle=t&MessageBodyX=b".to_owned(), "MessageBody"),
     ];
     for (query, missing) in &cases {
-        let (status, body) = send(&emulator, Method::POST, &format!("{path}{query}")).await;
+        let (status, body) = post(&emulator, &format!("{path}{query}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
         assert_eq!(
             serde_json::from_str::<Value>(&body).expect("JSON"),
@@ -230,20 +208,14 @@ async fn missing_message_parameters_are_a_flat_400_and_deliver_nothing() {
         );
     }
     // A repeated parameter is refused too.
-    let (status, _) = send(
+    let (status, _) = post(
         &emulator,
-        Method::POST,
         &format!("{path}?MessageTitle=a&MessageTitle=b&MessageBody=c"),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     // An empty value is a value.
-    let (status, _) = send(
-        &emulator,
-        Method::POST,
-        &format!("{path}?MessageTitle=&MessageBody="),
-    )
-    .await;
+    let (status, _) = post(&emulator, &format!("{path}?MessageTitle=&MessageBody=")).await;
     assert_eq!(status, StatusCode::OK);
 
     let activity = emulator.activity();
@@ -268,9 +240,8 @@ async fn missing_message_parameters_are_a_flat_400_and_deliver_nothing() {
     assert_eq!(emulator.requests()[2].message_body, None);
 
     // Lookups come first: an unknown host is a 404 even without the parameters.
-    let (status, body) = send(
+    let (status, body) = post(
         &emulator,
-        Method::POST,
         &desktop("sh9.contoso.com", "2", "send-message-user"),
     )
     .await;
@@ -310,7 +281,7 @@ async fn unreachable_hosts_refuse_disconnects_and_messages_with_409() {
         ),
     ];
     for (path, message) in cases {
-        let (status, body) = send(&emulator, Method::POST, &path).await;
+        let (status, body) = post(&emulator, &path).await;
         assert_eq!(status, StatusCode::CONFLICT, "{path}");
         let detail = json!({
             "code": "SessionHostUnreachable",
@@ -359,17 +330,15 @@ async fn the_new_routes_share_the_broker_checks() {
     )
     .await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
-    let (status, body) = send(
+    let (status, body) = post(
         &emulator,
-        Method::POST,
         &desktop("sh1.contoso.com", "4", "disconnect-user"),
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body.contains("SessionNotFound"), "{body}");
-    let (status, body) = send(
+    let (status, body) = post(
         &emulator,
-        Method::POST,
         &desktop("sh1.contoso.com", "x", "disconnect-user"),
     )
     .await;
@@ -379,9 +348,8 @@ async fn the_new_routes_share_the_broker_checks() {
     let mut seed = Seed::sample();
     seed.tenant_groups[0].tenants[0].forbidden = true;
     emulator.set_state(seed);
-    let (status, _) = send(
+    let (status, _) = post(
         &emulator,
-        Method::POST,
         &desktop("sh1.contoso.com", "2", "disconnect-user"),
     )
     .await;
@@ -403,11 +371,11 @@ async fn the_new_routes_share_the_broker_checks() {
 async fn activity_counts_every_logoff_attempt_and_resets() {
     let emulator = start().await;
     let path = logoff_path(TG, "Contoso", "Pool-Desktop", "sh2.contoso.com", "9");
-    let (first, _) = send(&emulator, Method::POST, &path).await;
-    let (second, _) = send(&emulator, Method::POST, &path).await;
+    let (first, _) = post(&emulator, &path).await;
+    let (second, _) = post(&emulator, &path).await;
     assert_eq!((first, second), (StatusCode::OK, StatusCode::NOT_FOUND));
     let forced = logoff_path(TG, "Contoso", "Pool-Apps", "stale1.contoso.com", "3");
-    let (status, _) = send(&emulator, Method::POST, &format!("{forced}?force=true")).await;
+    let (status, _) = post(&emulator, &format!("{forced}?force=true")).await;
     assert_eq!(status, StatusCode::OK);
 
     let activity = emulator.activity();
@@ -431,14 +399,7 @@ async fn activity_counts_every_logoff_attempt_and_resets() {
     assert_eq!(activity.in_flight, 0);
     assert!(activity.max_in_flight >= 1);
 
-    let json: Value = client()
-        .get(format!("{}/_emulator/activity", emulator.url()))
-        .send()
-        .await
-        .expect("answered")
-        .json()
-        .await
-        .expect("JSON");
+    let json = admin_get(&emulator, "activity").await;
     assert_eq!(
         json["callsPerSession"][0],
         json!({"tenantGroup": TG, "tenant": "Contoso", "hostPool": "Pool-Desktop",
@@ -454,21 +415,16 @@ async fn activity_counts_every_logoff_attempt_and_resets() {
     assert_eq!(json["inFlight"], 0);
 
     // DELETE resets the record; the data stays.
-    let cleared = client()
-        .delete(format!("{}/_emulator/activity", emulator.url()))
-        .send()
-        .await
-        .expect("answered");
+    let cleared = admin_send(&emulator, Method::DELETE, "activity", None).await;
     assert_eq!(cleared.status(), StatusCode::NO_CONTENT);
     let activity = emulator.activity();
     assert_eq!(activity, Activity::default());
     assert_eq!(emulator.requests().len(), 3, "the request log is separate");
 
     // PUT /_emulator/state resets it too.
-    send(&emulator, Method::POST, &path).await;
+    post(&emulator, &path).await;
     assert_eq!(emulator.activity().calls_per_session.len(), 1);
-    let put = client()
-        .put(format!("{}/_emulator/state", emulator.url()))
+    let put = admin(&emulator, Method::PUT, "state")
         .json(&Seed::sample())
         .send()
         .await
@@ -480,16 +436,9 @@ async fn activity_counts_every_logoff_attempt_and_resets() {
 
 #[test]
 fn the_background_emulator_exposes_the_activity() {
-    let emulator =
-        rds_emulator::BackgroundEmulator::start(EmulatorConfig::default()).expect("starts");
-    let auth = bearer();
-    let (status, _) = common::blocking_request(
-        &emulator.url(),
-        "POST",
-        &desktop("sh1.contoso.com", "17", "disconnect-user"),
-        &[("Authorization", auth.as_str())],
-        "",
-    );
+    let emulator = start_background();
+    let path = desktop("sh1.contoso.com", "17", "disconnect-user");
+    let (status, _) = blocking_authorized(&emulator.url(), "POST", &path, "");
     assert_eq!(status, 200);
     assert_eq!(emulator.activity().disconnects.len(), 1);
     emulator.clear_activity();

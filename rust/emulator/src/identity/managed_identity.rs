@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::body::to_bytes;
 use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -11,7 +12,7 @@ use serde::Serialize;
 use super::BROKER_RESOURCE;
 use super::aad_error::MsiError;
 use super::directory::{Directory, Grant, issue};
-use super::jwt::Subject;
+use super::jwt::{IssuedJwt, Subject};
 use super::request::{Form, MAX_FORM_BODY, constant_time_eq, identity_record, request_base_url};
 use crate::state::{RequestRecord, SharedState};
 
@@ -137,31 +138,19 @@ fn imds_grant(
 /// `GET /metadata/identity/oauth2/token` (Azure VM instance metadata service).
 pub(crate) async fn imds(State(state): State<SharedState>, request: Request) -> Response {
     let (parts, _body) = request.into_parts();
-    let mut record = identity_record(&parts, "imds", true);
-    let base = request_base_url(&parts, state.bound_url());
-    let directory = Directory::load(&state);
     let params = Form::parse(parts.uri.query().unwrap_or_default().as_bytes());
-    let result = imds_grant(&directory, &params, &parts.headers, &mut record);
-    let response = match result {
-        Ok(mi) => {
-            let issued = issue(&state, &directory, &mi.grant, None, &base, &mut record);
-            Json(ImdsTokenResponse {
-                access_token: issued.token,
-                refresh_token: "",
-                expires_in: directory.0.token_lifetime_seconds.to_string(),
-                expires_on: issued.expires_at.to_string(),
-                not_before: issued.not_before.to_string(),
-                resource: mi.resource,
-                token_type: "Bearer",
-                client_id: record.client_id.clone().unwrap_or_default(),
-            })
-            .into_response()
+    managed_identity_response(&state, &parts, "imds", &params, imds_grant, |token| {
+        ImdsTokenResponse {
+            access_token: token.issued.token,
+            refresh_token: "",
+            expires_in: token.lifetime.to_string(),
+            expires_on: token.issued.expires_at.to_string(),
+            not_before: token.issued.not_before.to_string(),
+            resource: token.resource,
+            token_type: "Bearer",
+            client_id: token.client_id,
         }
-        Err(error) => error.into_response(),
-    };
-    record.status = response.status().as_u16();
-    state.record(record);
-    response
+    })
 }
 
 /// App Service checks: the `X-IDENTITY-HEADER` secret (never echoed), then the shared ones.
@@ -193,26 +182,60 @@ fn app_service_grant(
 /// `GET` or `POST /msi/token` (App Service, Functions; Automation posts a form).
 pub(crate) async fn app_service(State(state): State<SharedState>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
-    let mut record = identity_record(&parts, "appServiceMsi", true);
-    let base = request_base_url(&parts, state.bound_url());
-    let directory = Directory::load(&state);
     let mut params = Form::parse(parts.uri.query().unwrap_or_default().as_bytes());
     if parts.method == Method::POST {
         params.extend(Form::parse(
             &to_bytes(body, MAX_FORM_BODY).await.unwrap_or_default(),
         ));
     }
-    let result = app_service_grant(&directory, &params, &parts.headers, &mut record);
-    let response = match result {
+    let route = "appServiceMsi";
+    managed_identity_response(&state, &parts, route, &params, app_service_grant, |token| {
+        AppServiceTokenResponse {
+            access_token: token.issued.token,
+            expires_on: token.issued.expires_at.to_string(),
+            resource: token.resource,
+            token_type: "Bearer",
+            client_id: token.client_id,
+        }
+    })
+}
+
+/// A managed identity token as either endpoint's body needs it.
+struct ManagedIdentityToken {
+    issued: IssuedJwt,
+    /// The token lifetime configured for the directory, in seconds.
+    lifetime: u64,
+    resource: String,
+    client_id: String,
+}
+
+/// The checks of one managed identity endpoint (header, then [`managed_identity_grant`]).
+type ManagedIdentityCheck =
+    fn(&Directory, &Form, &HeaderMap, &mut RequestRecord) -> Result<ManagedIdentityGrant, MsiError>;
+
+/// The frame both managed identity endpoints share, so they record and answer a request the
+/// same way: runs `check` on `params`, issues the token and shapes the 200 body with `body`,
+/// answers an error in the managed identity shape, and records the final status.
+fn managed_identity_response<B: Serialize>(
+    state: &SharedState,
+    parts: &Parts,
+    route: &str,
+    params: &Form,
+    check: ManagedIdentityCheck,
+    body: impl FnOnce(ManagedIdentityToken) -> B,
+) -> Response {
+    let mut record = identity_record(parts, route, true);
+    let base = request_base_url(parts, state.bound_url());
+    let directory = Directory::load(state);
+    let response = match check(&directory, params, &parts.headers, &mut record) {
         Ok(mi) => {
-            let issued = issue(&state, &directory, &mi.grant, None, &base, &mut record);
-            Json(AppServiceTokenResponse {
-                access_token: issued.token,
-                expires_on: issued.expires_at.to_string(),
+            let issued = issue(state, &directory, &mi.grant, None, &base, &mut record);
+            Json(body(ManagedIdentityToken {
+                issued,
+                lifetime: directory.0.token_lifetime_seconds,
                 resource: mi.resource,
-                token_type: "Bearer",
                 client_id: record.client_id.clone().unwrap_or_default(),
-            })
+            }))
             .into_response()
         }
         Err(error) => error.into_response(),

@@ -42,47 +42,43 @@ struct TokenResponse {
     access_token: String,
 }
 
-/// `POST /{tenant}/oauth2/v2.0/token`.
-pub(crate) async fn token(
-    State(state): State<SharedState>,
-    Path(tenant): Path<String>,
+/// One form post to `/{tenant}/oauth2/v2.0/...`, as the checks of either endpoint see it.
+struct TenantForm<'a> {
+    state: &'a SharedState,
+    directory: &'a Directory,
+    tenant: &'a str,
+    form: &'a Form,
+    headers: &'a HeaderMap,
+    /// The base URL the client used (see [`request_base_url`]).
+    base: &'a str,
+}
+
+/// The frame the token and device code endpoints share, so both read, answer and record a
+/// request the same way: reads the form, starts the request record for `route` and `tenant`,
+/// runs `respond`, answers its error in Entra's shape and records the final status.
+async fn tenant_form_endpoint(
+    state: SharedState,
+    tenant: String,
     request: Request,
+    route: &'static str,
+    respond: impl FnOnce(&TenantForm<'_>, &mut RequestRecord) -> Result<Response, AadError>,
 ) -> Response {
     let (parts, body) = request.into_parts();
     let form = Form::parse(&to_bytes(body, MAX_FORM_BODY).await.unwrap_or_default());
-    let mut record = identity_record(&parts, "token", false);
+    let mut record = identity_record(&parts, route, false);
     record.tenant = Some(tenant.clone());
-    record.grant_type = form.get("grant_type").map(str::to_owned);
     let base = request_base_url(&parts, state.bound_url());
     let directory = Directory::load(&state);
-    let response = match token_grant(
-        &state,
-        &directory,
-        &tenant,
-        &form,
-        &parts.headers,
-        &base,
-        &mut record,
-    ) {
-        Ok(grant) => {
-            let issued = issue(
-                &state,
-                &directory,
-                &grant,
-                Some(&tenant),
-                &base,
-                &mut record,
-            );
-            let lifetime = directory.0.token_lifetime_seconds;
-            Json(TokenResponse {
-                token_type: "Bearer",
-                scope: BROKER_SCOPE,
-                expires_in: lifetime,
-                ext_expires_in: lifetime,
-                access_token: issued.token,
-            })
-            .into_response()
-        }
+    let request = TenantForm {
+        state: &state,
+        directory: &directory,
+        tenant: &tenant,
+        form: &form,
+        headers: &parts.headers,
+        base: &base,
+    };
+    let response = match respond(&request, &mut record) {
+        Ok(response) => response,
         Err(error) => error.into_response_for(&parts.headers),
     };
     record.status = response.status().as_u16();
@@ -90,17 +86,47 @@ pub(crate) async fn token(
     response
 }
 
+/// `POST /{tenant}/oauth2/v2.0/token`.
+pub(crate) async fn token(
+    State(state): State<SharedState>,
+    Path(tenant): Path<String>,
+    request: Request,
+) -> Response {
+    tenant_form_endpoint(state, tenant, request, "token", |request, record| {
+        record.grant_type = request.form.get("grant_type").map(str::to_owned);
+        let grant = token_grant(request, record)?;
+        let TenantForm {
+            state,
+            directory,
+            tenant,
+            base,
+            ..
+        } = *request;
+        let issued = issue(state, directory, &grant, Some(tenant), base, record);
+        let lifetime = directory.0.token_lifetime_seconds;
+        Ok(Json(TokenResponse {
+            token_type: "Bearer",
+            scope: BROKER_SCOPE,
+            expires_in: lifetime,
+            ext_expires_in: lifetime,
+            access_token: issued.token,
+        })
+        .into_response())
+    })
+    .await
+}
+
 /// Runs the checks of one token request, in Entra's order: tenant, grant type, client,
 /// client authentication, scope, then the grant itself.
-fn token_grant(
-    state: &SharedState,
-    directory: &Directory,
-    tenant: &str,
-    form: &Form,
-    headers: &HeaderMap,
-    base: &str,
-    record: &mut RequestRecord,
-) -> Result<Grant, AadError> {
+fn token_grant(request: &TenantForm<'_>, record: &mut RequestRecord) -> Result<Grant, AadError> {
+    let TenantForm {
+        state,
+        directory,
+        tenant,
+        form,
+        headers,
+        base,
+    } = *request;
     directory.check_tenant(tenant)?;
     let grant_type = form
         .get("grant_type")
@@ -361,40 +387,25 @@ pub(crate) async fn device_code(
     Path(tenant): Path<String>,
     request: Request,
 ) -> Response {
-    let (parts, body) = request.into_parts();
-    let form = Form::parse(&to_bytes(body, MAX_FORM_BODY).await.unwrap_or_default());
-    let mut record = identity_record(&parts, "deviceCode", false);
-    record.tenant = Some(tenant.clone());
-    let base = request_base_url(&parts, state.bound_url());
-    let directory = Directory::load(&state);
-    let result = device_code_grant(
-        &state,
-        &directory,
-        &tenant,
-        &form,
-        &parts.headers,
-        &base,
-        &mut record,
-    );
-    let response = match result {
-        Ok(body) => Json(body).into_response(),
-        Err(error) => error.into_response_for(&parts.headers),
-    };
-    record.status = response.status().as_u16();
-    state.record(record);
-    response
+    tenant_form_endpoint(state, tenant, request, "deviceCode", |request, record| {
+        device_code_grant(request, record).map(|body| Json(body).into_response())
+    })
+    .await
 }
 
 /// The checks and the new code of one device code request.
 fn device_code_grant(
-    state: &SharedState,
-    directory: &Directory,
-    tenant: &str,
-    form: &Form,
-    headers: &HeaderMap,
-    base: &str,
+    request: &TenantForm<'_>,
     record: &mut RequestRecord,
 ) -> Result<DeviceCodeResponse, AadError> {
+    let TenantForm {
+        state,
+        directory,
+        tenant,
+        form,
+        headers,
+        base,
+    } = *request;
     directory.check_tenant(tenant)?;
     let client_id = basic_credentials(headers)
         .map(|(id, _)| id)

@@ -11,6 +11,8 @@ use rds_emulator::{
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+pub use super::{Reply, read};
 use sha1::Digest as _;
 
 /// The sample's tenants (aliases of one directory).
@@ -176,41 +178,6 @@ impl AssertionSpec {
         }
         let key = EncodingKey::from_rsa_pem(self.signing_key.as_bytes()).expect("RSA key");
         jsonwebtoken::encode(&header, &claims, &key).expect("assertion signs")
-    }
-}
-
-/// A response as a test sees it.
-#[derive(Debug)]
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: reqwest::header::HeaderMap,
-    pub body: String,
-}
-
-impl Reply {
-    pub fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
-    }
-
-    /// The `access_token` of a 200 response (fails with the body otherwise).
-    pub fn access_token(&self) -> String {
-        assert_eq!(self.status, StatusCode::OK, "{}", self.body);
-        self.json()["access_token"]
-            .as_str()
-            .expect("access_token")
-            .to_owned()
-    }
-}
-
-pub async fn read(response: reqwest::Response) -> Reply {
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.text().await.expect("body");
-    Reply {
-        status,
-        headers,
-        body,
     }
 }
 

@@ -1,10 +1,12 @@
-//! Helpers shared by the integration tests: URL building, seeds and a tiny blocking HTTP client.
+//! Helpers shared by the integration tests: starting emulators, URL building, seeds, authorized
+//! and admin requests, and a tiny blocking HTTP client.
 #![allow(
     dead_code,
     reason = "each test binary uses a different subset of the helpers"
 )]
 
 pub mod entra;
+pub mod process;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -12,8 +14,12 @@ use std::time::Duration;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use rds_emulator::{
-    DEFAULT_ACCESS_TOKEN, HostPool, Seed, Session, SessionHost, Tenant, TenantGroup,
+    BackgroundEmulator, DEFAULT_ACCESS_TOKEN, Emulator, EmulatorConfig, EmulatorHandle, HostPool,
+    Seed, Session, SessionHost, Tenant, TenantGroup,
 };
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde_json::Value;
 
 /// Everything except RFC 3986 unreserved characters is encoded, as a careful client would.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -23,6 +29,28 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'~');
 
 pub const TG: &str = "Default Tenant Group";
+
+/// Starts an emulator with the default configuration: the sample seed and the default token.
+pub async fn start() -> Emulator {
+    Emulator::start(EmulatorConfig::default())
+        .await
+        .expect("emulator starts")
+}
+
+/// Starts an emulator serving `seed` (with the default token).
+pub async fn start_with_seed(seed: Seed) -> Emulator {
+    Emulator::start(EmulatorConfig {
+        seed,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .expect("emulator starts")
+}
+
+/// Starts a [`BackgroundEmulator`] with the default configuration.
+pub fn start_background() -> BackgroundEmulator {
+    BackgroundEmulator::start(EmulatorConfig::default()).expect("starts")
+}
 
 /// Percent-encodes one path segment.
 pub fn enc(segment: &str) -> String {
@@ -86,6 +114,96 @@ pub fn client() -> reqwest::Client {
 /// `Authorization` value for the default token.
 pub fn bearer() -> String {
     format!("Bearer {DEFAULT_ACCESS_TOKEN}")
+}
+
+/// A request for `path` below `base_url` with the default token, on `http`.
+pub fn authorized(
+    http: &reqwest::Client,
+    base_url: &str,
+    method: Method,
+    path: &str,
+) -> RequestBuilder {
+    http.request(method, format!("{base_url}{path}"))
+        .header(AUTHORIZATION, bearer())
+}
+
+/// A broker request as real clients send it: [`authorized`], and a POST carries the `{}` JSON
+/// body the broker ignores (sent to prove it is accepted).
+pub fn broker_request(
+    http: &reqwest::Client,
+    base_url: &str,
+    method: Method,
+    path: &str,
+) -> RequestBuilder {
+    let is_post = method == Method::POST;
+    let request = authorized(http, base_url, method, path);
+    if is_post {
+        request.header(CONTENT_TYPE, "application/json").body("{}")
+    } else {
+        request
+    }
+}
+
+/// A request to the unauthenticated admin route `/_emulator/{route}`.
+pub fn admin(emulator: &EmulatorHandle, method: Method, route: &str) -> RequestBuilder {
+    client().request(method, format!("{}/_emulator/{route}", emulator.url()))
+}
+
+/// Sends an admin request and returns the response, which must come.
+pub async fn admin_send(
+    emulator: &EmulatorHandle,
+    method: Method,
+    route: &str,
+    body: Option<String>,
+) -> reqwest::Response {
+    let mut request = admin(emulator, method, route);
+    if let Some(body) = body {
+        request = request.body(body);
+    }
+    request.send().await.expect("answered")
+}
+
+/// GETs `/_emulator/{route}`, which must answer 200 with JSON, and returns the JSON.
+pub async fn admin_get(emulator: &EmulatorHandle, route: &str) -> Value {
+    let response = admin_send(emulator, Method::GET, route, None).await;
+    assert_eq!(response.status(), StatusCode::OK, "GET /_emulator/{route}");
+    response.json().await.expect("JSON")
+}
+
+/// A response as a test sees it.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body))
+    }
+
+    /// The `access_token` of a 200 response (fails with the body otherwise).
+    pub fn access_token(&self) -> String {
+        assert_eq!(self.status, StatusCode::OK, "{}", self.body);
+        self.json()["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+}
+
+/// Reads a whole response.
+pub async fn read(response: reqwest::Response) -> Reply {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.text().await.expect("body");
+    Reply {
+        status,
+        headers,
+        body,
+    }
 }
 
 pub fn session(id: i32, user: &str) -> Session {
@@ -183,4 +301,16 @@ pub fn blocking_request(
         .map(|(_, body)| body.to_owned())
         .unwrap_or_default();
     (status, body)
+}
+
+/// [`blocking_request`] POSTing an `application/x-www-form-urlencoded` body (already encoded).
+pub fn blocking_form(base_url: &str, path: &str, form: &str) -> (u16, String) {
+    let header = ("Content-Type", "application/x-www-form-urlencoded");
+    blocking_request(base_url, "POST", path, &[header], form)
+}
+
+/// [`blocking_request`] with the default token.
+pub fn blocking_authorized(base_url: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    let auth = bearer();
+    blocking_request(base_url, method, path, &[("Authorization", &auth)], body)
 }
