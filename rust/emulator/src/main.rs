@@ -167,7 +167,8 @@ async fn run(args: Args) -> Result<(), String> {
     }
 
     // Subscribe before announcing the URL so no request can slip past the log.
-    tokio::spawn(log_requests(emulator.subscribe_requests()));
+    let (stop_log, log_stopped) = tokio::sync::oneshot::channel();
+    let log = tokio::spawn(log_requests(emulator.subscribe_requests(), log_stopped));
     announce(&emulator.url()).map_err(|e| format!("cannot write to stdout: {e}"))?;
 
     let stdin_closed = if args.exit_on_stdin_eof {
@@ -176,6 +177,10 @@ async fn run(args: Args) -> Result<(), String> {
         None
     };
     wait_for_stop(stdin_closed).await;
+    // Every request answered before the stop is logged before the process exits: a parent
+    // that reads stderr after closing stdin must find the last request there.
+    let _ = stop_log.send(());
+    let _ = log.await;
     eprintln!("rds-emulator: shutting down");
     emulator.shutdown().await;
     Ok(())
@@ -200,25 +205,47 @@ fn announce(url: &str) -> io::Result<()> {
 
 /// One stderr line per broker or identity request. Deliberately only method, raw path and
 /// status: the query may carry message text, headers carry tokens and bodies carry secrets.
-async fn log_requests(mut records: broadcast::Receiver<rds_emulator::RequestRecord>) {
+/// When `stop` fires, the records already sent are written, then the task ends.
+async fn log_requests(
+    mut records: broadcast::Receiver<rds_emulator::RequestRecord>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
     loop {
-        match records.recv().await {
-            Ok(record) => match record.fault {
-                Some(fault) => eprintln!(
-                    "{} {} -> {} (injected fault: {})",
-                    record.method,
-                    record.raw_path,
-                    record.status,
-                    fault.name()
-                ),
-                None => eprintln!("{} {} -> {}", record.method, record.raw_path, record.status),
+        tokio::select! {
+            // Records first: a stop never overtakes a request that is already queued.
+            biased;
+            received = records.recv() => match received {
+                Ok(record) => log_request(&record),
+                Err(broadcast::error::RecvError::Lagged(missed)) => log_missed(missed),
+                Err(broadcast::error::RecvError::Closed) => return,
             },
-            Err(broadcast::error::RecvError::Lagged(missed)) => {
-                eprintln!("rds-emulator: {missed} request(s) not logged (log fell behind)");
-            }
-            Err(broadcast::error::RecvError::Closed) => break,
+            _ = &mut stop => break,
         }
     }
+    loop {
+        match records.try_recv() {
+            Ok(record) => log_request(&record),
+            Err(broadcast::error::TryRecvError::Lagged(missed)) => log_missed(missed),
+            Err(_) => return,
+        }
+    }
+}
+
+fn log_request(record: &rds_emulator::RequestRecord) {
+    match record.fault {
+        Some(fault) => eprintln!(
+            "{} {} -> {} (injected fault: {})",
+            record.method,
+            record.raw_path,
+            record.status,
+            fault.name()
+        ),
+        None => eprintln!("{} {} -> {}", record.method, record.raw_path, record.status),
+    }
+}
+
+fn log_missed(missed: u64) {
+    eprintln!("rds-emulator: {missed} request(s) not logged (log fell behind)");
 }
 
 /// Reads (and discards) stdin on a plain thread until end of file or error, then signals.
