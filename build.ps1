@@ -180,19 +180,6 @@ function Get-ModuleDirectory {
     Join-Path $script:RepoRoot 'out' 'RdsSessions' (Get-ProjectVersion)
 }
 
-function Get-PwshPath {
-    $name = if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' }
-    $candidate = Join-Path $PSHOME $name
-    if (Test-Path -LiteralPath $candidate -PathType Leaf) {
-        return $candidate
-    }
-    $command = Get-Command -Name 'pwsh' -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
-    if ($null -eq $command) {
-        throw 'pwsh (PowerShell 7) was not found; it is needed to run the Pester tests and the demo in a child process.'
-    }
-    $command.Source
-}
-
 function ConvertTo-QuotedContent {
     # Escapes text for use inside a single-quoted PowerShell string.
     param([Parameter(Mandatory)] [AllowEmptyString()] [string] $Text)
@@ -356,7 +343,9 @@ Invoke-Pester -Configuration $configuration
     $encoded = [Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes($command))
 
     Write-Host "Pester $($pester.Version) from $($pester.ModuleBase)"
-    Invoke-NativeCommand -FilePath (Get-PwshPath) -ArgumentList @(
+    # Get-RdsPwshPath: the pwsh running this build, if possible (shared with the test suites).
+    . (Join-Path $script:RepoRoot 'Pester' 'common.ps1')
+    Invoke-NativeCommand -FilePath (Get-RdsPwshPath) -ArgumentList @(
         '-NoLogo', '-NoProfile', '-NonInteractive', '-EncodedCommand', $encoded
     ) -FailureMessage "Pester reported failures; see the output above and $resultPath."
 }
