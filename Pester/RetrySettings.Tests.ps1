@@ -284,7 +284,7 @@ Describe 'Retry settings of Add-RdsAccount and Set-RdsContext' -Tag 'Integration
             $requests.Count | Should -Be 1
             $requests[0].status | Should -Be 503
             $requests[0].fault | Should -BeExactly 'serverError'
-            @($verbose | Where-Object { "$_" -match 'retried after' }).Count | Should -Be 0
+            @($verbose | Where-Object { "$_" -match 'retrying in' }).Count | Should -Be 0
             Get-RdsSessionIdsLeft -Url $emulator.Url @sh1 | Should -BeExactly '17,18'
         }
 
@@ -302,11 +302,16 @@ Describe 'Retry settings of Add-RdsAccount and Set-RdsContext' -Tag 'Integration
             $requests[0].status | Should -Be 503
             $requests[0].fault | Should -BeExactly 'serverError'
             $requests[1].status | Should -Be 200
-            # For example "Session Contoso/Pool-Desktop/sh1.contoso.com/17: the broker answered
-            # HTTP 503; retried after 0.4 s."
-            $retries = @($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -match 'retried after' })
-            $retries.Count | Should -Be 1 -Because ($verbose -join [Environment]::NewLine)
-            $retries[0].Message | Should -Match '^Session Contoso/Pool-Desktop/sh1\.contoso\.com/17: .*HTTP 503.*retried after \d+(\.\d+)? s'
+            # Written when the wait starts, before the outcome, for example "Session
+            # Contoso/Pool-Desktop/sh1.contoso.com/17: the broker answered HTTP 503; retrying in
+            # 0.4 s (retry 1 of at most 4)."
+            $messages = @($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+            $retries = @($messages | Where-Object { $_ -match 'retrying in' })
+            $retries.Count | Should -Be 1 -Because ($messages -join [Environment]::NewLine)
+            $retries[0] | Should -Match '^Session Contoso/Pool-Desktop/sh1\.contoso\.com/17: .*HTTP 503.*retrying in \d+(\.\d+)? s \(retry 1 of at most 4\)\.$'
+            $done = @($messages | Where-Object { $_ -match '^Logged off session' })
+            $done.Count | Should -Be 1
+            [array]::IndexOf($messages, $retries[0]) | Should -BeLessThan ([array]::IndexOf($messages, $done[0]))
         }
 
         It 'with -MaximumRetryCount 2, a broker that always answers 503 gets exactly three requests, then the error' {

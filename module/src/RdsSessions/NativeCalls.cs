@@ -86,6 +86,13 @@ namespace RdsSessions
             return name.Length == 0 ? null : name;
         }
 
+        /// <summary>Retries reported since the last call (see RdsConnection.take_retry_notes).</summary>
+        public static string[] TakeRetryNotes(RdsConnection throttled)
+        {
+            string notes = throttled.TakeRetryNotes().IntoString();
+            return notes.Length == 0 ? Array.Empty<string>() : notes.Split('\n');
+        }
+
         public static RdsConnection CreateThrottled(RdsConnection source, int limit) =>
             Call(() => RdsConnection.CreateThrottled(source, (uint)limit));
 

@@ -244,13 +244,29 @@ namespace RdsSessions.Commands
                     Stopped();
                 }
 
+                WriteRetryNotes();
                 _progress!.Update(_inputComplete);
+            }
+        }
+
+        /// <summary>
+        /// Writes each retry as a verbose record when it starts waiting ("Session
+        /// Contoso/Pool1/sh1/17: throttled (HTTP 429); retrying in 2.0 s (retry 1 of at most 4)."),
+        /// so a long Retry-After is explained while it happens. Only this thread may write.
+        /// </summary>
+        private void WriteRetryNotes()
+        {
+            foreach (string note in NativeCalls.TakeRetryNotes(_throttled!))
+            {
+                WriteVerbose($"Session {note}.");
             }
         }
 
         /// <summary>Writes the outcome of every finished request at the head of the queue, in input order.</summary>
         private void WriteCompleted()
         {
+            // Retries of requests still running or just finished, before their outcomes.
+            WriteRetryNotes();
             while (_pending.Count > 0 && _pending.Peek().Task.IsCompleted)
             {
                 if (_cancel.IsCancellationRequested)
@@ -265,7 +281,8 @@ namespace RdsSessions.Commands
                     _progress!.Finished(failed: false);
                     foreach (string note in task.Result.Notes)
                     {
-                        // Retries ("throttled (HTTP 429); retried after 2.0 s") as verbose records.
+                        // What only the end of a request can tell, such as a logoff counted as
+                        // done after a lost answer (its retries were written as they happened).
                         WriteVerbose($"Session {done.Session}: {note}.");
                     }
 

@@ -44,7 +44,7 @@ public sealed class FaultToleranceTests : IDisposable
         var faults = stats["faults"]!.AsObject();
         Assert.True(faults.Sum(f => (int)f.Value!) >= 30, stats.ToJsonString());
         var verbose = r.PowerShell.Streams.Verbose.Select(v => v.Message).ToList();
-        Assert.Contains(verbose, v => v.Contains("throttled (HTTP 429); retried after", StringComparison.Ordinal));
+        Assert.Contains(verbose, v => v.Contains("throttled (HTTP 429); retrying in", StringComparison.Ordinal));
         Assert.Contains(verbose, v => v.Contains("counted as logged off", StringComparison.Ordinal) || v.Contains("the connection failed", StringComparison.Ordinal));
     }
 }

@@ -103,7 +103,26 @@ public sealed class RetrySettingsTests : IDisposable
         var r = _engine.Run("Get-RdsUserSession Contoso Pool1 | Invoke-RdsUserSessionLogoff -NoUserPrompt -Force -Verbose");
         Assert.True(r.Errors.Count == 0, string.Join("\n", r.Errors));
         Assert.DoesNotContain(_emulator.SessionsLeft(), s => s.StartsWith("Contoso/Pool1/", StringComparison.Ordinal));
-        Assert.Contains(r.PowerShell.Streams.Verbose, v => v.Message.Contains("retried after", StringComparison.Ordinal));
+        Assert.Contains(r.PowerShell.Streams.Verbose, v => v.Message.Contains("retrying in", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_retry_is_written_when_its_wait_starts_before_the_outcome()
+    {
+        _engine.SignIn(_emulator);
+        // Seed 7 at rate 0.5: the first logoff request is throttled (Retry-After: 1), the
+        // second is not (the fault sequence is a pure function of the seed).
+        _emulator.SetFaults("{\"seed\":7,\"rate\":0.5,\"kinds\":{\"throttle\":1},\"retryAfterSeconds\":1,\"routes\":[\"logoffUser\"]}");
+        var r = _engine.Run(Logoff + " -Verbose");
+        Assert.True(r.Errors.Count == 0, string.Join("\n", r.Errors));
+        var messages = r.PowerShell.Streams.Verbose.Select(v => v.Message).ToList();
+        int retry = messages.FindIndex(m => m == $"Session {Session}: throttled (HTTP 429); retrying in 1.0 s (retry 1 of at most 4).");
+        int outcome = messages.FindIndex(m => m.StartsWith("Logged off session " + Session + " ", StringComparison.Ordinal));
+        Assert.True(retry >= 0 && outcome >= 0, string.Join("\n", messages));
+        Assert.True(retry < outcome, string.Join("\n", messages));
+        // Written once, when it happened: not again with the outcome.
+        Assert.Single(messages, m => m.Contains("HTTP 429", StringComparison.Ordinal));
+        Assert.DoesNotContain(Session, _emulator.SessionsLeft());
     }
 
     [Fact]

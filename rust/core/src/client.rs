@@ -175,9 +175,14 @@ impl BrokerClientBuilder {
             request_timeout: self.request_timeout,
             retry: self.retry,
             in_flight: None,
+            retry_observer: None,
         })
     }
 }
+
+/// Told about each retry as it starts waiting ("Contoso/Pool1/sh1/17: throttled (HTTP 429);
+/// retrying in 2.0 s"), so a caller can show it live rather than when the request ends.
+pub type RetryObserver = Arc<dyn Fn(&str) + Send + Sync>;
 
 /// The longest per-request timeout a client accepts (one hour).
 pub const MAX_REQUEST_TIMEOUT: Duration = Duration::from_secs(3600);
@@ -213,7 +218,7 @@ pub fn default_http_client() -> Result<reqwest::Client, Error> {
 }
 
 /// A client for one deployment URL, tenant group and token source.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct BrokerClient {
     http: reqwest::Client,
     base: DeploymentUrl,
@@ -224,6 +229,22 @@ pub struct BrokerClient {
     /// When set, at most this many requests of this client (and its clones) are in flight;
     /// the rest wait for a permit before anything is sent.
     in_flight: Option<Arc<Semaphore>>,
+    /// When set, each retry is reported here as it starts waiting, and not in the request's
+    /// own notes (it has been told already).
+    retry_observer: Option<RetryObserver>,
+}
+
+impl std::fmt::Debug for BrokerClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrokerClient")
+            .field("base", &self.base)
+            .field("tenant_group", &self.tenant_group)
+            .field("request_timeout", &self.request_timeout)
+            .field("retry", &self.retry)
+            .field("in_flight", &self.in_flight)
+            .field("retry_observer", &self.retry_observer.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl BrokerClient {
@@ -274,6 +295,14 @@ impl BrokerClient {
         copy.retry = retry;
         copy.request_timeout = request_timeout;
         Ok(copy)
+    }
+
+    /// The same client, reporting each retry to `observer` as it starts waiting (a pipeline's
+    /// live verbose records) instead of in the finished request's notes.
+    pub fn with_retry_observer(&self, observer: RetryObserver) -> BrokerClient {
+        let mut copy = self.clone();
+        copy.retry_observer = Some(observer);
+        copy
     }
 
     /// The same client (same pool and tokens) for another tenant group (`Set-RdsContext`).
@@ -500,11 +529,26 @@ impl BrokerClient {
             if started.elapsed() + delay > self.retry.total_deadline {
                 return Err(failure.error.with_attempts(attempts));
             }
-            notes.push(format!(
-                "{}; retried after {:.1} s",
-                failure.reason,
-                delay.as_secs_f64()
-            ));
+            match &self.retry_observer {
+                Some(observer) => {
+                    let subject = match context.target {
+                        Some(target) => target.to_string(),
+                        None => context.operation.clone(),
+                    };
+                    observer(&format!(
+                        "{subject}: {}; retrying in {:.1} s (retry {} of at most {})",
+                        failure.reason,
+                        delay.as_secs_f64(),
+                        attempts,
+                        self.retry.max_retries
+                    ));
+                }
+                None => notes.push(format!(
+                    "{}; retried after {:.1} s",
+                    failure.reason,
+                    delay.as_secs_f64()
+                )),
+            }
             tokio::time::sleep(delay).await;
             attempt += 1;
         }

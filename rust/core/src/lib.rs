@@ -24,7 +24,8 @@ pub use auth::{
     AccessToken, BROKER_RESOURCE, BROKER_SCOPE, RefreshingToken, StaticToken, TokenSource,
 };
 pub use client::{
-    ActionOutcome, BrokerClient, BrokerClientBuilder, LogoffOptions, LogoffOutcome, SessionAction,
+    ActionOutcome, BrokerClient, BrokerClientBuilder, LogoffOptions, LogoffOutcome, RetryObserver,
+    SessionAction,
 };
 pub use error::{ApiError, BrokerObject, Error, ErrorKind, shown};
 pub use model::{SessionTarget, UserSession};

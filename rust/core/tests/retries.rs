@@ -294,3 +294,44 @@ fn invalid_settings_are_refused_and_change_nothing() {
     assert!(e.to_string().contains("MaximumRetryCount"), "{e}");
     assert_eq!(original.retry_policy(), &RetryPolicy::default());
 }
+
+#[tokio::test]
+async fn an_observer_hears_each_retry_before_the_wait_and_the_notes_do_not_repeat_it() {
+    let server = MockServer::start().await;
+    mount_sequence(
+        &server,
+        vec![ResponseTemplate::new(429).insert_header("Retry-After", "1")],
+        ResponseTemplate::new(200),
+    )
+    .await;
+    let heard = Arc::new(std::sync::Mutex::new(Vec::<(String, Instant)>::new()));
+    let sink = heard.clone();
+    let client = client(&server, fast_policy()).with_retry_observer(Arc::new(move |note: &str| {
+        sink.lock()
+            .expect("lock")
+            .push((note.to_owned(), Instant::now()));
+    }));
+    let started = Instant::now();
+    let done = client
+        .logoff(&target(), LogoffOptions::default())
+        .await
+        .expect("succeeds on retry");
+    let finished = Instant::now();
+
+    let heard = heard.lock().expect("lock").clone();
+    let (note, at) = heard.first().expect("one retry was reported");
+    assert_eq!(heard.len(), 1);
+    assert_eq!(
+        note,
+        "T/HP/sh/3: throttled (HTTP 429); retrying in 1.0 s (retry 1 of at most 3)"
+    );
+    // Told before the one-second wait, not after it.
+    assert!(
+        *at - started < Duration::from_millis(900),
+        "{:?}",
+        *at - started
+    );
+    assert!(finished - *at >= Duration::from_secs(1));
+    assert_eq!(done.attempts, 2);
+    assert!(done.notes.is_empty(), "{:?}", done.notes);
+}

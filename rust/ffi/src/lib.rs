@@ -27,7 +27,10 @@ use rds_core::auth::entra::{DEFAULT_PUBLIC_CLIENT_ID, DEFAULT_USER_TENANT, Devic
 use rds_core::{BrokerClient, LogoffOptions, SessionAction, SessionTarget};
 use secrecy::{ExposeSecret, SecretString};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+/// At most this many retry notes wait for `take_retry_notes`; later ones are dropped.
+const MAX_PENDING_RETRY_NOTES: usize = 10_000;
 
 /// The version of the native library; the module refuses to load a library whose version
 /// differs from its own (one version number everywhere).
@@ -69,6 +72,9 @@ pub struct RdsConnection {
     runtime: SharedRuntime,
     client: BrokerClient,
     user_name: String,
+    /// Retries reported as they start waiting, until the caller takes them
+    /// ([`RdsConnection::take_retry_notes`]); only pipeline connections have one.
+    retry_notes: Option<Arc<Mutex<Vec<String>>>>,
 }
 
 impl RdsConnection {
@@ -77,6 +83,7 @@ impl RdsConnection {
             runtime: SharedRuntime,
             client: signed_in.client,
             user_name: signed_in.user_name,
+            retry_notes: None,
         }
     }
 
@@ -86,6 +93,7 @@ impl RdsConnection {
             runtime: SharedRuntime,
             client,
             user_name: self.user_name.clone(),
+            retry_notes: None,
         }
     }
 }
@@ -286,12 +294,36 @@ impl RdsConnection {
     pub fn create_throttled(source: &RdsConnection, limit: u32) -> ffi::Result<Self, ErrorInfo> {
         guard(|| {
             let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+            let notes = Arc::new(Mutex::new(Vec::new()));
+            let sink = notes.clone();
             let client = source
                 .client
                 .with_concurrency_limit(limit)
-                .map_err(ErrorInfo::from)?;
-            Ok(source.derived(client))
+                .map_err(ErrorInfo::from)?
+                .with_retry_observer(Arc::new(move |note: &str| {
+                    // A poisoned lock only means a panic elsewhere; the note is still wanted.
+                    let mut notes = sink.lock().unwrap_or_else(|p| p.into_inner());
+                    // Bounded: a caller that never takes them must not grow this forever.
+                    if notes.len() < MAX_PENDING_RETRY_NOTES {
+                        notes.push(note.to_owned());
+                    }
+                }));
+            let mut throttled = source.derived(client);
+            throttled.retry_notes = Some(notes);
+            Ok(throttled)
         })
+    }
+
+    /// The retries reported since the last call, one per line ("Contoso/Pool1/sh1/17:
+    /// throttled (HTTP 429); retrying in 2.0 s (retry 1 of at most 4)"), for the pipeline
+    /// thread to write as verbose records while it waits. Empty when there are none, or for a
+    /// connection not made by `create_throttled` (its retries are in each result's notes).
+    pub fn take_retry_notes(&self) -> ffi::String {
+        let taken = match &self.retry_notes {
+            Some(notes) => std::mem::take(&mut *notes.lock().unwrap_or_else(|p| p.into_inner())),
+            None => Vec::new(),
+        };
+        ffi::String::from_string(taken.join("\n"))
     }
 
     /// A connection sharing this one's credentials, token cache, tenant group and HTTP pool,
