@@ -335,15 +335,18 @@ namespace RdsSessions.Commands
                 const int Shown = 20;
                 string list = string.Join(", ", _notProcessed.Take(Shown).Select(s => s.ToString()));
                 string more = _notProcessed.Count > Shown ? $" and {_notProcessed.Count - Shown} more" : string.Empty;
+                string warning = $"Stopped: {_notProcessed.Count} session(s) were not processed (or their outcome is unknown): {list}{more}.";
                 try
                 {
-                    Host.UI.WriteWarningLine($"Stopped: {_notProcessed.Count} session(s) were not processed (or their outcome is unknown): {list}{more}.");
+                    Host.UI.WriteWarningLine(warning);
                 }
                 catch (Exception e) when (e is HostException or NotImplementedException)
                 {
-                    // Deliberately empty: a host without a UI (the default host throws
-                    // HostException; custom hosts may leave WriteWarningLine unimplemented) has
-                    // nowhere to show the warning, and the pipeline is stopping either way.
+                    // A host without a UI (the default host throws HostException; custom hosts
+                    // may leave WriteWarningLine unimplemented), typically a service or a
+                    // scheduled job: the process's standard error is the one place left where
+                    // the list of sessions to run again can still reach the admin.
+                    Console.Error.WriteLine("WARNING: " + warning);
                 }
             }
 

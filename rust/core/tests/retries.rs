@@ -47,15 +47,20 @@ async fn mount_sequence(server: &MockServer, first: Vec<ResponseTemplate>, then:
         .await;
 }
 
-#[tokio::test]
-async fn throttling_is_retried_after_retry_after_and_never_sooner() {
-    let server = MockServer::start().await;
+/// The first POST is throttled with `Retry-After: 1`, every later one succeeds.
+async fn throttle_once(server: &MockServer) {
     mount_sequence(
-        &server,
+        server,
         vec![ResponseTemplate::new(429).insert_header("Retry-After", "1")],
         ResponseTemplate::new(200),
     )
     .await;
+}
+
+#[tokio::test]
+async fn throttling_is_retried_after_retry_after_and_never_sooner() {
+    let server = MockServer::start().await;
+    throttle_once(&server).await;
     let started = Instant::now();
     let done = client(&server, fast_policy())
         .logoff(&target(), LogoffOptions::default())
@@ -201,6 +206,15 @@ async fn retry_none_sends_one_request() {
     assert_eq!(err.attempts(), 1);
 }
 
+/// `client` with `retries` fast retries, as `Set-RdsContext -MaximumRetryCount` makes it.
+fn with_retries(client: &BrokerClient, retries: u32) -> BrokerClient {
+    let policy = RetryPolicy::new(retries, Duration::from_millis(20), Duration::from_secs(10))
+        .expect("policy");
+    client
+        .with_retry_settings(policy, Duration::from_millis(400))
+        .expect("settings")
+}
+
 #[tokio::test]
 async fn retry_settings_of_a_connection_can_be_changed_and_are_kept_by_copies() {
     let server = MockServer::start().await;
@@ -208,13 +222,7 @@ async fn retry_settings_of_a_connection_can_be_changed_and_are_kept_by_copies() 
     let original = client(&server, fast_policy());
 
     // No retries: one request, then the 503 is reported.
-    let no_retry = original
-        .with_retry_settings(
-            RetryPolicy::new(0, Duration::from_millis(20), Duration::from_secs(10))
-                .expect("policy"),
-            Duration::from_millis(400),
-        )
-        .expect("settings");
+    let no_retry = with_retries(&original, 0);
     let e = no_retry
         .logoff(&target(), LogoffOptions::default())
         .await
@@ -228,13 +236,7 @@ async fn retry_settings_of_a_connection_can_be_changed_and_are_kept_by_copies() 
     assert_eq!(original.retry_policy().max_retries, 3);
 
     // Two retries: three requests.
-    let two = original
-        .with_retry_settings(
-            RetryPolicy::new(2, Duration::from_millis(20), Duration::from_secs(10))
-                .expect("policy"),
-            Duration::from_millis(400),
-        )
-        .expect("settings");
+    let two = with_retries(&original, 2);
     server.reset().await;
     mount_sequence(&server, vec![], ResponseTemplate::new(503)).await;
     two.logoff(&target(), LogoffOptions::default())
@@ -298,12 +300,7 @@ fn invalid_settings_are_refused_and_change_nothing() {
 #[tokio::test]
 async fn an_observer_hears_each_retry_before_the_wait_and_the_notes_do_not_repeat_it() {
     let server = MockServer::start().await;
-    mount_sequence(
-        &server,
-        vec![ResponseTemplate::new(429).insert_header("Retry-After", "1")],
-        ResponseTemplate::new(200),
-    )
-    .await;
+    throttle_once(&server).await;
     let heard = Arc::new(std::sync::Mutex::new(Vec::<(String, Instant)>::new()));
     let sink = heard.clone();
     let client = client(&server, fast_policy()).with_retry_observer(Arc::new(move |note: &str| {
