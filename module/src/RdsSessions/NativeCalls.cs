@@ -8,21 +8,48 @@ using RdsSessions.Native;
 
 namespace RdsSessions
 {
+    /// <summary>A completed session action: correlation id, requests sent, notes for verbose output.</summary>
+    internal sealed record ActionDone(string CorrelationId, int Attempts, string[] Notes);
+
     /// <summary>
-    /// Calls into the generated bindings and converts their results: managed strings in,
-    /// managed values out, every native string freed, every native error turned into an
-    /// <see cref="RdsBrokerException"/>. The only place that touches <c>Utf8String</c>.
+    /// What Add-RdsAccount signs in with: the mode and every value it may need (null when not
+    /// given). Secrets are handed to the native library, which keeps them in zeroing containers.
+    /// </summary>
+    internal sealed record SignInRequest(SignInMode Mode, string DeploymentUrl, string TenantGroup, RetrySettings Retry)
+    {
+        public string? AuthorityHost { get; init; }
+        public string? TenantId { get; init; }
+        public string? ClientId { get; init; }
+        public string? UserName { get; init; }
+        public string? Secret { get; init; }
+        /// <summary>The parameter the secret came from, for a refusal's message.</summary>
+        public string SecretParameter { get; init; } = "Credential";
+        /// <summary>The parameter the client id came from, for a refusal's message.</summary>
+        public string ClientIdParameter { get; init; } = "ApplicationId";
+        public string? CertificatePath { get; init; }
+        public string? IdentityEndpoint { get; init; }
+        public string? ImdsEndpoint { get; init; }
+    }
+
+    /// <summary>
+    /// Calls into the generated bindings and converts their results: managed strings in (each
+    /// through <see cref="NativeStrings"/>, bounded and checked), managed values out, every
+    /// native string freed, every native error turned into an <see cref="RdsBrokerException"/>.
+    /// The only class that touches the generated types.
     /// </summary>
     /// <remarks>
     /// Secrets (client secrets, passwords, PEM keys) are moved into Rust, which keeps them in
     /// zeroing containers. The managed strings they came from cannot be zeroed; they are not
     /// kept by this module and become garbage at once.
     /// </remarks>
-    /// <summary>A completed session action: correlation id, requests sent, retry notes.</summary>
-    internal sealed record ActionDone(string CorrelationId, int Attempts, string[] Notes);
-
     internal static class NativeCalls
     {
+        /// <summary>Names and ids are one path segment; the core refuses more than this anyway.</summary>
+        private const int MaxNameChars = 1024;
+
+        /// <summary>URLs: the core refuses more than 2048 characters; this bound only protects the marshalling.</summary>
+        private const int MaxUrlChars = 4096;
+
         private static T Call<T>(Func<T> call)
         {
             try
@@ -31,45 +58,102 @@ namespace RdsSessions
             }
             catch (EnumException<ErrorInfo> e)
             {
-                throw BrokerErrors.ToException(e.Value);
+                throw RdsBrokerException.From(e.Value);
             }
         }
 
-        private static Utf8String U(string? value) => Utf8String.From(value ?? string.Empty);
+        /// <summary>
+        /// Waits for a native task on the calling (pipeline) thread. Native errors become
+        /// <see cref="RdsBrokerException"/>; a task cancelled through <c>Ctrl+C</c> becomes an
+        /// <see cref="OperationCanceledException"/>.
+        /// </summary>
+        private static T Wait<T>(Task<T> task, CancellationToken cancel)
+        {
+            try
+            {
+                return task.GetAwaiter().GetResult();
+            }
+            catch (EnumException<ErrorInfo> e)
+            {
+                throw RdsBrokerException.From(e.Value);
+            }
+            catch (TaskCanceledException e)
+            {
+                throw new OperationCanceledException("The operation was cancelled.", e, cancel);
+            }
+        }
 
-        public static RdsConnection CreateWithToken(string deploymentUrl, string tenantGroup, string accessToken) =>
-            Call(() => RdsConnection.CreateWithToken(U(deploymentUrl), U(tenantGroup), U(accessToken)));
+        private static Utf8String S(string? value, string parameter, int maxChars = NativeStrings.MaxChars) =>
+            NativeStrings.From(value, parameter, maxChars);
 
-        public static RdsConnection CreateWithClientSecret(string deploymentUrl, string tenantGroup, string? authorityHost, string tenantId, string clientId, string secret) =>
-            Call(() => RdsConnection.CreateWithClientSecret(U(deploymentUrl), U(tenantGroup), U(authorityHost), U(tenantId), U(clientId), U(secret)));
+        /// <summary>The retry settings Add-RdsAccount uses when none are given.</summary>
+        public static RetrySettings DefaultRetrySettings() => Interop.rds_default_retry_settings();
 
-        public static RdsConnection CreateWithCertificateFile(string deploymentUrl, string tenantGroup, string? authorityHost, string tenantId, string clientId, string path, string? password) =>
-            Call(() => RdsConnection.CreateWithCertificateFile(U(deploymentUrl), U(tenantGroup), U(authorityHost), U(tenantId), U(clientId), U(path), U(password)));
+        /// <summary>The limits the core enforces on retry settings.</summary>
+        public static RetryLimits RetryLimits() => Interop.rds_retry_limits();
 
-        public static RdsConnection CreateWithCertificatePem(string deploymentUrl, string tenantGroup, string? authorityHost, string tenantId, string clientId, string pem) =>
-            Call(() => RdsConnection.CreateWithCertificatePem(U(deploymentUrl), U(tenantGroup), U(authorityHost), U(tenantId), U(clientId), U(pem)));
+        /// <summary>Every ErrorId the native library can report, with its kind.</summary>
+        public static IReadOnlyList<(string ErrorId, string Kind)> ErrorIds()
+        {
+            var ids = new List<(string, string)>();
+            foreach (string line in Interop.rds_error_ids().IntoString().Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                string[] parts = line.Split('\t');
+                ids.Add((parts[0], parts.Length > 1 ? parts[1] : string.Empty));
+            }
 
-        public static RdsConnection CreateWithPassword(string deploymentUrl, string tenantGroup, string? authorityHost, string? tenantId, string username, string password) =>
-            Call(() => RdsConnection.CreateWithPassword(U(deploymentUrl), U(tenantGroup), U(authorityHost), U(tenantId), U(null), U(username), U(password)));
+            return ids;
+        }
 
-        /// <summary>The endpoint variables are read here: on Unix .NET (and so $env: in PowerShell) keeps its own environment block that native code cannot see.</summary>
-        public static RdsConnection CreateWithManagedIdentity(string deploymentUrl, string tenantGroup, string? clientId) =>
-            Call(() => RdsConnection.CreateWithManagedIdentity(
-                U(deploymentUrl), U(tenantGroup), U(clientId),
-                U(Environment.GetEnvironmentVariable("IDENTITY_ENDPOINT")),
-                U(Environment.GetEnvironmentVariable("IDENTITY_HEADER")),
-                U(Environment.GetEnvironmentVariable("IMDS_ENDPOINT"))));
+        /// <summary>
+        /// Signs in: checks the request locally, shows a device code through
+        /// <paramref name="showDeviceCode"/> (on this thread) when the mode has one, and
+        /// acquires the first token. Every request is bounded by the request timeout, and
+        /// <paramref name="cancel"/> (Ctrl+C) stops any of them at once.
+        /// </summary>
+        public static RdsConnection SignIn(SignInRequest request, Action<string> showDeviceCode, CancellationToken cancel)
+        {
+            // Every value is checked before the first native string is made, so a refused
+            // one leaves nothing allocated behind.
+            const string Refused = "InvalidAccountParameters";
+            NativeStrings.Check(request.DeploymentUrl, "DeploymentUrl", MaxUrlChars, Refused);
+            NativeStrings.Check(request.TenantGroup, "TenantGroupName", MaxNameChars, Refused);
+            NativeStrings.Check(request.AuthorityHost ?? string.Empty, "AuthorityHost", MaxUrlChars, Refused);
+            NativeStrings.Check(request.TenantId ?? string.Empty, "AadTenantId", MaxNameChars, Refused);
+            NativeStrings.Check(request.ClientId ?? string.Empty, request.ClientIdParameter, MaxNameChars, Refused);
+            NativeStrings.Check(request.UserName ?? string.Empty, "Credential", MaxNameChars, Refused);
+            NativeStrings.Check(request.Secret ?? string.Empty, request.SecretParameter, NativeStrings.MaxChars, Refused);
+            NativeStrings.Check(request.CertificatePath ?? string.Empty, "CertificatePath", MaxUrlChars, Refused);
+            NativeStrings.Check(request.IdentityEndpoint ?? string.Empty, "IDENTITY_ENDPOINT", MaxUrlChars, Refused);
+            NativeStrings.Check(request.ImdsEndpoint ?? string.Empty, "IMDS_ENDPOINT", MaxUrlChars, Refused);
+            var options = new SignInOptions
+            {
+                mode = request.Mode,
+                deployment_url = S(request.DeploymentUrl, "DeploymentUrl", MaxUrlChars),
+                tenant_group = S(request.TenantGroup, "TenantGroupName", MaxNameChars),
+                authority_host = S(request.AuthorityHost, "AuthorityHost", MaxUrlChars),
+                tenant_id = S(request.TenantId, "AadTenantId", MaxNameChars),
+                client_id = S(request.ClientId, request.ClientIdParameter, MaxNameChars),
+                user_name = S(request.UserName, "Credential", MaxNameChars),
+                secret = S(request.Secret, request.SecretParameter),
+                certificate_path = S(request.CertificatePath, "CertificatePath", MaxUrlChars),
+                identity_endpoint = S(request.IdentityEndpoint, "IDENTITY_ENDPOINT", MaxUrlChars),
+                imds_endpoint = S(request.ImdsEndpoint, "IMDS_ENDPOINT", MaxUrlChars),
+                retry = request.Retry,
+            };
+            using SignIn signIn = Call(() => Native.SignIn.Create(options));
+            string message = Wait(signIn.StartAsync(cancel), cancel).IntoString();
+            if (message.Length > 0)
+            {
+                showDeviceCode(message);
+            }
 
-        public static DeviceCodeSignIn StartDeviceCode(string? authorityHost, string? tenantId) =>
-            Call(() => DeviceCodeSignIn.Start(U(authorityHost), U(tenantId), U(null)));
-
-        public static string DeviceCodeMessage(DeviceCodeSignIn signIn) => signIn.Message().IntoString();
-
-        public static RdsConnection CompleteDeviceCode(string deploymentUrl, string tenantGroup, DeviceCodeSignIn signIn) =>
-            Call(() => RdsConnection.CreateFromDeviceCode(U(deploymentUrl), U(tenantGroup), signIn));
+            Wait(signIn.CompleteAsync(cancel), cancel).Dispose();
+            return Call(() => RdsConnection.Create(signIn));
+        }
 
         public static RdsConnection ForTenantGroup(RdsConnection source, string tenantGroup) =>
-            Call(() => RdsConnection.CreateForTenantGroup(source, U(tenantGroup)));
+            Call(() => RdsConnection.CreateForTenantGroup(source, S(tenantGroup, "TenantGroupName", MaxNameChars)));
 
         public static RdsConnection WithRetrySettings(RdsConnection source, RetrySettings settings) =>
             Call(() => RdsConnection.CreateWithRetrySettings(source, settings));
@@ -98,23 +182,35 @@ namespace RdsSessions
 
         /// <summary>
         /// Starts one session action in the native runtime and returns at once. The task
-        /// completes with the correlation id, or faults with an <see cref="RdsBrokerException"/>,
-        /// or is cancelled through <paramref name="cancel"/>.
+        /// completes with the result, or faults with an <see cref="RdsBrokerException"/>, or is
+        /// cancelled through <paramref name="cancel"/>. Bad input throws before anything starts.
         /// </summary>
         public static async Task<ActionDone> SessionActionAsync(
             RdsConnection connection, SessionActionKind kind, SessionIdentity session, bool force, string? title, string? body, CancellationToken cancel)
         {
-            Task<LogoffDone> pending = Call(() => connection.SessionActionAsync(
-                kind, U(session.TenantName), U(session.HostPoolName), U(session.SessionHostName), session.SessionId,
-                force, U(title), U(body), cancel));
-            LogoffDone done;
+            NativeStrings.Check(session.TenantName, "TenantName", MaxNameChars);
+            NativeStrings.Check(session.HostPoolName, "HostPoolName", MaxNameChars);
+            NativeStrings.Check(session.SessionHostName, "SessionHostName", MaxNameChars);
+            NativeStrings.Check(title ?? string.Empty, "MessageTitle");
+            NativeStrings.Check(body ?? string.Empty, "MessageBody");
+            Task<SessionActionDone> pending = Call(() => connection.SessionActionAsync(
+                kind,
+                S(session.TenantName, "TenantName", MaxNameChars),
+                S(session.HostPoolName, "HostPoolName", MaxNameChars),
+                S(session.SessionHostName, "SessionHostName", MaxNameChars),
+                session.SessionId,
+                force,
+                S(title, "MessageTitle"),
+                S(body, "MessageBody"),
+                cancel));
+            SessionActionDone done;
             try
             {
                 done = await pending.ConfigureAwait(false);
             }
             catch (EnumException<ErrorInfo> e)
             {
-                throw BrokerErrors.ToException(e.Value);
+                throw RdsBrokerException.From(e.Value);
             }
 
             string notes = done.notes.IntoString();
@@ -122,24 +218,14 @@ namespace RdsSessions
                 notes.Length == 0 ? Array.Empty<string>() : notes.Split('\n'));
         }
 
-        /// <summary>Logs one session off; blocks until done and honours <paramref name="cancel"/>.</summary>
-        /// <returns>The correlation id sent with the request.</returns>
-        public static string Logoff(RdsConnection connection, SessionIdentity session, bool force, CancellationToken cancel) =>
-            SessionActionAsync(connection, SessionActionKind.Logoff, session, force, null, null, cancel).GetAwaiter().GetResult().CorrelationId;
-
         /// <summary>Lists the sessions of a host pool (blocking, cancellable).</summary>
         public static List<RdsUserSession> ListSessions(RdsConnection connection, string tenant, string hostPool, CancellationToken cancel)
         {
-            VecSessionInfo list;
-            try
-            {
-                list = connection.ListSessionsAsync(U(tenant), U(hostPool), cancel).GetAwaiter().GetResult();
-            }
-            catch (EnumException<ErrorInfo> e)
-            {
-                throw BrokerErrors.ToException(e.Value);
-            }
-
+            NativeStrings.Check(tenant, "TenantName", MaxNameChars);
+            NativeStrings.Check(hostPool, "HostPoolName", MaxNameChars);
+            VecSessionInfo list = Wait(
+                Call(() => connection.ListSessionsAsync(S(tenant, "TenantName", MaxNameChars), S(hostPool, "HostPoolName", MaxNameChars), cancel)),
+                cancel);
             try
             {
                 var sessions = new List<RdsUserSession>(list.Count);

@@ -29,53 +29,104 @@ namespace RdsSessions
         private static readonly object s_lock = new();
         private static IntPtr s_handle;
         private static int s_resolverRegistered;
+        private static bool s_verified;
+        private static string? s_permanentFailure;
 
         /// <summary>The path the library was loaded from (null until loaded).</summary>
         public static string? LoadedPath { get; private set; }
 
-        /// <summary>Loads the library (once per process) and verifies its version.</summary>
+        /// <summary>
+        /// Loads the library and verifies it, on every import: a library that failed the check
+        /// is unloaded again, so the next import repeats the whole check (and may find a fixed
+        /// one) instead of running cmdlets on a library of another version.
+        /// </summary>
         public static void EnsureLoaded()
         {
             lock (s_lock)
             {
-                if (s_handle != IntPtr.Zero)
+                if (s_verified)
                 {
                     return;
                 }
 
-                var searched = new List<string>();
-                foreach (string candidate in CandidatePaths())
+                if (s_permanentFailure is not null)
                 {
-                    searched.Add(candidate);
-                    if (File.Exists(candidate) && NativeLibrary.TryLoad(candidate, out IntPtr handle))
-                    {
-                        s_handle = handle;
-                        LoadedPath = candidate;
-                        break;
-                    }
+                    // The generated bindings refused this library once; .NET does not run a
+                    // failed type initializer again, so only a new process can load another.
+                    throw new InvalidOperationException(s_permanentFailure + " Start a new PowerShell process to load another library.");
                 }
 
-                if (s_handle == IntPtr.Zero)
+                Load();
+                try
                 {
-                    throw new DllNotFoundException(
-                        $"RdsSessions could not load its native library '{Interop.NativeLib}' for {RuntimeInformation.RuntimeIdentifier} " +
-                        $"({RuntimeInformation.ProcessArchitecture}). Paths searched:{Environment.NewLine}  " +
-                        string.Join(Environment.NewLine + "  ", searched) + Environment.NewLine +
-                        $"Set {OverrideVariable} to the full path of the library to load it from elsewhere.");
+                    Verify();
+                    s_verified = true;
                 }
-
-                if (Interlocked.Exchange(ref s_resolverRegistered, 1) == 0)
+                catch
                 {
-                    NativeLibrary.SetDllImportResolver(typeof(NativeLoader).Assembly, Resolve);
+                    NativeLibrary.Free(s_handle);
+                    s_handle = IntPtr.Zero;
+                    LoadedPath = null;
+                    throw;
+                }
+            }
+        }
+
+        private static void Load()
+        {
+            var searched = new List<string>();
+            foreach (string candidate in CandidatePaths())
+            {
+                searched.Add(candidate);
+                if (File.Exists(candidate) && NativeLibrary.TryLoad(candidate, out IntPtr handle))
+                {
+                    s_handle = handle;
+                    LoadedPath = candidate;
+                    break;
                 }
             }
 
-            // Touching Interop runs its generated static constructor, which compares the
-            // library's API hash with the bindings' and throws on a mismatch.
-            string nativeVersion;
-            using (Utf8String v = Interop.rds_version())
+            if (s_handle == IntPtr.Zero)
             {
+                throw new DllNotFoundException(
+                    $"RdsSessions could not load its native library '{Interop.NativeLib}' for {RuntimeInformation.RuntimeIdentifier} " +
+                    $"({RuntimeInformation.ProcessArchitecture}). Paths searched:{Environment.NewLine}  " +
+                    string.Join(Environment.NewLine + "  ", searched) + Environment.NewLine +
+                    $"Set {OverrideVariable} to the full path of the library to load it from elsewhere.");
+            }
+
+            if (Interlocked.Exchange(ref s_resolverRegistered, 1) == 0)
+            {
+                NativeLibrary.SetDllImportResolver(typeof(NativeLoader).Assembly, Resolve);
+            }
+        }
+
+        /// <summary>Checks that the loaded file is the RdsSessions library of this module's version.</summary>
+        private static void Verify()
+        {
+            // Look for the entry point before the generated code calls it: a file that is some
+            // other library would otherwise fail with a bare EntryPointNotFoundException.
+            if (!NativeLibrary.TryGetExport(s_handle, "rds_version", out _))
+            {
+                throw new InvalidOperationException(
+                    $"The file at '{LoadedPath}' is not the RdsSessions native library (it has no rds_version entry point). " +
+                    $"Check {OverrideVariable}, or reinstall the module.");
+            }
+
+            string nativeVersion;
+            try
+            {
+                // Touching Interop runs its generated static constructor, which compares the
+                // library's API hash with the bindings' and throws on a mismatch.
+                using Utf8String v = Interop.rds_version();
                 nativeVersion = v.String;
+            }
+            catch (TypeInitializationException e)
+            {
+                s_permanentFailure =
+                    $"The native library at '{LoadedPath}' does not match this module's bindings ({e.InnerException?.Message ?? e.Message}). " +
+                    "Reinstall the module or rebuild both from the same source.";
+                throw new InvalidOperationException(s_permanentFailure, e);
             }
 
             string moduleVersion = ModuleVersion;

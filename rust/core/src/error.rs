@@ -1,42 +1,44 @@
-//! Errors: one coarse [`ErrorKind`] that callers branch on, plus the broker's own
-//! error ([`ApiError`]) when the failure came from an HTTP response.
+//! Errors: every failure carries its final PowerShell ErrorId ([`ErrorCode`], named here and
+//! nowhere else), the coarse [`ErrorKind`] that code belongs to, and the service's own
+//! description ([`ApiError`]) when the failure came from an HTTP answer.
+//!
+//! Adding an error means one new line in [`error_codes!`] below (and one row in the C# table
+//! that gives it an `ErrorCategory`; a test fails when that row is missing).
 
 use std::fmt;
 
-/// The coarse classification every failure is reduced to. It is what the FFI layer
-/// exposes and what the PowerShell layer maps to an `ErrorCategory` and ErrorId.
+/// The coarse classification every failure is reduced to: what a caller branches on and what
+/// the PowerShell layer falls back to when it meets an ErrorId it does not know.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
-    /// The caller's input cannot be sent (empty name, a name that is a dot segment, ...).
-    /// Nothing was sent to the broker.
+    /// The caller's input cannot be sent. Nothing was sent.
     InvalidInput,
-    /// The broker answered 404; [`Error::not_found`] says which object.
+    /// The service answered 404 (or an equivalent); the [`ErrorCode`] says which object.
     NotFound,
     /// 401: no, a malformed, an expired or a foreign token.
     Unauthorized,
-    /// 403: the identity is known but lacks an RDS role on the object.
+    /// 403: the identity is known but lacks a role on the object.
     Forbidden,
-    /// 429: the broker asks the caller to slow down.
+    /// 429: the service asks the caller to slow down.
     Throttled,
-    /// 400 and other 4xx the broker uses for requests it cannot accept.
+    /// 400 and other 4xx the service uses for requests it cannot accept.
     BadRequest,
-    /// 409: the request conflicts with the object's state (for example the session host is
-    /// unreachable and the logoff was not forced).
+    /// 409: the request conflicts with the object's state.
     Conflict,
     /// 5xx.
     ServerError,
     /// The connection could not be made or broke (DNS, refused, reset, TLS).
     Network,
-    /// No answer within the request timeout (or the broker answered 408).
+    /// No answer within the request timeout (or the service answered 408).
     Timeout,
-    /// The broker answered, but with something this client cannot understand.
+    /// The service answered, but with something this client cannot use.
     Protocol,
     /// The operation was cancelled by the caller before it completed.
     Cancelled,
-    /// Microsoft Entra ID (or a managed identity endpoint) refused to issue a token: wrong
-    /// secret, unknown application, bad certificate, wrong password, declined device code.
-    /// [`Error::code`] carries the `AADSTSnnnnn` code or the OAuth `error` value.
+    /// Microsoft Entra ID (or a managed identity endpoint) refused to issue a token.
     Authentication,
+    /// A bug in this library.
+    Internal,
 }
 
 impl ErrorKind {
@@ -56,6 +58,7 @@ impl ErrorKind {
             ErrorKind::Protocol => "protocol error",
             ErrorKind::Cancelled => "cancelled",
             ErrorKind::Authentication => "authentication failed",
+            ErrorKind::Internal => "internal error",
         }
     }
 }
@@ -66,7 +69,149 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// Which broker object a 404 (or an input error) is about.
+/// Defines [`ErrorCode`]: each variant's name is its PowerShell ErrorId.
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $code:ident => $kind:ident, )*) => {
+        /// The final, stable PowerShell ErrorId of a failure. Scripts match on these names
+        /// (`$_.FullyQualifiedErrorId -like 'SessionNotFound,*'`), so they never change.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $code, )*
+        }
+
+        impl ErrorCode {
+            /// Every code, for the table checks on both sides of the FFI.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$code,)*];
+
+            /// The ErrorId, e.g. `SessionNotFound`.
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$code => stringify!($code),)* }
+            }
+
+            /// The coarse kind this code belongs to.
+            pub fn kind(self) -> ErrorKind {
+                match self { $(ErrorCode::$code => ErrorKind::$kind,)* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// A value that cannot be sent safely (empty, control characters, too long, a dot segment).
+    InvalidInput => InvalidInput,
+    /// `Add-RdsAccount` with an unusable URL, token or identifier.
+    InvalidAccountParameters => InvalidInput,
+    /// `-CertificateThumbprint` that is not 40 hex digits.
+    InvalidCertificateThumbprint => InvalidInput,
+    /// The tenant group of the context does not exist.
+    TenantGroupNotFound => NotFound,
+    /// The tenant does not exist.
+    TenantNotFound => NotFound,
+    /// The host pool does not exist.
+    HostPoolNotFound => NotFound,
+    /// The session host does not exist.
+    SessionHostNotFound => NotFound,
+    /// The session does not exist (already logged off?).
+    SessionNotFound => NotFound,
+    /// A 404 that does not say which object is missing.
+    BrokerObjectNotFound => NotFound,
+    /// 401.
+    BrokerUnauthorized => Unauthorized,
+    /// 403.
+    BrokerForbidden => Forbidden,
+    /// 429 after every retry.
+    BrokerThrottled => Throttled,
+    /// 400 and other 4xx.
+    BrokerBadRequest => BadRequest,
+    /// 409: the session host is unreachable and the logoff was not forced.
+    BrokerConflict => Conflict,
+    /// 5xx after every retry.
+    BrokerServerError => ServerError,
+    /// The service answered with a redirect, which is never followed (the token would go along).
+    BrokerRedirectRefused => Protocol,
+    /// The answer is larger than this client reads.
+    BrokerResponseTooLarge => Protocol,
+    /// The answer could not be understood.
+    BrokerProtocolError => Protocol,
+    /// The service could not be reached (refused, reset, DNS, TLS).
+    BrokerUnreachable => Network,
+    /// No answer within the request timeout.
+    BrokerTimeout => Timeout,
+    /// Ctrl+C (or another cancellation) stopped the operation.
+    OperationCancelled => Cancelled,
+    /// The sign-in authority could not be reached or did not answer in time.
+    AuthorityUnreachable => Network,
+    /// No managed identity endpoint answered.
+    ManagedIdentityUnavailable => Network,
+    /// AADSTS7000215.
+    InvalidClientSecret => Authentication,
+    /// AADSTS700016.
+    ApplicationNotFound => Authentication,
+    /// AADSTS50126.
+    InvalidUserCredentials => Authentication,
+    /// AADSTS700027.
+    InvalidClientCertificate => Authentication,
+    /// AADSTS700024.
+    ClientAssertionExpired => Authentication,
+    /// AADSTS90002.
+    AadTenantNotFound => Authentication,
+    /// AADSTS70011.
+    InvalidScope => Authentication,
+    /// A token that cannot be renewed unattended (device code) has expired.
+    SignInExpired => Authentication,
+    /// The device code expired before the user signed in.
+    DeviceCodeExpired => Authentication,
+    /// The user declined the device-code sign-in.
+    DeviceCodeDeclined => Authentication,
+    /// Any other refusal to issue a token (the message quotes the Entra code).
+    AuthenticationFailed => Authentication,
+    /// The certificate's validity period has ended (checked before any request).
+    CertificateExpired => Authentication,
+    /// The certificate's validity period has not started.
+    CertificateNotYetValid => Authentication,
+    /// No certificate file, or none with that thumbprint in the store.
+    CertificateNotFound => InvalidInput,
+    /// The PFX password is wrong.
+    CertificatePasswordInvalid => InvalidInput,
+    /// The certificate file cannot be used (format, key, size, not a regular file).
+    CertificateInvalid => InvalidInput,
+    /// A bug in this library (a caught panic, a runtime that could not start).
+    NativeLibraryError => Internal,
+}
+
+impl ErrorCode {
+    /// The code for a missing object of `kind`.
+    pub fn not_found(object: BrokerObject) -> ErrorCode {
+        match object {
+            BrokerObject::TenantGroup => ErrorCode::TenantGroupNotFound,
+            BrokerObject::Tenant => ErrorCode::TenantNotFound,
+            BrokerObject::HostPool => ErrorCode::HostPoolNotFound,
+            BrokerObject::SessionHost => ErrorCode::SessionHostNotFound,
+            BrokerObject::Session => ErrorCode::SessionNotFound,
+            BrokerObject::Unknown => ErrorCode::BrokerObjectNotFound,
+        }
+    }
+
+    /// For a not-found code, which object is missing.
+    pub fn missing_object(self) -> BrokerObject {
+        match self {
+            ErrorCode::TenantGroupNotFound => BrokerObject::TenantGroup,
+            ErrorCode::TenantNotFound => BrokerObject::Tenant,
+            ErrorCode::HostPoolNotFound => BrokerObject::HostPool,
+            ErrorCode::SessionHostNotFound => BrokerObject::SessionHost,
+            ErrorCode::SessionNotFound => BrokerObject::Session,
+            _ => BrokerObject::Unknown,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which object a 404 is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum BrokerObject {
     TenantGroup,
@@ -74,31 +219,11 @@ pub enum BrokerObject {
     HostPool,
     SessionHost,
     Session,
-    /// The broker did not say (or said something this client does not recognise).
+    /// The service did not say (or said something this client does not recognise).
     Unknown,
 }
 
 impl BrokerObject {
-    /// Classifies a broker error code such as `TenantNotFound` (rds-api.md §1.6), falling back
-    /// to the message text the broker uses for vanished sessions ("User session ID not found").
-    pub(crate) fn from_broker_error(code: Option<&str>, message: Option<&str>) -> BrokerObject {
-        let code = code.unwrap_or_default().to_ascii_lowercase();
-        match code.as_str() {
-            "tenantgroupnotfound" => return BrokerObject::TenantGroup,
-            "tenantnotfound" => return BrokerObject::Tenant,
-            "hostpoolnotfound" => return BrokerObject::HostPool,
-            "sessionhostnotfound" => return BrokerObject::SessionHost,
-            "sessionnotfound" | "usersessionnotfound" => return BrokerObject::Session,
-            _ => {}
-        }
-        let message = message.unwrap_or_default().to_ascii_lowercase();
-        if message.contains("session id not found") || message.contains("session not found") {
-            BrokerObject::Session
-        } else {
-            BrokerObject::Unknown
-        }
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
             BrokerObject::TenantGroup => "tenant group",
@@ -111,19 +236,18 @@ impl BrokerObject {
     }
 }
 
-/// The broker's own description of a failed request, from either error body shape
-/// (`{"error":{code,message,target,details}}` or the flat `{"Error","Message"}`).
+/// The service's own description of a failed request.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ApiError {
     /// HTTP status code of the response.
     pub status: u16,
-    /// Broker error code, e.g. `TenantNotFound`, `InvalidDataFormat`.
+    /// The service's error code, e.g. `TenantNotFound`, `InvalidDataFormat` (cleaned).
     pub code: Option<String>,
-    /// The most specific message the broker gave (last `details[].message`, else `error.message`).
+    /// The most specific message the service gave (cleaned with [`service_text`]).
     pub message: Option<String>,
-    /// The object the broker named as the target, if any.
+    /// The object the service named as the target, if any (cleaned).
     pub target: Option<String>,
-    /// Seconds from a `Retry-After` header, when the broker sent one.
+    /// Seconds from a `Retry-After` header, when the service sent one.
     pub retry_after_secs: Option<u64>,
     /// The `x-ms-correlation-id` this client sent, to quote in a support case.
     pub correlation_id: Option<String>,
@@ -136,13 +260,12 @@ pub struct ApiError {
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct Error {
-    kind: ErrorKind,
-    not_found: BrokerObject,
-    // Boxed: the broker details are rare on the happy path and would make every Result large.
+    code: ErrorCode,
+    // Boxed: the service details are rare on the happy path and would make every Result large.
     api: Option<Box<ApiError>>,
-    /// The most specific machine-readable code: the broker's error code, an `AADSTSnnnnn`
-    /// code, an OAuth `error` value, or one of this crate's own (`CertificateExpired`, ...).
-    code: Option<String>,
+    /// The service's own code, when there is one: the broker's (`TenantNotFound`), Entra's
+    /// (`AADSTS7000215`, `invalid_client`), ARM's (`ScopeLocked`).
+    service_code: Option<String>,
     /// How many requests were sent for the operation (1 = no retry).
     attempts: u32,
     message: String,
@@ -151,13 +274,12 @@ pub struct Error {
 }
 
 impl Error {
-    /// A new error of `kind` with a complete, user-facing message.
-    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+    /// A new error with its final ErrorId and a complete, user-facing message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Error {
         Error {
-            kind,
-            not_found: BrokerObject::Unknown,
+            code,
             api: None,
-            code: None,
+            service_code: None,
             attempts: 1,
             message: message.into(),
             source: None,
@@ -167,7 +289,7 @@ impl Error {
     /// Input that cannot be sent; `what` names the parameter (as PowerShell spells it, so the
     /// admin knows which one to fix). Echo the value only through [`shown`].
     pub fn invalid_input(what: &str, why: impl fmt::Display) -> Error {
-        Error::new(ErrorKind::InvalidInput, format!("Invalid {what}: {why}"))
+        Error::new(ErrorCode::InvalidInput, format!("Invalid {what}: {why}"))
     }
 
     pub(crate) fn with_source(
@@ -178,32 +300,43 @@ impl Error {
         self
     }
 
-    /// Sets the machine-readable code (see [`Error::code`]).
-    pub fn with_code(mut self, code: impl Into<String>) -> Error {
-        self.code = Some(code.into());
+    /// Sets the service's own code (see [`Error::service_code`]).
+    pub(crate) fn with_service_code(mut self, code: impl Into<String>) -> Error {
+        self.service_code = Some(code.into());
         self
     }
 
-    pub(crate) fn with_api(mut self, api: ApiError, not_found: BrokerObject) -> Error {
-        if self.code.is_none() {
-            self.code = api.code.clone();
+    pub(crate) fn with_api(mut self, api: ApiError) -> Error {
+        if self.service_code.is_none() {
+            self.service_code = api.code.clone();
         }
         self.api = Some(Box::new(api));
-        self.not_found = not_found;
         self
+    }
+
+    /// The same failure under another ErrorId (for example input errors of `Add-RdsAccount`,
+    /// which are `InvalidAccountParameters`).
+    pub fn with_code(mut self, code: ErrorCode) -> Error {
+        self.code = code;
+        self
+    }
+
+    /// The final ErrorId.
+    pub fn code(&self) -> ErrorCode {
+        self.code
     }
 
     /// The coarse kind to branch on.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.code.kind()
     }
 
-    /// For [`ErrorKind::NotFound`]: which object the broker could not find.
+    /// For a not-found error: which object is missing.
     pub fn not_found(&self) -> BrokerObject {
-        self.not_found
+        self.code.missing_object()
     }
 
-    /// The broker's error, when the failure was an HTTP error response.
+    /// The service's error, when the failure was an HTTP error response.
     pub fn api(&self) -> Option<&ApiError> {
         self.api.as_deref()
     }
@@ -214,16 +347,16 @@ impl Error {
     }
 
     pub(crate) fn with_attempts(mut self, attempts: u32) -> Error {
-        if attempts > 1 {
+        if attempts > 1 && self.attempts <= 1 {
             self.message = format!("{} (after {attempts} attempts)", self.message);
         }
         self.attempts = attempts;
         self
     }
 
-    /// The most specific machine-readable code, when there is one.
-    pub fn code(&self) -> Option<&str> {
-        self.code.as_deref()
+    /// The service's own code, when there is one.
+    pub fn service_code(&self) -> Option<&str> {
+        self.service_code.as_deref()
     }
 
     /// HTTP status, when there was a response.
@@ -235,6 +368,28 @@ impl Error {
     pub fn message(&self) -> &str {
         &self.message
     }
+
+    /// The same error with another message.
+    pub(crate) fn with_message(mut self, message: String) -> Error {
+        self.message = message;
+        self
+    }
+
+    /// Prefixes the message with what was being done.
+    pub(crate) fn context(mut self, operation: &str) -> Error {
+        self.message = format!("{operation}: {}", self.message);
+        self
+    }
+}
+
+/// The innermost error message of a chain: library errors repeat the URL in their own text and
+/// hide the reason, which is at the bottom.
+pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = e;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    service_text(&current.to_string())
 }
 
 /// The longest piece of a user's value an error message repeats.
@@ -260,9 +415,66 @@ pub fn shown(value: &str) -> String {
     out
 }
 
+/// A URL as an error message may show it: through [`shown`], and not at all when it has an
+/// `@` (user-info such as `admin:secret@host` may hold a password, even in text that did not
+/// parse as a URL) or a `?` (a query may hold a signature). Every URL echo goes through here.
+pub fn shown_url(text: &str) -> String {
+    if text.contains('@') || text.contains('?') {
+        "the value (not shown: it may contain a password or key)".to_owned()
+    } else {
+        shown(text)
+    }
+}
+
+/// The longest piece of a service's own text (an error message, a code) a message repeats.
+pub const SERVICE_TEXT_CHARS: usize = 1000;
+
+/// Text a remote service sent, made safe to put in a message: every control character
+/// (terminal escape sequences, bell, backspace, C1 controls, line breaks) becomes a space, runs
+/// of white space collapse, and it is cut at [`SERVICE_TEXT_CHARS`] with the full length said.
+/// A hostile or broken service can then neither repaint the admin's console nor flood the log.
+pub fn service_text(raw: &str) -> String {
+    let mut out = String::new();
+    let mut kept = 0usize;
+    let mut total = 0usize;
+    let mut last_space = true;
+    for c in raw.chars() {
+        total += 1;
+        if kept >= SERVICE_TEXT_CHARS {
+            continue;
+        }
+        let c = if c.is_control() || c.is_whitespace() || is_format_control(c) {
+            ' '
+        } else {
+            c
+        };
+        if c == ' ' {
+            if last_space {
+                continue;
+            }
+            last_space = true;
+        } else {
+            last_space = false;
+        }
+        out.push(c);
+        kept += 1;
+    }
+    let mut out = out.trim_end().to_owned();
+    if total > SERVICE_TEXT_CHARS {
+        out.push_str(&format!("... ({total} characters)"));
+    }
+    out
+}
+
+/// Invisible characters that reorder or hide text on a console (bidirectional overrides and
+/// isolates, zero-width characters): a message must read as it is.
+fn is_format_control(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
 #[cfg(test)]
-mod shown_tests {
-    use super::shown;
+mod tests {
+    use super::*;
 
     #[test]
     fn values_are_quoted_escaped_and_cut() {
@@ -276,5 +488,60 @@ mod shown_tests {
         assert!(text.len() < 200, "{text}");
         assert!(text.ends_with("... (65536 characters)"), "{text}");
         assert_eq!(shown("Zoë 東京"), "'Zoë 東京'");
+    }
+
+    #[test]
+    fn service_text_cannot_drive_a_terminal_or_flood_a_log() {
+        assert_eq!(
+            service_text("Session\u{1b}[2J\u{1b}[31m gone\u{7}\u{8}\r\nnow"),
+            "Session [2J [31m gone now"
+        );
+        assert_eq!(service_text("a\u{9b}31mb"), "a 31mb");
+        assert_eq!(service_text("evil\u{202E}txt.exe"), "evil txt.exe");
+        let flood = "y".repeat(50_000_000 / 100);
+        let text = service_text(&flood);
+        assert!(
+            text.chars().count() < SERVICE_TEXT_CHARS + 40,
+            "{}",
+            text.len()
+        );
+        assert!(
+            text.ends_with("(500000 characters)"),
+            "{}",
+            &text[text.len() - 40..]
+        );
+        assert_eq!(service_text("  ok  "), "ok");
+    }
+
+    #[test]
+    fn every_code_has_a_unique_pascal_case_name_and_a_kind() {
+        let mut names: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert!(
+            names
+                .iter()
+                .all(|n| n.chars().next().is_some_and(char::is_uppercase))
+        );
+        let count = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), count, "duplicate ErrorIds");
+        for object in [
+            BrokerObject::TenantGroup,
+            BrokerObject::Tenant,
+            BrokerObject::HostPool,
+            BrokerObject::SessionHost,
+            BrokerObject::Session,
+        ] {
+            let code = ErrorCode::not_found(object);
+            assert_eq!(code.kind(), ErrorKind::NotFound);
+            assert_eq!(code.missing_object(), object);
+        }
+    }
+
+    #[test]
+    fn url_echoes_never_show_user_info_or_a_query() {
+        assert!(!shown_url("http://u:pw@h").contains("pw"));
+        assert!(!shown_url("https://h/?sig=abc").contains("abc"));
+        assert_eq!(shown_url("https://h"), "'https://h'");
     }
 }

@@ -5,29 +5,35 @@
 //! errors look and how to classify them; it knows nothing about FFI or PowerShell.
 //!
 //! Layers, from the outside in:
+//! - [`client`]: the builder and one method per operation;
+//! - `backend`: how each service spells an operation (routes, bodies, parsing, what an error
+//!   answer means) behind one seam; today the classic broker;
+//! - [`retry`]: the retry policy and its loop (backoff, `Retry-After`, deadline, observer);
+//! - [`transport`]: one HTTP attempt (token, timeout, bounded read, failure classification);
+//! - [`auth`]: where the bearer token comes from (a [`auth::TokenSource`]);
 //! - [`route`]: validated deployment URL and names, each name percent-encoded as exactly one
 //!   path segment so user input can never change the route;
-//! - [`auth`]: where the bearer token comes from (a [`auth::TokenSource`]);
-//! - [`client`]: one HTTP exchange per operation on a caller-supplied `reqwest::Client`
-//!   (the caller owns the runtime and the connection pool);
-//! - [`error`]: a coarse [`ErrorKind`] plus the typed broker error ([`ApiError`]).
+//! - [`error`]: every failure's final ErrorId ([`ErrorCode`]) and coarse [`ErrorKind`].
 
 pub mod auth;
+mod backend;
 pub mod client;
 pub mod error;
 pub mod model;
 pub mod retry;
 pub mod route;
+pub mod signin;
+pub mod transport;
 mod wire;
 
 pub use auth::{
     AccessToken, BROKER_RESOURCE, BROKER_SCOPE, RefreshingToken, StaticToken, TokenSource,
 };
-pub use client::{
-    ActionOutcome, BrokerClient, BrokerClientBuilder, LogoffOptions, LogoffOutcome, RetryObserver,
-    SessionAction,
+pub use backend::{MAX_MESSAGE_BODY_CHARS, MAX_MESSAGE_TITLE_CHARS, SessionAction};
+pub use client::{ActionOutcome, BrokerClient, BrokerClientBuilder, LogoffOptions, RetryObserver};
+pub use error::{
+    ApiError, BrokerObject, Error, ErrorCode, ErrorKind, service_text, shown, shown_url,
 };
-pub use error::{ApiError, BrokerObject, Error, ErrorKind, shown};
 pub use model::{SessionTarget, UserSession};
 pub use retry::RetryPolicy;
 pub use route::{DEFAULT_TENANT_GROUP, DeploymentUrl};

@@ -4,7 +4,7 @@
 //! percent-encoded with a strict set (everything but RFC 3986 unreserved characters), so
 //! `/`, `?`, `#`, `%` and spaces can never split, end or re-root the path.
 
-use crate::error::{Error, shown};
+use crate::error::{Error, shown, shown_url};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::net::IpAddr;
 use url::Url;
@@ -16,6 +16,10 @@ pub const DEFAULT_TENANT_GROUP: &str = "Default Tenant Group";
 /// characters); the cap exists so a runaway value fails clearly instead of producing a
 /// multi-kilobyte URL that proxies reject with an opaque error.
 pub const MAX_NAME_CHARS: usize = 1024;
+
+/// The longest deployment URL or authority host accepted: real ones are under 100
+/// characters; a longer value is a mistake, and would otherwise be repeated in every message.
+pub const MAX_URL_CHARS: usize = 2048;
 
 /// Everything except `A-Z a-z 0-9 - . _ ~` is encoded.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -41,6 +45,7 @@ impl DeploymentUrl {
         if trimmed.is_empty() {
             return Err(Error::invalid_input(WHAT, "it is empty"));
         }
+        check_url_length(WHAT, trimmed)?;
         let url = Url::parse(trimmed).map_err(|e| {
             Error::invalid_input(
                 WHAT,
@@ -129,6 +134,18 @@ impl std::fmt::Display for DeploymentUrl {
     }
 }
 
+/// Refuses a URL longer than [`MAX_URL_CHARS`] before anything else looks at it.
+pub(crate) fn check_url_length(what: &str, text: &str) -> Result<(), Error> {
+    let chars = text.chars().count();
+    if chars > MAX_URL_CHARS {
+        return Err(Error::invalid_input(
+            what,
+            format!("the value is {chars} characters long; the limit is {MAX_URL_CHARS}"),
+        ));
+    }
+    Ok(())
+}
+
 /// True for `localhost`, `127.0.0.0/8` and `::1`.
 pub fn is_loopback_host(host: &str) -> bool {
     if host.eq_ignore_ascii_case("localhost") {
@@ -193,17 +210,6 @@ impl Name {
 
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-}
-
-/// A URL the user typed, as an error message may show it: through [`shown`], and not at all
-/// when it has an `@` (user-info such as `admin:secret@host` may hold a password, even in text
-/// that did not parse as a URL) or a `?` (a query may hold a signature).
-pub fn shown_url(text: &str) -> String {
-    if text.contains('@') || text.contains('?') {
-        "the value (not shown: it may contain a password or key)".to_owned()
-    } else {
-        shown(text)
     }
 }
 
@@ -288,6 +294,14 @@ mod tests {
         let long = format!("broker{}", "x".repeat(65_536));
         let err = DeploymentUrl::parse(&long).expect_err("not absolute");
         assert!(err.message().len() < 400, "{}", err.message());
+        let long = format!("https://broker/{}", "x".repeat(100_000));
+        let err = DeploymentUrl::parse(&long).expect_err("too long");
+        assert!(
+            err.message().contains("the limit is 2048"),
+            "{}",
+            err.message()
+        );
+        assert!(err.message().len() < 200, "{}", err.message());
         let err = DeploymentUrl::parse("a\u{1b}[2Jb").expect_err("not absolute");
         assert!(!err.message().contains('\u{1b}'), "{}", err.message());
         assert!(err.message().contains("\\u{1B}"), "{}", err.message());

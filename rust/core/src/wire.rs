@@ -1,6 +1,7 @@
 //! Parsing broker error bodies defensively: both shapes seen in the wild (rds-api.md §1.6),
 //! anything else yields no code and no message rather than a parse failure.
 
+use crate::error::service_text;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -40,8 +41,10 @@ pub(crate) struct ErrorBody {
     pub target: Option<String>,
 }
 
+/// Present, not blank, and cleaned: service text reaches messages only through
+/// [`service_text`] (no control characters, bounded).
 fn non_empty(s: Option<String>) -> Option<String> {
-    s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+    s.map(|s| service_text(&s)).filter(|s| !s.is_empty())
 }
 
 pub(crate) fn parse_error_body(body: &[u8]) -> ErrorBody {
@@ -71,8 +74,8 @@ pub(crate) fn parse_error_body(body: &[u8]) -> ErrorBody {
     // A plain-text body (proxies, gateways) is still the best message there is; keep it short.
     let text = String::from_utf8_lossy(body);
     let text = text.trim();
-    let message =
-        (!text.is_empty() && !text.starts_with('<')).then(|| text.chars().take(300).collect());
+    let message = (!text.is_empty() && !text.starts_with('<'))
+        .then(|| service_text(&text.chars().take(300).collect::<String>()));
     ErrorBody {
         code: None,
         message,
@@ -118,5 +121,16 @@ mod tests {
             Some("upstream timed out")
         );
         assert_eq!(parse_error_body(b"{\"error\":42}").code, None);
+    }
+
+    #[test]
+    fn control_characters_never_survive_parsing() {
+        let e = parse_error_body(
+            "{\"error\":{\"code\":\"X\\u001b[2J\",\"message\":\"gone\\u0007\\u001b]0;pwned\\u0007\"}}".as_bytes(),
+        );
+        assert_eq!(e.code.as_deref(), Some("X [2J"));
+        assert_eq!(e.message.as_deref(), Some("gone ]0;pwned"));
+        let e = parse_error_body(b"plain\x1b[31m red");
+        assert_eq!(e.message.as_deref(), Some("plain [31m red"));
     }
 }

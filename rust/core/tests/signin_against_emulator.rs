@@ -9,7 +9,8 @@ use rds_core::auth::entra::{
 };
 use rds_core::auth::managed_identity::{ManagedIdentityFlow, ManagedIdentitySource};
 use rds_core::auth::{Acquire, RefreshingToken};
-use rds_core::{BrokerClient, ErrorKind, LogoffOptions, SessionTarget};
+use rds_core::auth::{Audience, AuthHttp};
+use rds_core::{BrokerClient, ErrorCode, ErrorKind, LogoffOptions, SessionTarget};
 use rds_emulator::{Emulator, Seed};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -72,8 +73,11 @@ fn device_code_seed(expires_in: u64) -> Seed {
     serde_json::from_value(value).expect("seed")
 }
 
-fn http() -> reqwest::Client {
-    rds_core::client::default_http_client().expect("http")
+fn http() -> AuthHttp {
+    AuthHttp::new(
+        rds_core::client::default_http_client().expect("http"),
+        Duration::from_secs(30),
+    )
 }
 
 fn authority(emu: &Emulator, tenant: &str) -> Authority {
@@ -83,6 +87,7 @@ fn authority(emu: &Emulator, tenant: &str) -> Authority {
 fn secret_flow(emu: &Emulator, tenant: &str, app: &str, secret: &str) -> ClientSecretFlow {
     ClientSecretFlow::new(
         authority(emu, tenant),
+        Audience::classic(),
         app,
         SecretString::from(secret),
         http(),
@@ -92,6 +97,7 @@ fn secret_flow(emu: &Emulator, tenant: &str, app: &str, secret: &str) -> ClientS
 fn password_flow(emu: &Emulator, password: &str) -> PasswordFlow {
     PasswordFlow::new(
         authority(emu, TENANT),
+        Audience::classic(),
         PUBLIC_APP_ID,
         USER,
         SecretString::from(password),
@@ -108,6 +114,7 @@ fn client_certificate(certificate_pem: &str, key_pem: &str) -> ClientCertificate
 fn certificate_flow(emu: &Emulator, certificate: ClientCertificate) -> ClientCertificateFlow {
     ClientCertificateFlow::new(
         authority(emu, TENANT),
+        Audience::classic(),
         CERT_APP_ID,
         Arc::new(certificate),
         http(),
@@ -116,9 +123,14 @@ fn certificate_flow(emu: &Emulator, certificate: ClientCertificate) -> ClientCer
 
 /// Starts a device code sign-in for the public client.
 async fn device_code_prompt(emu: &Emulator) -> DeviceCodePrompt {
-    DeviceCodePrompt::start(authority(emu, TENANT), PUBLIC_APP_ID, http())
-        .await
-        .expect("device code")
+    DeviceCodePrompt::start(
+        authority(emu, TENANT),
+        &Audience::classic(),
+        PUBLIC_APP_ID,
+        http(),
+    )
+    .await
+    .expect("device code")
 }
 
 /// The Azure VM (IMDS) managed identity source of `emu`.
@@ -153,7 +165,7 @@ fn first_session(emu: &Emulator) -> SessionTarget {
 
 async fn logoff_with(emu: &Emulator, flow: Box<dyn Acquire>) -> Result<(), rds_core::Error> {
     let client = BrokerClient::builder(emu.url(), Arc::new(RefreshingToken::new(flow)))
-        .http_client(http())
+        .http_client(http().client().clone())
         .build()?;
     client
         .logoff(&first_session(emu), LogoffOptions::default())
@@ -202,7 +214,7 @@ async fn entra_refusals_carry_their_codes_and_never_the_secret() {
         let flow = secret_flow(&emu, tenant, app, secret);
         let err = flow.acquire().await.expect_err(code);
         assert_eq!(err.kind(), ErrorKind::Authentication, "{code}");
-        assert_eq!(err.code(), Some(code));
+        assert_eq!(err.service_code(), Some(code));
         assert!(err.message().contains(code), "{}", err.message());
         assert!(
             !err.message().contains(secret),
@@ -220,13 +232,14 @@ async fn an_unreachable_authority_is_a_network_error() {
     drop(listener);
     let flow = ClientSecretFlow::new(
         Authority::new(&url, TENANT).expect("authority"),
+        Audience::classic(),
         APP_ID,
         SecretString::from(APP_SECRET),
         http(),
     );
     let err = flow.acquire().await.expect_err("refused");
     assert_eq!(err.kind(), ErrorKind::Network);
-    assert_eq!(err.code(), Some("AuthorityUnreachable"));
+    assert_eq!(err.code(), ErrorCode::AuthorityUnreachable);
 }
 
 #[tokio::test]
@@ -250,7 +263,8 @@ async fn an_unregistered_certificate_is_refused_by_the_authority() {
         .await
         .expect_err("unregistered");
     assert_eq!(err.kind(), ErrorKind::Authentication);
-    assert_eq!(err.code(), Some("AADSTS700027"));
+    assert_eq!(err.service_code(), Some("AADSTS700027"));
+    assert_eq!(err.code(), ErrorCode::InvalidClientCertificate);
 }
 
 #[tokio::test]
@@ -262,7 +276,7 @@ async fn an_expired_certificate_fails_locally_before_any_request() {
         .acquire()
         .await
         .expect_err("expired");
-    assert_eq!(err.code(), Some("CertificateExpired"));
+    assert_eq!(err.code(), ErrorCode::CertificateExpired);
     assert!(emu.tokens_issued().is_empty());
     assert!(
         emu.requests().iter().all(|r| r.route != "token"),
@@ -284,7 +298,7 @@ async fn a_pfx_with_a_password_loads_and_a_wrong_password_is_clear() {
     let loaded = ClientCertificate::from_pfx(&pfx, "pfx-password").expect("right password");
     assert!(loaded.subject().contains("rds-test"));
     let err = ClientCertificate::from_pfx(&pfx, "Tr0ub4dor-guess").expect_err("wrong password");
-    assert_eq!(err.code(), Some("CertificatePasswordInvalid"));
+    assert_eq!(err.code(), ErrorCode::CertificatePasswordInvalid);
     assert!(
         !err.message().contains("Tr0ub4dor-guess"),
         "{}",
@@ -306,7 +320,8 @@ async fn password_sign_in_works_and_a_wrong_password_is_invalid_grant() {
 
     let wrong = password_flow(&emu, "nope-nope");
     let err = wrong.acquire().await.expect_err("wrong password");
-    assert_eq!(err.code(), Some("AADSTS50126"));
+    assert_eq!(err.service_code(), Some("AADSTS50126"));
+    assert_eq!(err.code(), ErrorCode::InvalidUserCredentials);
     assert!(!err.message().contains("nope-nope"));
 }
 
@@ -372,7 +387,7 @@ async fn an_expired_device_code_stops_the_wait() {
 #[tokio::test]
 async fn managed_identity_imds_and_app_service() {
     let emu = start_with_seed(seed(vec![], None)).await;
-    let flow = ManagedIdentityFlow::new(imds_source(&emu), None, http());
+    let flow = ManagedIdentityFlow::new(imds_source(&emu), Audience::classic(), None, http());
     assert!(
         flow.acquire()
             .await
@@ -382,12 +397,20 @@ async fn managed_identity_imds_and_app_service() {
     );
 
     let app = app_service_source(&emu, MSI_HEADER);
-    logoff_with(&emu, Box::new(ManagedIdentityFlow::new(app, None, http())))
-        .await
-        .expect("App Service token works");
+    logoff_with(
+        &emu,
+        Box::new(ManagedIdentityFlow::new(
+            app,
+            Audience::classic(),
+            None,
+            http(),
+        )),
+    )
+    .await
+    .expect("App Service token works");
 
     let wrong = app_service_source(&emu, "wrong-header");
-    let err = ManagedIdentityFlow::new(wrong, None, http())
+    let err = ManagedIdentityFlow::new(wrong, Audience::classic(), None, http())
         .acquire()
         .await
         .expect_err("wrong header");
@@ -396,6 +419,7 @@ async fn managed_identity_imds_and_app_service() {
 
     let err = ManagedIdentityFlow::new(
         imds_source(&emu),
+        Audience::classic(),
         Some("77777777-7777-7777-7777-777777777777".into()),
         http(),
     )
@@ -411,7 +435,7 @@ async fn tokens_are_renewed_when_they_expire_mid_run() {
     let emu = start_with_seed(seed(vec![], Some(2))).await;
     let flow = secret_flow(&emu, TENANT, APP_ID, APP_SECRET);
     let client = BrokerClient::builder(emu.url(), Arc::new(RefreshingToken::new(Box::new(flow))))
-        .http_client(http())
+        .http_client(http().client().clone())
         .build()
         .expect("client");
     let seed_state = emu.state();

@@ -1,230 +1,167 @@
-//! Building the broker client for each sign-in mode. Every mode acquires its first token
-//! right away, so `Add-RdsAccount` fails on a wrong secret instead of the first logoff.
+//! The `SignIn` service: `Add-RdsAccount`'s sign-in, in the steps the core defines, so the
+//! slow ones run as cancellable tasks (Ctrl+C drops them at once).
 
-use crate::runtime;
-use crate::types::ErrorInfo;
-use rds_core::auth::certificate::ClientCertificate;
-use rds_core::auth::entra::{
-    Authority, ClientCertificateFlow, ClientSecretFlow, DEFAULT_AUTHORITY_HOST,
-    DEFAULT_PUBLIC_CLIENT_ID, DEFAULT_USER_TENANT, PasswordFlow, application_id,
-};
-use rds_core::auth::managed_identity::{ManagedIdentityFlow, ManagedIdentitySource};
-use rds_core::auth::{Acquire, RefreshingToken};
-use rds_core::{AccessToken, BrokerClient, StaticToken, TokenSource};
+use crate::runtime::{self, SharedRuntime};
+use crate::types::{ErrorInfo, SignInMode, SignInOptions};
+use interoptopus::pattern::asynk::Async;
+use interoptopus::{AsyncRuntime, ffi};
+use rds_core::auth::Audience;
+use rds_core::signin::{Credential, SignedIn};
 use secrecy::SecretString;
-use std::sync::Arc;
+use std::path::PathBuf;
+use std::sync::Mutex;
 
-/// A client plus who signed in (for the context's UserName).
-pub(crate) struct SignedIn {
-    pub client: BrokerClient,
-    pub user_name: String,
+/// A sign-in: created from [`SignInOptions`] with local checks only, then
+/// [`SignIn::start_async`] (device code: the text to show) and [`SignIn::complete_async`]
+/// (the first token); [`crate::RdsConnection::create`] takes the result.
+#[ffi(service)]
+#[derive(AsyncRuntime)]
+pub struct SignIn {
+    runtime: SharedRuntime,
+    /// The sign-in until it completes (the device-code step needs it shared).
+    pending: tokio::sync::Mutex<Option<rds_core::signin::SignIn>>,
+    /// The signed-in client, until a connection takes it.
+    done: Mutex<Option<SignedIn>>,
 }
 
-/// An empty value means "not given" (C# passes "" for an absent parameter). White space is
-/// not empty: it is a value, and validation refuses it, so a stray space never silently
-/// selects the public cloud or another tenant.
-fn or_default<'a>(value: &'a str, default: &'a str) -> &'a str {
-    if value.is_empty() { default } else { value }
-}
-
-pub(crate) fn authority(
-    host: &str,
-    tenant: &str,
-    default_tenant: &str,
-) -> Result<Authority, ErrorInfo> {
-    Authority::new(
-        or_default(host, DEFAULT_AUTHORITY_HOST),
-        or_default(tenant, default_tenant),
-    )
-    .map_err(ErrorInfo::from)
-}
-
-/// A bearer token must match RFC 6750's `b64token` (letters, digits, `-._~+/`, then `=`
-/// padding): anything else would be refused by the HTTP layer on every call, or worse, could
-/// split the header. The token itself is never echoed, only where it goes wrong.
-fn check_bearer_token(token: &str) -> Result<(), ErrorInfo> {
-    if token.trim().is_empty() {
-        return Err(ErrorInfo::invalid_input(
-            "Invalid AccessToken: the value is empty",
-        ));
+impl std::fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignIn").finish_non_exhaustive()
     }
-    let body = token.trim_end_matches('=');
-    let bad = body
-        .char_indices()
-        .find(|(_, c)| {
-            !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~' | '+' | '/'))
+}
+
+/// An empty string is "not given".
+fn optional(value: ffi::String) -> Option<String> {
+    let value = value.into_string();
+    (!value.is_empty()).then_some(value)
+}
+
+/// A secret handed over from C#: moved into a zeroing container at once.
+fn secret(value: ffi::String) -> SecretString {
+    SecretString::from(value.into_string())
+}
+
+fn credential(mode: SignInMode, o: &mut SignInOptions) -> Credential {
+    let take = |s: &mut ffi::String| std::mem::replace(s, ffi::String::from_string(String::new()));
+    let tenant_id = take(&mut o.tenant_id).into_string();
+    let client_id = take(&mut o.client_id).into_string();
+    let secret_value = take(&mut o.secret);
+    match mode {
+        SignInMode::AccessToken => Credential::AccessToken(secret(secret_value)),
+        SignInMode::ClientSecret => Credential::ClientSecret {
+            tenant_id,
+            client_id,
+            secret: secret(secret_value),
+        },
+        SignInMode::CertificateFile => Credential::CertificateFile {
+            tenant_id,
+            client_id,
+            path: PathBuf::from(take(&mut o.certificate_path).into_string()),
+            password: Some(secret(secret_value)),
+        },
+        SignInMode::CertificatePem => Credential::CertificatePem {
+            tenant_id,
+            client_id,
+            pem: secret(secret_value),
+        },
+        SignInMode::Password => Credential::Password {
+            tenant_id: Some(tenant_id),
+            client_id: Some(client_id),
+            username: take(&mut o.user_name).into_string(),
+            password: secret(secret_value),
+        },
+        SignInMode::ManagedIdentity => Credential::ManagedIdentity {
+            client_id: Some(client_id),
+            identity_endpoint: optional(take(&mut o.identity_endpoint)),
+            identity_header: Some(secret(secret_value)),
+            imds_endpoint: optional(take(&mut o.imds_endpoint)),
+        },
+        SignInMode::DeviceCode => Credential::DeviceCode {
+            tenant_id: Some(tenant_id),
+            client_id: Some(client_id),
+        },
+    }
+}
+
+impl SignIn {
+    /// The signed-in client, once; for a token sign-in (nothing to wait for) it completes here.
+    pub(crate) fn take_signed_in(&self) -> Result<SignedIn, ErrorInfo> {
+        if let Some(done) = self.done.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            return Ok(done);
+        }
+        let pending = self.pending.try_lock().ok().and_then(|mut p| p.take());
+        match pending {
+            Some(pending) if pending.needs_no_request() => {
+                runtime::block_on(pending.complete())?.map_err(ErrorInfo::from)
+            }
+            Some(pending) => {
+                *self.pending.try_lock().map_err(|_| not_ready())? = Some(pending);
+                Err(not_ready())
+            }
+            None => Err(not_ready()),
+        }
+    }
+}
+
+fn not_ready() -> ErrorInfo {
+    ErrorInfo::internal_message(
+        "The sign-in has not completed (or its connection was already created)",
+    )
+}
+
+#[ffi]
+impl SignIn {
+    /// Checks the options locally (URLs, ids, the certificate file) and sends nothing.
+    pub fn create(options: SignInOptions) -> ffi::Result<Self, ErrorInfo> {
+        crate::catch_panics(move || {
+            let mut options = options;
+            let credential = credential(options.mode, &mut options);
+            let (retry, request_timeout) = options.retry.to_core().map_err(ErrorInfo::from)?;
+            let core_options = rds_core::signin::SignInOptions {
+                deployment_url: options.deployment_url.into_string(),
+                tenant_group: options.tenant_group.into_string(),
+                authority_host: optional(options.authority_host),
+                retry,
+                request_timeout,
+            };
+            let http = runtime::shared_http_client().map_err(ErrorInfo::from)?;
+            let sign_in =
+                rds_core::signin::SignIn::new(core_options, Audience::classic(), credential, http)
+                    .map_err(ErrorInfo::from)?;
+            Ok(SignIn {
+                runtime: SharedRuntime,
+                pending: tokio::sync::Mutex::new(Some(sign_in)),
+                done: Mutex::new(None),
+            })
         })
-        .map(|(i, _)| token[..i].chars().count() + 1);
-    if body.is_empty() || bad.is_some() {
-        let at = bad.map_or_else(String::new, |p| format!(" (character {p})"));
-        return Err(ErrorInfo::invalid_input(&format!(
-            "Invalid AccessToken: a bearer token has only letters, digits and - . _ ~ + / (then = padding); this one does not{at}"
-        )));
     }
-    Ok(())
-}
 
-fn require(what: &str, value: &str) -> Result<(), ErrorInfo> {
-    if value.trim().is_empty() {
-        return Err(ErrorInfo::invalid_input(&format!(
-            "Invalid {what}: the value is empty"
-        )));
+    /// Device code: asks the authority for a code and returns the text to show the user;
+    /// empty for every other mode. Cancellable.
+    pub async fn start_async(this: Async<Self>) -> ffi::Result<ffi::String, ErrorInfo> {
+        let pending = this.pending.lock().await;
+        let Some(sign_in) = pending.as_ref() else {
+            return ffi::Err(not_ready());
+        };
+        match sign_in.start().await {
+            Ok(message) => ffi::Ok(ffi::String::from_string(message.unwrap_or_default())),
+            Err(e) => ffi::Err(ErrorInfo::from(e)),
+        }
     }
-    Ok(())
-}
 
-fn client(
-    deployment_url: &str,
-    tenant_group: &str,
-    tokens: Arc<dyn TokenSource>,
-) -> Result<BrokerClient, ErrorInfo> {
-    BrokerClient::builder(deployment_url, tokens)
-        .tenant_group(tenant_group)
-        .http_client(runtime::shared_http_client().map_err(ErrorInfo::from)?)
-        .build()
-        .map_err(ErrorInfo::from)
-}
-
-/// Validates the deployment URL before any sign-in traffic: a typo should not cost a token.
-fn check_deployment(deployment_url: &str, tenant_group: &str) -> Result<(), ErrorInfo> {
-    client(
-        deployment_url,
-        tenant_group,
-        Arc::new(StaticToken::new(AccessToken::new("unused"))),
-    )
-    .map(|_| ())
-}
-
-/// Acquires the first token now, then keeps renewing it with the same flow.
-fn signed_in(
-    deployment_url: &str,
-    tenant_group: &str,
-    flow: Box<dyn Acquire>,
-    user_name: String,
-) -> Result<SignedIn, ErrorInfo> {
-    check_deployment(deployment_url, tenant_group)?;
-    let first = runtime::block_on(flow.acquire())?.map_err(ErrorInfo::from)?;
-    let tokens = Arc::new(RefreshingToken::with_initial(flow, first));
-    Ok(SignedIn {
-        client: client(deployment_url, tenant_group, tokens)?,
-        user_name,
-    })
-}
-
-pub(crate) fn with_token(
-    deployment_url: &str,
-    tenant_group: &str,
-    token: String,
-) -> Result<SignedIn, ErrorInfo> {
-    check_bearer_token(&token)?;
-    let token = AccessToken::new(token);
-    let user_name = token.subject().unwrap_or_default();
-    Ok(SignedIn {
-        client: client(
-            deployment_url,
-            tenant_group,
-            Arc::new(StaticToken::new(token)),
-        )?,
-        user_name,
-    })
-}
-
-pub(crate) fn with_client_secret(
-    deployment_url: &str,
-    tenant_group: &str,
-    authority_host: &str,
-    tenant_id: &str,
-    client_id: &str,
-    secret: SecretString,
-) -> Result<SignedIn, ErrorInfo> {
-    require("AadTenantId", tenant_id)?;
-    let client_id = application_id(
-        "Credential (its user name is the application id)",
-        client_id,
-    )
-    .map_err(ErrorInfo::from)?;
-    let authority = authority(authority_host, tenant_id, "")?;
-    let flow = ClientSecretFlow::new(
-        authority,
-        &client_id,
-        secret,
-        runtime::shared_http_client().map_err(ErrorInfo::from)?,
-    );
-    signed_in(deployment_url, tenant_group, Box::new(flow), client_id)
-}
-
-pub(crate) fn with_certificate(
-    deployment_url: &str,
-    tenant_group: &str,
-    authority_host: &str,
-    tenant_id: &str,
-    client_id: &str,
-    certificate: ClientCertificate,
-) -> Result<SignedIn, ErrorInfo> {
-    require("AadTenantId", tenant_id)?;
-    let client_id = application_id("ApplicationId", client_id).map_err(ErrorInfo::from)?;
-    let authority = authority(authority_host, tenant_id, "")?;
-    let http = runtime::shared_http_client().map_err(ErrorInfo::from)?;
-    let flow = ClientCertificateFlow::new(authority, &client_id, Arc::new(certificate), http);
-    signed_in(deployment_url, tenant_group, Box::new(flow), client_id)
-}
-
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn with_password(
-    deployment_url: &str,
-    tenant_group: &str,
-    authority_host: &str,
-    tenant_id: &str,
-    client_id: &str,
-    username: &str,
-    password: SecretString,
-) -> Result<SignedIn, ErrorInfo> {
-    require("Credential (its user name)", username)?;
-    let authority = authority(authority_host, tenant_id, DEFAULT_USER_TENANT)?;
-    let client_id = or_default(client_id, DEFAULT_PUBLIC_CLIENT_ID);
-    let flow = PasswordFlow::new(
-        authority,
-        client_id,
-        username.trim(),
-        password,
-        runtime::shared_http_client().map_err(ErrorInfo::from)?,
-    );
-    signed_in(
-        deployment_url,
-        tenant_group,
-        Box::new(flow),
-        username.trim().to_owned(),
-    )
-}
-
-pub(crate) fn with_managed_identity(
-    deployment_url: &str,
-    tenant_group: &str,
-    client_id: &str,
-    environment: impl Fn(&str) -> Option<String>,
-) -> Result<SignedIn, ErrorInfo> {
-    // Empty means "not given": the system-assigned identity. Anything else must be a GUID, so
-    // a stray space never silently selects the system-assigned identity instead.
-    let client_id = if client_id.is_empty() {
-        None
-    } else {
-        Some(application_id("ClientId", client_id).map_err(ErrorInfo::from)?)
-    };
-    let source = ManagedIdentitySource::from_environment(environment).map_err(ErrorInfo::from)?;
-    let flow = ManagedIdentityFlow::new(
-        source,
-        client_id.clone(),
-        runtime::shared_http_client().map_err(ErrorInfo::from)?,
-    );
-    check_deployment(deployment_url, tenant_group)?;
-    let first = runtime::block_on(flow.acquire())?.map_err(ErrorInfo::from)?;
-    let user_name = first
-        .subject()
-        .or(client_id)
-        .unwrap_or_else(|| "ManagedIdentity".to_owned());
-    let tokens = Arc::new(RefreshingToken::with_initial(Box::new(flow), first));
-    Ok(SignedIn {
-        client: client(deployment_url, tenant_group, tokens)?,
-        user_name,
-    })
+    /// Acquires the first token (a device code: waits for the user) and returns who signed
+    /// in. Cancellable: Ctrl+C drops the request or the polling at once.
+    pub async fn complete_async(this: Async<Self>) -> ffi::Result<ffi::String, ErrorInfo> {
+        let Some(sign_in) = this.pending.lock().await.take() else {
+            return ffi::Err(not_ready());
+        };
+        match sign_in.complete().await {
+            Ok(signed_in) => {
+                let user = signed_in.user_name.clone();
+                *this.done.lock().unwrap_or_else(|p| p.into_inner()) = Some(signed_in);
+                ffi::Ok(ffi::String::from_string(user))
+            }
+            Err(e) => ffi::Err(ErrorInfo::from(e)),
+        }
+    }
 }

@@ -3,8 +3,8 @@
 
 use interoptopus::ffi;
 
-/// Coarse failure classification; the PowerShell layer maps each to an ErrorCategory and a
-/// stable ErrorId. Append only: the numeric values are part of the ABI.
+/// Coarse failure classification: what the PowerShell layer falls back to for an ErrorId it
+/// has no row for. Append only: the numeric values are part of the ABI.
 #[ffi]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -22,92 +22,14 @@ pub enum ErrorKind {
     Cancelled,
     /// A bug in this library (a caught panic, a runtime that could not start).
     Internal,
-    /// Entra ID or a managed identity endpoint refused to issue a token; see `error_code`.
+    /// Entra ID or a managed identity endpoint refused to issue a token.
     Authentication,
 }
 
-/// Which broker object a `NotFound` is about.
-#[ffi]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BrokerObject {
-    Unknown,
-    TenantGroup,
-    Tenant,
-    HostPool,
-    SessionHost,
-    Session,
-}
-
-/// A failure, fully described. Never contains a token or secret.
-#[ffi]
-#[derive(Clone, Debug)]
-pub struct ErrorInfo {
-    pub kind: ErrorKind,
-    /// For `NotFound`: which object.
-    pub not_found: BrokerObject,
-    /// HTTP status of the broker's answer, 0 when there was none.
-    pub http_status: u16,
-    /// Seconds the broker asked to wait (`Retry-After`), 0 when it did not say.
-    pub retry_after_secs: u32,
-    /// The most specific code: the broker's (`TenantNotFound`, `InvalidDataFormat`), Entra's
-    /// (`AADSTS7000215`, `invalid_client`) or this library's (`CertificateExpired`,
-    /// `AuthorityUnreachable`); empty if none.
-    pub error_code: ffi::String,
-    /// A complete, user-facing message.
-    pub message: ffi::String,
-}
-
-impl ErrorInfo {
-    pub fn new(kind: ErrorKind, message: String) -> ErrorInfo {
-        ErrorInfo {
-            kind,
-            not_found: BrokerObject::Unknown,
-            http_status: 0,
-            retry_after_secs: 0,
-            error_code: ffi::String::from_string(String::new()),
-            message: ffi::String::from_string(message),
-        }
-    }
-
-    pub(crate) fn invalid_input(message: &str) -> ErrorInfo {
-        ErrorInfo::new(ErrorKind::InvalidInput, message.to_owned())
-    }
-
-    pub(crate) fn internal_message(message: &str) -> ErrorInfo {
-        ErrorInfo::new(ErrorKind::Internal, message.to_owned())
-    }
-
-    /// From a caught panic payload. Panic messages come from this library's own code, never
-    /// from request data, so they are safe to show.
-    pub(crate) fn internal(panic: &(dyn std::any::Any + Send)) -> ErrorInfo {
-        let detail = panic
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "no details".to_owned());
-        ErrorInfo::new(
-            ErrorKind::Internal,
-            format!(
-                "Internal error in the RdsSessions native library (please report it): {detail}"
-            ),
-        )
-    }
-
-    /// The kind, for Rust callers and tests.
-    pub fn error_kind(&self) -> ErrorKind {
-        self.kind
-    }
-
-    /// The message, for Rust callers and tests.
-    pub fn message(&self) -> &str {
-        self.message.as_str()
-    }
-}
-
-impl From<rds_core::Error> for ErrorInfo {
-    fn from(e: rds_core::Error) -> ErrorInfo {
+impl From<rds_core::ErrorKind> for ErrorKind {
+    fn from(kind: rds_core::ErrorKind) -> ErrorKind {
         use rds_core::ErrorKind as K;
-        let kind = match e.kind() {
+        match kind {
             K::InvalidInput => ErrorKind::InvalidInput,
             K::NotFound => ErrorKind::NotFound,
             K::Unauthorized => ErrorKind::Unauthorized,
@@ -121,35 +43,97 @@ impl From<rds_core::Error> for ErrorInfo {
             K::Protocol => ErrorKind::Protocol,
             K::Cancelled => ErrorKind::Cancelled,
             K::Authentication => ErrorKind::Authentication,
-        };
-        let not_found = match e.not_found() {
-            rds_core::BrokerObject::TenantGroup => BrokerObject::TenantGroup,
-            rds_core::BrokerObject::Tenant => BrokerObject::Tenant,
-            rds_core::BrokerObject::HostPool => BrokerObject::HostPool,
-            rds_core::BrokerObject::SessionHost => BrokerObject::SessionHost,
-            rds_core::BrokerObject::Session => BrokerObject::Session,
-            rds_core::BrokerObject::Unknown => BrokerObject::Unknown,
-        };
+            K::Internal => ErrorKind::Internal,
+        }
+    }
+}
+
+/// A failure, fully described. Never contains a token or secret.
+#[ffi]
+#[derive(Clone, Debug)]
+pub struct ErrorInfo {
+    pub kind: ErrorKind,
+    /// The final PowerShell ErrorId (`SessionNotFound`, `InvalidClientSecret`, ...), named by
+    /// the core; the PowerShell layer looks its category up and never decides it again.
+    pub error_id: ffi::String,
+    /// The service's own code: the broker's (`TenantNotFound`), Entra's (`AADSTS7000215`),
+    /// ARM's (`ScopeLocked`); empty if none.
+    pub service_code: ffi::String,
+    /// HTTP status of the service's answer, 0 when there was none.
+    pub http_status: u16,
+    /// Seconds the service asked to wait (`Retry-After`), 0 when it did not say.
+    pub retry_after_secs: u32,
+    /// A complete, user-facing message.
+    pub message: ffi::String,
+}
+
+impl ErrorInfo {
+    pub fn new(code: rds_core::ErrorCode, message: String) -> ErrorInfo {
+        ErrorInfo {
+            kind: code.kind().into(),
+            error_id: ffi::String::from_string(code.as_str().to_owned()),
+            service_code: ffi::String::from_string(String::new()),
+            http_status: 0,
+            retry_after_secs: 0,
+            message: ffi::String::from_string(message),
+        }
+    }
+
+    pub(crate) fn internal_message(message: &str) -> ErrorInfo {
+        ErrorInfo::new(rds_core::ErrorCode::NativeLibraryError, message.to_owned())
+    }
+
+    /// From a caught panic payload. Panic messages come from this library's own code, never
+    /// from request data, so they are safe to show.
+    pub(crate) fn internal(panic: &(dyn std::any::Any + Send)) -> ErrorInfo {
+        let detail = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no details".to_owned());
+        ErrorInfo::internal_message(&format!(
+            "Internal error in the RdsSessions native library (please report it): {detail}"
+        ))
+    }
+
+    /// The kind, for Rust callers and tests.
+    pub fn error_kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The ErrorId, for Rust callers and tests.
+    pub fn error_id(&self) -> &str {
+        self.error_id.as_str()
+    }
+
+    /// The message, for Rust callers and tests.
+    pub fn message(&self) -> &str {
+        self.message.as_str()
+    }
+}
+
+impl From<rds_core::Error> for ErrorInfo {
+    fn from(e: rds_core::Error) -> ErrorInfo {
         let api = e.api();
         ErrorInfo {
-            kind,
-            not_found,
+            kind: e.kind().into(),
+            error_id: ffi::String::from_string(e.code().as_str().to_owned()),
+            service_code: ffi::String::from_string(e.service_code().unwrap_or_default().to_owned()),
             http_status: api.map(|a| a.status).unwrap_or(0),
             retry_after_secs: api
                 .and_then(|a| a.retry_after_secs)
                 .map(|s| u32::try_from(s).unwrap_or(u32::MAX))
                 .unwrap_or(0),
-            error_code: ffi::String::from_string(e.code().unwrap_or_default().to_owned()),
             message: ffi::String::from_string(e.message().to_owned()),
         }
     }
 }
 
-/// A successful logoff.
+/// A successful session action (logoff, disconnect, message).
 #[ffi]
 #[derive(Clone, Debug)]
-pub struct LogoffDone {
-    /// 200 or 204.
+pub struct SessionActionDone {
+    /// 200 or 204 (404 for a logoff counted as done after a lost answer).
     pub http_status: u16,
     /// The `x-ms-correlation-id` sent, for support cases.
     pub correlation_id: ffi::String,
@@ -159,9 +143,9 @@ pub struct LogoffDone {
     pub notes: ffi::String,
 }
 
-impl From<rds_core::LogoffOutcome> for LogoffDone {
-    fn from(o: rds_core::LogoffOutcome) -> LogoffDone {
-        LogoffDone {
+impl From<rds_core::ActionOutcome> for SessionActionDone {
+    fn from(o: rds_core::ActionOutcome) -> SessionActionDone {
+        SessionActionDone {
             http_status: o.status,
             correlation_id: ffi::String::from_string(o.correlation_id),
             attempts: o.attempts,
@@ -237,6 +221,17 @@ pub struct RetrySettings {
 }
 
 impl RetrySettings {
+    /// The core's defaults.
+    pub(crate) fn defaults() -> RetrySettings {
+        let policy = rds_core::RetryPolicy::default();
+        RetrySettings {
+            max_retries: policy.max_retries,
+            initial_delay_ms: millis(policy.initial_delay),
+            total_deadline_ms: millis(policy.total_deadline),
+            request_timeout_ms: millis(rds_core::client::DEFAULT_REQUEST_TIMEOUT),
+        }
+    }
+
     pub(crate) fn of(client: &rds_core::BrokerClient) -> RetrySettings {
         let policy = client.retry_policy();
         RetrySettings {
@@ -263,4 +258,72 @@ impl RetrySettings {
 
 fn millis(duration: std::time::Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The limits of [`RetrySettings`], so the PowerShell layer validates parameters against the
+/// same numbers the core enforces (one source: `rds_core::retry` and `rds_core::client`).
+#[ffi]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryLimits {
+    pub max_retry_count: u32,
+    /// The shortest and longest first retry delay.
+    pub min_retry_interval_ms: u64,
+    pub max_retry_interval_ms: u64,
+    /// The longest total retry window.
+    pub max_retry_timeout_ms: u64,
+    /// The longest per-request timeout.
+    pub max_request_timeout_ms: u64,
+}
+
+impl RetryLimits {
+    pub(crate) fn of_core() -> RetryLimits {
+        RetryLimits {
+            max_retry_count: rds_core::retry::MAX_RETRY_COUNT,
+            min_retry_interval_ms: millis(rds_core::retry::MIN_RETRY_INTERVAL),
+            max_retry_interval_ms: millis(rds_core::retry::MAX_RETRY_INTERVAL),
+            max_retry_timeout_ms: millis(rds_core::retry::MAX_RETRY_WINDOW),
+            max_request_timeout_ms: millis(rds_core::client::MAX_REQUEST_TIMEOUT),
+        }
+    }
+}
+
+/// How `Add-RdsAccount` signs in. Append only.
+#[ffi]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignInMode {
+    /// `secret` is the bearer token.
+    AccessToken,
+    /// `client_id` + `secret` (a service principal).
+    ClientSecret,
+    /// `client_id` + `certificate_path`; `secret` is the PFX password (may be empty).
+    CertificateFile,
+    /// `client_id`; `secret` is PEM text with the certificate and its private key.
+    CertificatePem,
+    /// `user_name` + `secret` (a user's password); `tenant_id` and `client_id` optional.
+    Password,
+    /// Optional `client_id` (user-assigned); `secret` is `IDENTITY_HEADER`, and
+    /// `identity_endpoint`/`imds_endpoint` the endpoint variables (empty when unset).
+    ManagedIdentity,
+    /// Interactive; `tenant_id` and `client_id` optional.
+    DeviceCode,
+}
+
+/// Everything a sign-in needs, in one struct: every field empty when not given.
+#[ffi]
+#[derive(Clone, Debug)]
+pub struct SignInOptions {
+    pub mode: SignInMode,
+    pub deployment_url: ffi::String,
+    pub tenant_group: ffi::String,
+    /// Entra ID host (sovereign clouds, the emulator); empty = public cloud.
+    pub authority_host: ffi::String,
+    pub tenant_id: ffi::String,
+    pub client_id: ffi::String,
+    pub user_name: ffi::String,
+    /// The mode's secret (see [`SignInMode`]); moved into a zeroing container at once.
+    pub secret: ffi::String,
+    pub certificate_path: ffi::String,
+    pub identity_endpoint: ffi::String,
+    pub imds_endpoint: ffi::String,
+    pub retry: RetrySettings,
 }

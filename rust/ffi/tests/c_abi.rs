@@ -4,16 +4,17 @@
 
 use interoptopus::ffi;
 use rds_emulator::{BackgroundEmulator, DEFAULT_ACCESS_TOKEN, EmulatorConfig, Seed};
-use rds_sessions::{BrokerObject, ErrorInfo, ErrorKind, LogoffDone, RetrySettings};
+use rds_sessions::{
+    ErrorInfo, ErrorKind, RetrySettings, SessionActionDone, SignInMode, SignInOptions,
+};
 use std::ffi::c_void;
 use std::path::PathBuf;
 
 type Connection = *const c_void;
-type CreateWithToken = unsafe extern "C" fn(
-    ffi::String,
-    ffi::String,
-    ffi::String,
-) -> ffi::Result<Connection, ErrorInfo>;
+type SignIn = *const c_void;
+type CreateSignIn = unsafe extern "C" fn(SignInOptions) -> ffi::Result<SignIn, ErrorInfo>;
+type CreateConnection = unsafe extern "C" fn(SignIn) -> ffi::Result<Connection, ErrorInfo>;
+type DefaultRetrySettings = unsafe extern "C" fn() -> RetrySettings;
 type Logoff = unsafe extern "C" fn(
     Connection,
     ffi::String,
@@ -21,7 +22,7 @@ type Logoff = unsafe extern "C" fn(
     ffi::String,
     i32,
     ffi::Bool,
-) -> ffi::Result<LogoffDone, ErrorInfo>;
+) -> ffi::Result<SessionActionDone, ErrorInfo>;
 type Destroy = unsafe extern "C" fn(Connection);
 type Version = unsafe extern "C" fn() -> ffi::String;
 type TenantGroup = unsafe extern "C" fn(Connection) -> ffi::String;
@@ -42,7 +43,10 @@ fn library_path() -> PathBuf {
 
 struct Abi {
     _lib: libloading::Library,
-    create: CreateWithToken,
+    create_sign_in: CreateSignIn,
+    destroy_sign_in: Destroy,
+    create_connection: CreateConnection,
+    default_retry: DefaultRetrySettings,
     logoff: Logoff,
     destroy: Destroy,
     version: Version,
@@ -56,8 +60,13 @@ fn load() -> Abi {
         .unwrap_or_else(|e| panic!("cannot load {}: {e}", path.display()));
     // SAFETY: the symbol types mirror the `#[ffi]` signatures in rust/ffi/src/lib.rs.
     unsafe {
-        let create = *lib
-            .get::<CreateWithToken>(b"rds_connection_create_with_token")
+        let create_sign_in = *lib.get::<CreateSignIn>(b"sign_in_create").expect("symbol");
+        let destroy_sign_in = *lib.get::<Destroy>(b"sign_in_destroy").expect("symbol");
+        let create_connection = *lib
+            .get::<CreateConnection>(b"rds_connection_create")
+            .expect("symbol");
+        let default_retry = *lib
+            .get::<DefaultRetrySettings>(b"rds_default_retry_settings")
             .expect("symbol");
         let logoff = *lib.get::<Logoff>(b"rds_connection_logoff").expect("symbol");
         let destroy = *lib
@@ -69,7 +78,10 @@ fn load() -> Abi {
             .expect("symbol");
         Abi {
             _lib: lib,
-            create,
+            create_sign_in,
+            destroy_sign_in,
+            create_connection,
+            default_retry,
             logoff,
             destroy,
             version,
@@ -80,6 +92,43 @@ fn load() -> Abi {
 
 fn s(text: &str) -> ffi::String {
     ffi::String::from_string(text.to_owned())
+}
+
+impl Abi {
+    /// A connection with a token obtained elsewhere, as `Add-RdsAccount -AccessToken` makes
+    /// it: the sign-in options struct by value, then the connection (nothing is sent).
+    fn create(
+        &self,
+        url: &str,
+        tenant_group: &str,
+        token: &str,
+    ) -> ffi::Result<Connection, ErrorInfo> {
+        // SAFETY: the options move into the call; the sign-in handle is destroyed once.
+        unsafe {
+            let options = SignInOptions {
+                mode: SignInMode::AccessToken,
+                deployment_url: s(url),
+                tenant_group: s(tenant_group),
+                authority_host: s(""),
+                tenant_id: s(""),
+                client_id: s(""),
+                user_name: s(""),
+                secret: s(token),
+                certificate_path: s(""),
+                identity_endpoint: s(""),
+                imds_endpoint: s(""),
+                retry: (self.default_retry)(),
+            };
+            let sign_in = match (self.create_sign_in)(options) {
+                ffi::Ok(sign_in) => sign_in,
+                ffi::Err(e) => return ffi::Err(e),
+                _ => panic!("sign_in_create panicked"),
+            };
+            let connection = (self.create_connection)(sign_in);
+            (self.destroy_sign_in)(sign_in);
+            connection
+        }
+    }
 }
 
 fn emulator() -> BackgroundEmulator {
@@ -117,14 +166,7 @@ fn version_is_the_workspace_version() {
 fn create_logoff_destroy_through_the_c_abi() {
     let emu = emulator();
     let abi = load();
-    // SAFETY: owned strings are moved into the call, as the C# bindings do.
-    let created = unsafe {
-        (abi.create)(
-            s(&emu.url()),
-            s("Default Tenant Group"),
-            s(DEFAULT_ACCESS_TOKEN),
-        )
-    };
+    let created = abi.create(&emu.url(), "Default Tenant Group", DEFAULT_ACCESS_TOKEN);
     let connection = match created {
         ffi::Ok(c) => c,
         _ => panic!("create failed"),
@@ -165,9 +207,9 @@ fn create_logoff_destroy_through_the_c_abi() {
     match missing {
         ffi::Err(e) => {
             assert_eq!(e.error_kind(), ErrorKind::NotFound);
-            assert_eq!(e.not_found, BrokerObject::Session);
+            assert_eq!(e.error_id(), "SessionNotFound");
             assert_eq!(e.http_status, 404);
-            assert_eq!(e.error_code.as_str(), "SessionNotFound");
+            assert_eq!(e.service_code.as_str(), "SessionNotFound");
         }
         _ => panic!("expected a typed NotFound"),
     }
@@ -185,8 +227,7 @@ fn invalid_input_is_a_typed_error_not_a_crash() {
         ("https://example.com", "   ", "AccessToken"),
         ("", "t", "empty"),
     ] {
-        // SAFETY: owned strings moved in.
-        let created = unsafe { (abi.create)(s(url), s("Default Tenant Group"), s(token)) };
+        let created = abi.create(url, "Default Tenant Group", token);
         match created {
             ffi::Err(e) => {
                 assert_eq!(e.error_kind(), ErrorKind::InvalidInput, "{url}");
@@ -242,14 +283,8 @@ fn retry_settings_cross_the_abi_by_value_and_are_validated() {
                 .expect("symbol"),
         )
     };
-    // SAFETY: owned strings moved in; nothing is sent.
-    let source = match unsafe {
-        (abi.create)(
-            s("https://broker.example.com"),
-            s("Default Tenant Group"),
-            s("t"),
-        )
-    } {
+    // Nothing is sent.
+    let source = match abi.create("https://broker.example.com", "Default Tenant Group", "t") {
         ffi::Ok(c) => c,
         _ => panic!("create failed"),
     };

@@ -8,6 +8,7 @@ using System.Net;
 using System.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Threading;
 using RdsSessions.Native;
 
 namespace RdsSessions.Commands
@@ -37,7 +38,7 @@ namespace RdsSessions.Commands
         /// <summary>Hex digits of a SHA-1 thumbprint, the only kind the Windows store shows.</summary>
         private const int Sha1HexDigits = 40;
 
-        private DeviceCodeSignIn? _deviceCode;
+        private readonly CancellationTokenSource _cancel = new();
 
         #region Parameters
 
@@ -109,22 +110,22 @@ namespace RdsSessions.Commands
 
         /// <inheritdoc />
         [Parameter]
-        [ValidateRange(0, RetryLimits.MaxRetries)]
+        [ValidateRetrySetting(RetrySetting.MaximumRetryCount)]
         public override int? MaximumRetryCount { get; set; }
 
         /// <inheritdoc />
         [Parameter]
-        [ValidateRange(RetryLimits.MinIntervalSec, RetryLimits.MaxIntervalSec)]
+        [ValidateRetrySetting(RetrySetting.RetryIntervalSec)]
         public override double? RetryIntervalSec { get; set; }
 
         /// <inheritdoc />
         [Parameter]
-        [ValidateRange(0, RetryLimits.MaxRetryTimeoutSec)]
+        [ValidateRetrySetting(RetrySetting.RetryTimeoutSec)]
         public override int? RetryTimeoutSec { get; set; }
 
         /// <inheritdoc />
         [Parameter]
-        [ValidateRange(1, RetryLimits.MaxTimeoutSec)]
+        [ValidateRetrySetting(RetrySetting.TimeoutSec)]
         public override int? TimeoutSec { get; set; }
 
         #endregion
@@ -132,78 +133,103 @@ namespace RdsSessions.Commands
         /// <inheritdoc />
         protected override void EndProcessing()
         {
-            string tenantGroup = RdsModule.DefaultTenantGroup;
             string? authority = AuthorityHost ?? Environment.GetEnvironmentVariable(AuthorityHostVariable);
+            WriteDebug($"Parameter set {ParameterSetName}; authority host {authority ?? "(public cloud)"}; tenant group '{RdsModule.DefaultTenantGroup}'.");
             RdsConnection connection;
-            WriteDebug($"Parameter set {ParameterSetName}; authority host {authority ?? "(public cloud)"}; tenant group '{tenantGroup}'.");
             try
             {
-                connection = ParameterSetName switch
+                // The retry settings apply to the sign-in's own requests too (-TimeoutSec).
+                var sign = new SignInRequest(SignInMode.AccessToken, DeploymentUrl, RdsModule.DefaultTenantGroup, MergeRetrySettings(NativeCalls.DefaultRetrySettings()))
                 {
-                    AccessTokenSet => NativeCalls.CreateWithToken(DeploymentUrl, tenantGroup, AccessToken),
-                    ServicePrincipalSet when ServicePrincipal.IsPresent => SignInAsServicePrincipal(tenantGroup, authority),
-                    // -ServicePrincipal:$false: the credential is a user's, as a script computing the flag means.
-                    ServicePrincipalSet => SignInAsUser(Credential!, tenantGroup, authority),
-                    ThumbprintSet => SignInWithStoreCertificate(tenantGroup, authority),
-                    CertificateFileSet => SignInWithCertificateFile(tenantGroup, authority),
-                    IdentitySet => SignInWithManagedIdentity(tenantGroup),
-                    _ when Credential is not null => SignInAsUser(Credential, tenantGroup, authority),
-                    _ => SignInWithDeviceCode(tenantGroup, authority),
+                    AuthorityHost = authority,
                 };
+                SignInRequest request = ParameterSetName switch
+                {
+                    AccessTokenSet => sign with { Mode = SignInMode.AccessToken, Secret = AccessToken, SecretParameter = nameof(AccessToken) },
+                    ServicePrincipalSet when ServicePrincipal.IsPresent => AsServicePrincipal(sign),
+                    // -ServicePrincipal:$false: the credential is a user's, as a script computing the flag means.
+                    ServicePrincipalSet => AsUser(sign, Credential!),
+                    ThumbprintSet => WithStoreCertificate(sign),
+                    CertificateFileSet => WithCertificateFile(sign),
+                    IdentitySet => WithManagedIdentity(sign),
+                    _ when Credential is not null => AsUser(sign, Credential),
+                    _ => WithDeviceCode(sign),
+                };
+                // A device code reaches the user as a warning in every host, including when
+                // output is captured, which is how Connect-AzAccount shows its code too.
+                connection = NativeCalls.SignIn(request, WriteWarning, _cancel.Token);
             }
             catch (RdsBrokerException e)
             {
                 // No target object: the URL as given may carry user-info (a password).
-                string errorId = e.Kind is "InvalidInput" && e.ErrorCode is null ? "InvalidAccountParameters" : e.ErrorId;
-                ThrowTerminatingError(new ErrorRecord(e, errorId, e.Category, null));
+                ThrowTerminatingError(e.ToErrorRecord(null));
                 return;
             }
-
-            RdsContext context;
-            try
+            catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
             {
-                context = ApplyRetrySettings(RdsContext.From(connection));
-            }
-            catch (RdsBrokerException e)
-            {
-                ThrowTerminatingError(new ErrorRecord(e, "InvalidRetrySettings", e.Category, null));
-                return;
+                // Ctrl+C: the sign-in's requests were dropped in the native runtime.
+                throw new PipelineStoppedException();
             }
 
+            RdsContext context = RdsContext.From(connection);
             RdsContextStore.Set(context);
+            if (HasRetrySettings)
+            {
+                WriteVerbose($"Retry settings: {context.MaximumRetryCount} retries, first after {context.RetryIntervalSec} s, " +
+                    $"none later than {context.RetryTimeoutSec} s; request timeout {context.TimeoutSec} s.");
+            }
+
             WriteVerbose($"Signed in to {context.DeploymentUrl} as {context.UserName ?? "(token holder)"}; tenant group '{context.TenantGroupName}'.");
             WriteObject(context);
         }
 
         /// <inheritdoc />
-        protected override void StopProcessing() => _deviceCode?.Cancel();
+        protected override void StopProcessing() => _cancel.Cancel();
 
         /// <inheritdoc />
-        public void Dispose() => _deviceCode?.Dispose();
+        public void Dispose() => _cancel.Dispose();
 
-        private RdsConnection SignInAsServicePrincipal(string tenantGroup, string? authority)
+        private SignInRequest AsServicePrincipal(SignInRequest sign)
         {
             WriteVerbose($"Signing in as application {Credential!.UserName} in tenant {AadTenantId}.");
-            return NativeCalls.CreateWithClientSecret(
-                DeploymentUrl, tenantGroup, authority, AadTenantId!, Credential.UserName, Credential.GetNetworkCredential().Password);
+            return sign with
+            {
+                Mode = SignInMode.ClientSecret,
+                TenantId = AadTenantId,
+                ClientId = Credential.UserName,
+                ClientIdParameter = nameof(Credential),
+                Secret = Credential.GetNetworkCredential().Password,
+            };
         }
 
-        private RdsConnection SignInAsUser(PSCredential credential, string tenantGroup, string? authority)
+        private SignInRequest AsUser(SignInRequest sign, PSCredential credential)
         {
             WriteVerbose($"Signing in as {credential.UserName}.");
-            return NativeCalls.CreateWithPassword(
-                DeploymentUrl, tenantGroup, authority, AadTenantId, credential.UserName, credential.GetNetworkCredential().Password);
+            return sign with
+            {
+                Mode = SignInMode.Password,
+                TenantId = AadTenantId,
+                UserName = credential.UserName,
+                Secret = credential.GetNetworkCredential().Password,
+            };
         }
 
-        private RdsConnection SignInWithCertificateFile(string tenantGroup, string? authority)
+        private SignInRequest WithCertificateFile(SignInRequest sign)
         {
             string path = GetUnresolvedProviderPathFromPSPath(CertificatePath);
             WriteVerbose($"Signing in as application {ApplicationId} with the certificate file {path}.");
-            string? password = CertificatePassword is null ? null : new NetworkCredential(string.Empty, CertificatePassword).Password;
-            return NativeCalls.CreateWithCertificateFile(DeploymentUrl, tenantGroup, authority, AadTenantId!, ApplicationId, path, password);
+            return sign with
+            {
+                Mode = SignInMode.CertificateFile,
+                TenantId = AadTenantId,
+                ClientId = ApplicationId,
+                CertificatePath = path,
+                Secret = CertificatePassword is null ? null : new NetworkCredential(string.Empty, CertificatePassword).Password,
+                SecretParameter = nameof(CertificatePassword),
+            };
         }
 
-        private RdsConnection SignInWithStoreCertificate(string tenantGroup, string? authority)
+        private SignInRequest WithStoreCertificate(SignInRequest sign)
         {
             // Separators (spaces, colons) and the invisible marks the Windows certificate dialog
             // copies along are dropped; what is left must be a SHA-1 thumbprint.
@@ -220,10 +246,16 @@ namespace RdsSessions.Commands
             using X509Certificate2 certificate = FindCertificate(thumbprint);
             using RSA key = certificate.GetRSAPrivateKey()
                 ?? throw Refuse("CertificateInvalid", $"The certificate {thumbprint} has no RSA private key this process can use.");
-            // The key leaves the store only as far as the native library, which holds it zeroed.
-            string pem = certificate.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem();
             WriteVerbose($"Signing in as application {ApplicationId} with certificate {thumbprint} ({certificate.Subject}).");
-            return NativeCalls.CreateWithCertificatePem(DeploymentUrl, tenantGroup, authority, AadTenantId!, ApplicationId, pem);
+            return sign with
+            {
+                Mode = SignInMode.CertificatePem,
+                TenantId = AadTenantId,
+                ClientId = ApplicationId,
+                // The key leaves the store only as far as the native library, which holds it zeroed.
+                Secret = certificate.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem(),
+                SecretParameter = nameof(CertificateThumbprint),
+            };
         }
 
         /// <summary>CurrentUser\My, then LocalMachine\My (the latter exists on Windows only).</summary>
@@ -255,19 +287,26 @@ namespace RdsSessions.Commands
                 "(On Linux and macOS that is the .NET store of the current user.) Or use -CertificatePath with a PFX or PEM file.");
         }
 
-        private RdsConnection SignInWithManagedIdentity(string tenantGroup)
+        /// <summary>The endpoint variables are read here: on Unix .NET (and so $env: in PowerShell) keeps its own environment block that native code cannot see.</summary>
+        private SignInRequest WithManagedIdentity(SignInRequest sign)
         {
             WriteVerbose(ClientId is null ? "Signing in with the system-assigned managed identity." : $"Signing in with the managed identity {ClientId}.");
-            return NativeCalls.CreateWithManagedIdentity(DeploymentUrl, tenantGroup, ClientId);
+            return sign with
+            {
+                Mode = SignInMode.ManagedIdentity,
+                ClientId = ClientId,
+                ClientIdParameter = nameof(ClientId),
+                IdentityEndpoint = Environment.GetEnvironmentVariable("IDENTITY_ENDPOINT"),
+                Secret = Environment.GetEnvironmentVariable("IDENTITY_HEADER"),
+                SecretParameter = "IDENTITY_HEADER",
+                ImdsEndpoint = Environment.GetEnvironmentVariable("IMDS_ENDPOINT"),
+            };
         }
 
-        private RdsConnection SignInWithDeviceCode(string tenantGroup, string? authority)
+        private SignInRequest WithDeviceCode(SignInRequest sign)
         {
-            _deviceCode = NativeCalls.StartDeviceCode(authority, AadTenantId);
-            // A warning reaches the user in every host, including when output is captured,
-            // which is how Connect-AzAccount shows its device code too.
-            WriteWarning(NativeCalls.DeviceCodeMessage(_deviceCode));
-            return NativeCalls.CompleteDeviceCode(DeploymentUrl, tenantGroup, _deviceCode);
+            WriteVerbose("Signing in interactively with a device code.");
+            return sign with { Mode = SignInMode.DeviceCode, TenantId = AadTenantId };
         }
 
         private static RdsBrokerException Refuse(string code, string message) => RdsBrokerException.Local(code, message);

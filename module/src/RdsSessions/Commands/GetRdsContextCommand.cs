@@ -61,22 +61,22 @@ namespace RdsSessions.Commands
 
         /// <inheritdoc />
         [Parameter(ParameterSetName = RetrySettingsSet)]
-        [ValidateRange(0, RetryLimits.MaxRetries)]
+        [ValidateRetrySetting(RetrySetting.MaximumRetryCount)]
         public override int? MaximumRetryCount { get; set; }
 
         /// <inheritdoc />
         [Parameter(ParameterSetName = RetrySettingsSet)]
-        [ValidateRange(RetryLimits.MinIntervalSec, RetryLimits.MaxIntervalSec)]
+        [ValidateRetrySetting(RetrySetting.RetryIntervalSec)]
         public override double? RetryIntervalSec { get; set; }
 
         /// <inheritdoc />
         [Parameter(ParameterSetName = RetrySettingsSet)]
-        [ValidateRange(0, RetryLimits.MaxRetryTimeoutSec)]
+        [ValidateRetrySetting(RetrySetting.RetryTimeoutSec)]
         public override int? RetryTimeoutSec { get; set; }
 
         /// <inheritdoc />
         [Parameter(ParameterSetName = RetrySettingsSet)]
-        [ValidateRange(1, RetryLimits.MaxTimeoutSec)]
+        [ValidateRetrySetting(RetrySetting.TimeoutSec)]
         public override int? TimeoutSec { get; set; }
 
         /// <inheritdoc />

@@ -14,8 +14,9 @@ namespace RdsSessions.Commands
     /// <remarks>
     /// Each command declares the properties itself (overrides) because their parameter sets
     /// differ: every set of Add-RdsAccount, but only the retry-settings set of Set-RdsContext
-    /// (see there). The ranges live in <see cref="RetryLimits"/>, the native library's limits,
-    /// checked at binding so a bad value is a binding error that changes nothing.
+    /// (see there). The ranges are the native library's own limits
+    /// (<see cref="ValidateRetrySettingAttribute"/>), checked at binding so a bad value is a
+    /// binding error that changes nothing.
     /// </remarks>
     public abstract class RetrySettingsCommandBase : PSCmdlet
     {
@@ -35,6 +36,15 @@ namespace RdsSessions.Commands
         protected bool HasRetrySettings =>
             MaximumRetryCount.HasValue || RetryIntervalSec.HasValue || RetryTimeoutSec.HasValue || TimeoutSec.HasValue;
 
+        /// <summary>The given settings over <paramref name="current"/> (the others are kept).</summary>
+        protected RetrySettings MergeRetrySettings(RetrySettings current) => new()
+        {
+            max_retries = MaximumRetryCount is int retries ? (uint)retries : current.max_retries,
+            initial_delay_ms = RetryIntervalSec is double interval ? Milliseconds(interval) : current.initial_delay_ms,
+            total_deadline_ms = RetryTimeoutSec is int deadline ? (ulong)deadline * 1000 : current.total_deadline_ms,
+            request_timeout_ms = TimeoutSec is int timeout ? (ulong)timeout * 1000 : current.request_timeout_ms,
+        };
+
         /// <summary>
         /// The context with the given settings applied over its current ones (the others are
         /// kept); the same context when none were given.
@@ -46,33 +56,12 @@ namespace RdsSessions.Commands
                 return context;
             }
 
-            RetrySettings current = NativeCalls.RetrySettingsOf(context.Connection);
-            var wanted = new RetrySettings
-            {
-                max_retries = MaximumRetryCount is int retries ? (uint)retries : current.max_retries,
-                initial_delay_ms = RetryIntervalSec is double interval ? Milliseconds(interval) : current.initial_delay_ms,
-                total_deadline_ms = RetryTimeoutSec is int deadline ? (ulong)deadline * 1000 : current.total_deadline_ms,
-                request_timeout_ms = TimeoutSec is int timeout ? (ulong)timeout * 1000 : current.request_timeout_ms,
-            };
-            RdsContext changed = context.WithRetrySettings(wanted);
+            RdsContext changed = context.WithRetrySettings(MergeRetrySettings(NativeCalls.RetrySettingsOf(context.Connection)));
             WriteVerbose($"Retry settings: {changed.MaximumRetryCount} retries, first after {changed.RetryIntervalSec} s, " +
                 $"none later than {changed.RetryTimeoutSec} s; request timeout {changed.TimeoutSec} s.");
             return changed;
         }
 
         private static ulong Milliseconds(double seconds) => (ulong)System.Math.Round(seconds * 1000.0);
-    }
-}
-
-namespace RdsSessions.Commands
-{
-    /// <summary>The ranges of the retry parameters (rds-core's RetryPolicy::validate and MAX_REQUEST_TIMEOUT).</summary>
-    internal static class RetryLimits
-    {
-        public const int MaxRetries = 20;
-        public const double MinIntervalSec = 0.01;
-        public const double MaxIntervalSec = 300.0;
-        public const int MaxRetryTimeoutSec = 3600;
-        public const int MaxTimeoutSec = 3600;
     }
 }

@@ -1,7 +1,7 @@
 //! Client certificates (PFX or PEM) and the signed client assertion Entra ID accepts instead
 //! of a secret (rds-api.md §5.2).
 
-use crate::error::{Error, ErrorKind, shown};
+use crate::error::{Error, ErrorCode, shown};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -10,11 +10,16 @@ use rsa::pkcs8::DecodePrivateKey;
 use secrecy::{ExposeSecret, SecretBox};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// How long a client assertion is valid. Entra recommends 5-10 minutes; it is used at once.
 const ASSERTION_LIFETIME: Duration = Duration::from_secs(600);
+
+/// The largest certificate file read: a PFX or PEM with a chain is a few KiB. The bound keeps
+/// a wrong path (a disk image, `/dev/zero` behind a symlink) from filling memory.
+pub const MAX_CERTIFICATE_FILE_BYTES: u64 = 1024 * 1024;
 
 /// A certificate with its RSA private key. The key is held as a secret (zeroed on drop) and
 /// only turned into a signing key for the moment an assertion is signed.
@@ -37,22 +42,13 @@ impl std::fmt::Debug for ClientCertificate {
 }
 
 fn cert_error(message: impl Into<String>) -> Error {
-    Error::new(ErrorKind::InvalidInput, message).with_code("CertificateInvalid")
+    Error::new(ErrorCode::CertificateInvalid, message)
 }
 
 impl ClientCertificate {
     /// Loads a `.pfx`/`.p12` file or a PEM file (certificate plus unencrypted private key).
     pub fn from_file(path: &Path, password: Option<&str>) -> Result<ClientCertificate, Error> {
-        let bytes = std::fs::read(path).map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidInput,
-                format!(
-                    "Cannot read the certificate file (CertificatePath) {}: {e}",
-                    shown(&path.to_string_lossy())
-                ),
-            )
-            .with_code("CertificateNotFound")
-        })?;
+        let bytes = read_certificate_file(path)?;
         if bytes.starts_with(b"-----BEGIN")
             || bytes.iter().take(64).any(|b| *b == b'-')
                 && bytes.windows(10).any(|w| w == b"-----BEGIN")
@@ -79,10 +75,9 @@ impl ClientCertificate {
         .map_err(|e| {
             // Never echo the password; the crate's error text does not contain it.
             Error::new(
-                ErrorKind::InvalidInput,
+                ErrorCode::CertificatePasswordInvalid,
                 format!("Cannot open the PFX certificate (wrong password or not a PFX file): {e}"),
             )
-            .with_code("CertificatePasswordInvalid")
         })?;
         let (_, chain) = store
             .private_key_chain()
@@ -163,25 +158,23 @@ impl ClientCertificate {
     pub fn check_validity(&self, now: SystemTime) -> Result<(), Error> {
         if now > self.not_after {
             return Err(Error::new(
-                ErrorKind::Authentication,
+                ErrorCode::CertificateExpired,
                 format!(
                     "The certificate '{}' (thumbprint {}) has expired",
                     self.subject,
                     self.thumbprint_sha1_hex()
                 ),
-            )
-            .with_code("CertificateExpired"));
+            ));
         }
         if now < self.not_before {
             return Err(Error::new(
-                ErrorKind::Authentication,
+                ErrorCode::CertificateNotYetValid,
                 format!(
                     "The certificate '{}' (thumbprint {}) is not valid yet",
                     self.subject,
                     self.thumbprint_sha1_hex()
                 ),
-            )
-            .with_code("CertificateNotYetValid"));
+            ));
         }
         Ok(())
     }
@@ -207,12 +200,65 @@ impl ClientCertificate {
         let key = EncodingKey::from_rsa_der(self.key.expose_secret());
         jsonwebtoken::encode(&header, &claims, &key).map_err(|e| {
             Error::new(
-                ErrorKind::InvalidInput,
+                ErrorCode::CertificateInvalid,
                 format!("Signing the client assertion failed: {e}"),
             )
-            .with_code("CertificateInvalid")
         })
     }
+}
+
+/// Reads a certificate file only when it is a regular file of at most
+/// [`MAX_CERTIFICATE_FILE_BYTES`]: a FIFO would block the read forever, a device could stream
+/// without end. The read itself is bounded too (files under /proc report size 0).
+fn read_certificate_file(path: &Path) -> Result<Vec<u8>, Error> {
+    let shown_path = || shown(&path.to_string_lossy());
+    let metadata = std::fs::metadata(path).map_err(|e| {
+        Error::new(
+            ErrorCode::CertificateNotFound,
+            format!(
+                "Cannot read the certificate file (CertificatePath) {}: {e}",
+                shown_path()
+            ),
+        )
+    })?;
+    if !metadata.is_file() {
+        return Err(cert_error(format!(
+            "The certificate file (CertificatePath) {} is not a regular file",
+            shown_path()
+        )));
+    }
+    let too_large = || {
+        cert_error(format!(
+            "The certificate file (CertificatePath) {} is larger than {} KiB; a certificate file is a few KiB",
+            shown_path(),
+            MAX_CERTIFICATE_FILE_BYTES / 1024
+        ))
+    };
+    if metadata.len() > MAX_CERTIFICATE_FILE_BYTES {
+        return Err(too_large());
+    }
+    let file = std::fs::File::open(path).map_err(|e| {
+        Error::new(
+            ErrorCode::CertificateNotFound,
+            format!(
+                "Cannot read the certificate file (CertificatePath) {}: {e}",
+                shown_path()
+            ),
+        )
+    })?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CERTIFICATE_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| {
+            cert_error(format!(
+                "Cannot read the certificate file (CertificatePath) {}: {e}",
+                shown_path()
+            ))
+        })?;
+    if bytes.len() as u64 > MAX_CERTIFICATE_FILE_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }
 
 #[derive(Serialize)]

@@ -7,9 +7,10 @@
 //! what is Entra-specific here is the client assertion and reading `AADSTS` codes.
 
 use super::certificate::ClientCertificate;
-use super::{AccessToken, Acquire, BROKER_SCOPE, TokenFuture};
-use crate::error::{Error, ErrorKind, shown};
-use crate::route::{is_loopback_host, shown_url};
+use super::http::{AuthHttp, AuthHttpError};
+use super::{AccessToken, Acquire, Audience, TokenFuture};
+use crate::error::{Error, ErrorCode, service_text, shown, shown_url};
+use crate::route::{check_url_length, is_loopback_host};
 use oauth2::basic::{BasicClient, BasicErrorResponse, BasicTokenResponse};
 use oauth2::{
     AuthType, ClientId, ClientSecret, DeviceAuthorizationUrl, EndpointNotSet, EndpointSet,
@@ -45,6 +46,7 @@ pub struct Authority {
 impl Authority {
     /// Validates the host (https, or http on loopback) and the tenant.
     pub fn new(host: &str, tenant: &str) -> Result<Authority, Error> {
+        check_url_length("AuthorityHost", host)?;
         let url = Url::parse(host.trim()).map_err(|e| {
             Error::invalid_input(
                 "AuthorityHost",
@@ -183,63 +185,90 @@ fn short_description(description: &str) -> String {
     description[..cut].trim().trim_end_matches('.').to_owned()
 }
 
+/// The final ErrorId of an Entra refusal, from its `AADSTS` code or OAuth `error` value.
+pub(crate) fn sign_in_code(code: &str) -> ErrorCode {
+    match code {
+        "AADSTS7000215" => ErrorCode::InvalidClientSecret,
+        "AADSTS700016" => ErrorCode::ApplicationNotFound,
+        "AADSTS50126" => ErrorCode::InvalidUserCredentials,
+        "AADSTS700027" => ErrorCode::InvalidClientCertificate,
+        "AADSTS700024" => ErrorCode::ClientAssertionExpired,
+        "AADSTS90002" => ErrorCode::AadTenantNotFound,
+        "AADSTS70011" => ErrorCode::InvalidScope,
+        // Device-code outcomes are OAuth errors (RFC 8628).
+        "expired_token" => ErrorCode::DeviceCodeExpired,
+        "authorization_declined" | "access_denied" => ErrorCode::DeviceCodeDeclined,
+        _ => ErrorCode::AuthenticationFailed,
+    }
+}
+
 /// Turns an `oauth2` error into a classified [`Error`] with the Entra code.
-pub(crate) fn token_error<RE, TE>(
-    e: RequestTokenError<RE, TE>,
+pub(crate) fn token_error<TE>(
+    e: RequestTokenError<AuthHttpError, TE>,
     what: &str,
     authority: &Authority,
 ) -> Error
 where
-    RE: std::error::Error + 'static,
     TE: oauth2::ErrorResponse + EntraErrorText + 'static,
 {
     match e {
         RequestTokenError::ServerResponse(response) => {
             let (error, description) = response.error_and_description();
-            let code = description
-                .as_deref()
-                .and_then(aadsts_code)
-                .unwrap_or_else(|| error.clone());
+            let error = service_text(&error);
+            // The device-code outcomes are decided by the OAuth error, not by the AADSTS code
+            // Entra adds to them.
+            let code = match sign_in_code(&error) {
+                ErrorCode::AuthenticationFailed => description
+                    .as_deref()
+                    .and_then(aadsts_code)
+                    .unwrap_or_else(|| error.clone()),
+                _ => error.clone(),
+            };
             let detail = description
                 .as_deref()
-                .map(short_description)
+                .map(|d| service_text(&short_description(d)))
                 .unwrap_or_else(|| error.clone());
             Error::new(
-                ErrorKind::Authentication,
+                sign_in_code(&code),
                 format!("{what} failed: {detail} ({error})"),
             )
-            .with_code(code)
+            .with_service_code(code)
         }
-        RequestTokenError::Request(e) => {
-            let cause = root_cause(&e);
-            Error::new(
-                ErrorKind::Network,
-                format!(
-                    "{what} failed: the sign-in authority {} could not be reached ({cause})",
-                    authority.host()
-                ),
-            )
-            .with_code("AuthorityUnreachable")
-        }
-        RequestTokenError::Parse(e, _) => Error::new(
-            ErrorKind::Protocol,
+        RequestTokenError::Request(AuthHttpError::TooLarge) => Error::new(
+            ErrorCode::BrokerProtocolError,
             format!(
-                "{what} failed: the answer of {} is not a token response ({e})",
+                "{what} failed: the answer of the sign-in authority {} is larger than {} KiB",
+                authority.host(),
+                super::http::MAX_AUTH_BODY_BYTES / 1024
+            ),
+        ),
+        RequestTokenError::Request(AuthHttpError::Timeout(secs)) => Error::new(
+            ErrorCode::AuthorityUnreachable,
+            format!(
+                "{what} failed: the sign-in authority {} did not answer within {secs} s",
                 authority.host()
             ),
         ),
-        RequestTokenError::Other(message) => {
-            Error::new(ErrorKind::Protocol, format!("{what} failed: {message}"))
-        }
+        RequestTokenError::Request(e) => Error::new(
+            ErrorCode::AuthorityUnreachable,
+            format!(
+                "{what} failed: the sign-in authority {} could not be reached ({e})",
+                authority.host()
+            ),
+        ),
+        RequestTokenError::Parse(e, _) => Error::new(
+            ErrorCode::BrokerProtocolError,
+            format!(
+                "{what} failed: the answer of {} is not a token response ({})",
+                authority.host(),
+                service_text(&e.to_string())
+            ),
+        ),
+        RequestTokenError::Other(message) => Error::new(
+            ErrorCode::BrokerProtocolError,
+            format!("{what} failed: {}", service_text(&message)),
+        ),
     }
-}
-
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut current = e;
-    while let Some(next) = current.source() {
-        current = next;
-    }
-    current.to_string()
 }
 
 /// The error code and description of an OAuth error response.
@@ -269,20 +298,23 @@ impl EntraErrorText for oauth2::DeviceCodeErrorResponse {
 /// so tokens can be renewed unattended.
 pub struct ClientSecretFlow {
     authority: Authority,
+    audience: Audience,
     client_id: String,
     secret: SecretString,
-    http: reqwest::Client,
+    http: AuthHttp,
 }
 
 impl ClientSecretFlow {
     pub fn new(
         authority: Authority,
+        audience: Audience,
         client_id: &str,
         secret: SecretString,
-        http: reqwest::Client,
+        http: AuthHttp,
     ) -> ClientSecretFlow {
         ClientSecretFlow {
             authority,
+            audience,
             client_id: client_id.to_owned(),
             secret,
             http,
@@ -305,7 +337,7 @@ impl Acquire for ClientSecretFlow {
             let response = client(&self.authority, &self.client_id)?
                 .set_client_secret(ClientSecret::new(self.secret.expose_secret().to_owned()))
                 .exchange_client_credentials()
-                .add_scope(Scope::new(BROKER_SCOPE.to_owned()))
+                .add_scope(Scope::new(self.audience.scope()))
                 .request_async(&self.http)
                 .await
                 .map_err(|e| {
@@ -323,20 +355,23 @@ impl Acquire for ClientSecretFlow {
 /// Client credentials with a certificate: a fresh signed assertion for every token.
 pub struct ClientCertificateFlow {
     authority: Authority,
+    audience: Audience,
     client_id: String,
     certificate: Arc<ClientCertificate>,
-    http: reqwest::Client,
+    http: AuthHttp,
 }
 
 impl ClientCertificateFlow {
     pub fn new(
         authority: Authority,
+        audience: Audience,
         client_id: &str,
         certificate: Arc<ClientCertificate>,
-        http: reqwest::Client,
+        http: AuthHttp,
     ) -> ClientCertificateFlow {
         ClientCertificateFlow {
             authority,
+            audience,
             client_id: client_id.to_owned(),
             certificate,
             http,
@@ -364,7 +399,7 @@ impl Acquire for ClientCertificateFlow {
                 .assertion(&self.client_id, &self.authority.token_endpoint())?;
             let response = client(&self.authority, &self.client_id)?
                 .exchange_client_credentials()
-                .add_scope(Scope::new(BROKER_SCOPE.to_owned()))
+                .add_scope(Scope::new(self.audience.scope()))
                 .add_extra_param(
                     "client_assertion_type",
                     "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
@@ -388,22 +423,25 @@ impl Acquire for ClientCertificateFlow {
 /// exactly like the original; the password is kept (zeroed on drop) for unattended renewal.
 pub struct PasswordFlow {
     authority: Authority,
+    audience: Audience,
     client_id: String,
     username: String,
     password: SecretString,
-    http: reqwest::Client,
+    http: AuthHttp,
 }
 
 impl PasswordFlow {
     pub fn new(
         authority: Authority,
+        audience: Audience,
         client_id: &str,
         username: &str,
         password: SecretString,
-        http: reqwest::Client,
+        http: AuthHttp,
     ) -> PasswordFlow {
         PasswordFlow {
             authority,
+            audience,
             client_id: client_id.to_owned(),
             username: username.to_owned(),
             password,
@@ -430,7 +468,7 @@ impl Acquire for PasswordFlow {
                     &ResourceOwnerUsername::new(self.username.clone()),
                     &password,
                 )
-                .add_scope(Scope::new(BROKER_SCOPE.to_owned()))
+                .add_scope(Scope::new(self.audience.scope()))
                 .request_async(&self.http)
                 .await
                 .map_err(|e| {
@@ -458,7 +496,7 @@ pub struct DeviceCodePrompt {
     authority: Authority,
     client_id: String,
     details: EntraDeviceAuthorization,
-    http: reqwest::Client,
+    http: AuthHttp,
 }
 
 impl std::fmt::Debug for DeviceCodePrompt {
@@ -474,8 +512,9 @@ impl DeviceCodePrompt {
     /// Asks the authority for a device code.
     pub async fn start(
         authority: Authority,
+        audience: &Audience,
         client_id: &str,
-        http: reqwest::Client,
+        http: AuthHttp,
     ) -> Result<DeviceCodePrompt, Error> {
         let device_url =
             DeviceAuthorizationUrl::new(authority.endpoint("devicecode")).map_err(|e| {
@@ -487,7 +526,7 @@ impl DeviceCodePrompt {
         let details: EntraDeviceAuthorization = client(&authority, client_id)?
             .set_device_authorization_url(device_url)
             .exchange_device_code()
-            .add_scope(Scope::new(BROKER_SCOPE.to_owned()))
+            .add_scope(Scope::new(audience.scope()))
             .request_async(&http)
             .await
             .map_err(|e| token_error(e, "Starting the device-code sign-in", &authority))?;
@@ -550,10 +589,12 @@ impl Acquire for NoRenewal {
     fn acquire(&self) -> TokenFuture<'_> {
         Box::pin(async move {
             Err(Error::new(
-                ErrorKind::Authentication,
-                format!("The token from the {} has expired and cannot be renewed unattended; run Add-RdsAccount again", self.what),
-            )
-            .with_code("SignInExpired"))
+                ErrorCode::SignInExpired,
+                format!(
+                    "The token from the {} has expired and cannot be renewed unattended; run Add-RdsAccount again",
+                    self.what
+                ),
+            ))
         })
     }
 }

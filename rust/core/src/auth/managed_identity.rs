@@ -3,9 +3,10 @@
 //! (rds-api.md §5.3-5.5). No crate here lets these endpoints be pointed at a test server
 //! (azure_identity hard-codes the IMDS address), so this is a small hand-written client.
 
-use super::{AccessToken, Acquire, BROKER_RESOURCE, TokenFuture};
-use crate::error::{Error, ErrorKind};
-use crate::route::is_loopback_host;
+use super::http::{AuthHttp, AuthHttpError};
+use super::{AccessToken, Acquire, Audience, TokenFuture};
+use crate::error::{Error, ErrorCode, service_text, shown_url};
+use crate::route::{check_url_length, is_loopback_host};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -39,8 +40,10 @@ impl std::fmt::Debug for ManagedIdentitySource {
 }
 
 fn local_endpoint(name: &str, value: &str) -> Result<Url, Error> {
-    let url = Url::parse(value)
-        .map_err(|e| Error::invalid_input(name, format!("'{value}' is not a URL ({e})")))?;
+    check_url_length(name, value)?;
+    let url = Url::parse(value).map_err(|e| {
+        Error::invalid_input(name, format!("{} is not a URL ({e})", shown_url(value)))
+    })?;
     let host = url.host_str().unwrap_or_default();
     // These endpoints are plain http by design, which is only safe because they never leave
     // the machine (or the link-local metadata address).
@@ -48,7 +51,10 @@ fn local_endpoint(name: &str, value: &str) -> Result<Url, Error> {
     if url.scheme() != "https" && !(url.scheme() == "http" && local) {
         return Err(Error::invalid_input(
             name,
-            format!("'{value}' must be https, or http on loopback or 169.254.169.254"),
+            format!(
+                "{} must be https, or http on loopback or 169.254.169.254",
+                shown_url(value)
+            ),
         ));
     }
     Ok(url)
@@ -118,19 +124,22 @@ struct ErrorResponse {
 #[derive(Debug)]
 pub struct ManagedIdentityFlow {
     source: ManagedIdentitySource,
+    audience: Audience,
     client_id: Option<String>,
-    http: reqwest::Client,
+    http: AuthHttp,
 }
 
 impl ManagedIdentityFlow {
     pub fn new(
         source: ManagedIdentitySource,
+        audience: Audience,
         client_id: Option<String>,
-        http: reqwest::Client,
+        http: AuthHttp,
     ) -> ManagedIdentityFlow {
         let client_id = client_id.filter(|c| !c.trim().is_empty());
         ManagedIdentityFlow {
             source,
+            audience,
             client_id,
             http,
         }
@@ -158,64 +167,56 @@ impl Acquire for ManagedIdentityFlow {
                     url.set_path("/metadata/identity/oauth2/token");
                     url.query_pairs_mut()
                         .append_pair("api-version", "2018-02-01")
-                        .append_pair("resource", BROKER_RESOURCE);
+                        .append_pair("resource", self.audience.resource());
                     if let Some(id) = &self.client_id {
                         url.query_pairs_mut().append_pair("client_id", id);
                     }
-                    self.http.get(url).header("Metadata", "true")
+                    self.http.client().get(url).header("Metadata", "true")
                 }
                 ManagedIdentitySource::AppService { endpoint, header } => {
                     let mut url = endpoint.clone();
                     url.query_pairs_mut()
-                        .append_pair("resource", BROKER_RESOURCE)
+                        .append_pair("resource", self.audience.resource())
                         .append_pair("api-version", "2019-08-01");
                     if let Some(id) = &self.client_id {
                         url.query_pairs_mut().append_pair("client_id", id);
                     }
                     self.http
+                        .client()
                         .get(url)
                         .header("X-IDENTITY-HEADER", header.expose_secret())
                 }
             };
-            let response = request
-                .timeout(Duration::from_secs(30))
-                .send()
-                .await
-                .map_err(|e| {
-                    Error::new(
-                        ErrorKind::Network,
-                        format!(
-                            "{what} failed: the endpoint could not be reached ({})",
-                            root_cause(&e)
-                        ),
-                    )
-                    .with_code("ManagedIdentityUnavailable")
-                })?;
-            let status = response.status();
-            let body = response.bytes().await.map_err(|e| {
+            let (status, _, body) = self.http.send(request).await.map_err(|e| {
+                let why = match e {
+                    AuthHttpError::Timeout(secs) => format!("did not answer within {secs} s"),
+                    AuthHttpError::TooLarge => format!("answered with {e}"),
+                    e => format!("could not be reached ({e})"),
+                };
                 Error::new(
-                    ErrorKind::Network,
-                    format!("{what} failed: the answer was cut off ({e})"),
+                    ErrorCode::ManagedIdentityUnavailable,
+                    format!("{what} failed: the endpoint {why}"),
                 )
-                .with_code("ManagedIdentityUnavailable")
             })?;
             if !status.is_success() {
                 let parsed: ErrorResponse = serde_json::from_slice(&body).unwrap_or_default();
                 let code = parsed
                     .error
+                    .map(|c| service_text(&c))
                     .unwrap_or_else(|| format!("http_{}", status.as_u16()));
                 let detail = parsed
                     .error_description
+                    .map(|d| service_text(&d))
                     .unwrap_or_else(|| status.to_string());
                 return Err(Error::new(
-                    ErrorKind::Authentication,
+                    ErrorCode::AuthenticationFailed,
                     format!("{what} failed: {detail} ({code}, HTTP {})", status.as_u16()),
                 )
-                .with_code(code));
+                .with_service_code(code));
             }
             let token: TokenResponse = serde_json::from_slice(&body).map_err(|e| {
                 Error::new(
-                    ErrorKind::Protocol,
+                    ErrorCode::BrokerProtocolError,
                     format!("{what} failed: the answer is not a token response ({e})"),
                 )
             })?;
@@ -235,14 +236,6 @@ impl Acquire for ManagedIdentityFlow {
             })
         })
     }
-}
-
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut current = e;
-    while let Some(next) = current.source() {
-        current = next;
-    }
-    current.to_string()
 }
 
 #[cfg(test)]

@@ -12,9 +12,11 @@
 pub mod certificate;
 mod claims;
 pub mod entra;
+pub mod http;
 pub mod managed_identity;
 mod refresh;
 
+pub use http::AuthHttp;
 pub use refresh::{Acquire, RefreshingToken};
 
 use crate::error::Error;
@@ -28,6 +30,36 @@ pub const BROKER_RESOURCE: &str = "https://mrs-prod.ame.gbl/mrs-RDInfra-prod";
 
 /// The v2.0 scope for [`BROKER_RESOURCE`] (resource + `/.default`).
 pub const BROKER_SCOPE: &str = "https://mrs-prod.ame.gbl/mrs-RDInfra-prod/.default";
+
+/// Whom a token is for: the service's resource (v1 / managed identity) and its v2.0 scope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Audience {
+    resource: String,
+}
+
+impl Audience {
+    /// The classic broker ([`BROKER_RESOURCE`]).
+    pub fn classic() -> Audience {
+        Audience::new(BROKER_RESOURCE)
+    }
+
+    /// Any resource, e.g. `https://management.azure.com/`.
+    pub fn new(resource: impl Into<String>) -> Audience {
+        Audience {
+            resource: resource.into(),
+        }
+    }
+
+    /// The resource, as managed identity endpoints take it.
+    pub fn resource(&self) -> &str {
+        &self.resource
+    }
+
+    /// The v2.0 scope: the resource (without a trailing slash) and `/.default`.
+    pub fn scope(&self) -> String {
+        format!("{}/.default", self.resource.trim_end_matches('/'))
+    }
+}
 
 /// A bearer token. Its `Debug` is redacted and its memory is zeroed on drop.
 #[derive(Clone)]

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use rds_core::{
-    AccessToken, BrokerClient, BrokerClientBuilder, Error, LogoffOptions, LogoffOutcome,
+    AccessToken, ActionOutcome, BrokerClient, BrokerClientBuilder, Error, LogoffOptions,
     SessionTarget, StaticToken, UserSession,
 };
 use rds_emulator::{DEFAULT_ACCESS_TOKEN, Emulator, EmulatorConfig, GenerateSpec, Seed};
@@ -73,7 +73,7 @@ pub async fn list_bulk_pool(client: &BrokerClient) -> Vec<UserSession> {
 pub fn spawn_bulk_logoffs(
     client: &BrokerClient,
     sessions: Vec<UserSession>,
-) -> Vec<JoinHandle<Result<LogoffOutcome, Error>>> {
+) -> Vec<JoinHandle<Result<ActionOutcome, Error>>> {
     sessions
         .into_iter()
         .map(|s| {
