@@ -1,5 +1,6 @@
 // Copyright (c) RdsSessions contributors. Licensed under the MIT License.
 
+using System;
 using System.Management.Automation;
 using RdsSessions.Native;
 
@@ -19,6 +20,8 @@ namespace RdsSessions.Commands
     /// </remarks>
     public abstract class RetrySettingsCommandBase : PSCmdlet
     {
+        #region Parameters
+
         /// <summary>Retries of a request that failed transiently (408, 429, 5xx, network). 0 turns retries off. Default 4.</summary>
         public abstract int? MaximumRetryCount { get; set; }
 
@@ -30,6 +33,8 @@ namespace RdsSessions.Commands
 
         /// <summary>Seconds each request may take before it counts as timed out (and is retried). Default 60.</summary>
         public abstract int? TimeoutSec { get; set; }
+
+        #endregion
 
         /// <summary>Whether any retry or timeout parameter was given.</summary>
         protected bool HasRetrySettings =>
@@ -60,19 +65,6 @@ namespace RdsSessions.Commands
             return changed;
         }
 
-        private static ulong Milliseconds(double seconds) => (ulong)System.Math.Round(seconds * 1000.0);
-    }
-}
-
-namespace RdsSessions.Commands
-{
-    /// <summary>The ranges of the retry parameters (rds-core's RetryPolicy::validate and MAX_REQUEST_TIMEOUT).</summary>
-    internal static class RetryLimits
-    {
-        public const int MaxRetries = 20;
-        public const double MinIntervalSec = 0.01;
-        public const double MaxIntervalSec = 300.0;
-        public const int MaxRetryTimeoutSec = 3600;
-        public const int MaxTimeoutSec = 3600;
+        private static ulong Milliseconds(double seconds) => (ulong)Math.Round(seconds * 1000.0);
     }
 }
