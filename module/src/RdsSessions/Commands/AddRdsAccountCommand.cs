@@ -8,6 +8,7 @@ using System.Net;
 using System.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using System.Threading;
 using RdsSessions.Native;
 
 namespace RdsSessions.Commands
@@ -22,7 +23,7 @@ namespace RdsSessions.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Add, "RdsAccount", DefaultParameterSetName = CredentialSet)]
     [OutputType(typeof(RdsContext))]
-    public sealed class AddRdsAccountCommand : RetrySettingsCommandBase, IDisposable
+    public sealed class AddRdsAccountCommand : RetrySettingsCommandBase
     {
         private const string CredentialSet = "AddAccountWithCredential";
         private const string ServicePrincipalSet = "AddAccountWithServicePrincipal";
@@ -36,8 +37,6 @@ namespace RdsSessions.Commands
 
         /// <summary>Hex digits of a SHA-1 thumbprint, the only kind the Windows store shows.</summary>
         private const int Sha1HexDigits = 40;
-
-        private DeviceCodeSignIn? _deviceCode;
 
         #region Parameters
 
@@ -129,6 +128,8 @@ namespace RdsSessions.Commands
 
         #endregion
 
+        #region Overrides
+
         /// <inheritdoc />
         protected override void EndProcessing()
         {
@@ -138,6 +139,9 @@ namespace RdsSessions.Commands
             WriteDebug($"Parameter set {ParameterSetName}; authority host {authority ?? "(public cloud)"}; tenant group '{tenantGroup}'.");
             try
             {
+                // Only the device-code wait can take Ctrl+C: the other sign-ins do not wait on
+                // the user, and their native calls take no token yet. When they do, they get
+                // CancelToken here as the device code does.
                 connection = ParameterSetName switch
                 {
                     AccessTokenSet => NativeCalls.CreateWithToken(DeploymentUrl, tenantGroup, AccessToken),
@@ -148,7 +152,7 @@ namespace RdsSessions.Commands
                     CertificateFileSet => SignInWithCertificateFile(tenantGroup, authority),
                     IdentitySet => SignInWithManagedIdentity(tenantGroup),
                     _ when Credential is not null => SignInAsUser(Credential, tenantGroup, authority),
-                    _ => SignInWithDeviceCode(tenantGroup, authority),
+                    _ => SignInWithDeviceCode(tenantGroup, authority, CancelToken),
                 };
             }
             catch (RdsBrokerException e)
@@ -175,11 +179,7 @@ namespace RdsSessions.Commands
             WriteObject(context);
         }
 
-        /// <inheritdoc />
-        protected override void StopProcessing() => _deviceCode?.Cancel();
-
-        /// <inheritdoc />
-        public void Dispose() => _deviceCode?.Dispose();
+        #endregion
 
         private RdsConnection SignInAsServicePrincipal(string tenantGroup, string? authority)
         {
@@ -261,13 +261,22 @@ namespace RdsSessions.Commands
             return NativeCalls.CreateWithManagedIdentity(DeploymentUrl, tenantGroup, ClientId);
         }
 
-        private RdsConnection SignInWithDeviceCode(string tenantGroup, string? authority)
+        /// <summary>
+        /// Interactive sign-in: shows the code, then waits until the user has entered it, which
+        /// may take minutes, so Ctrl+C must end the wait.
+        /// </summary>
+        private RdsConnection SignInWithDeviceCode(string tenantGroup, string? authority, CancellationToken cancel)
         {
-            _deviceCode = NativeCalls.StartDeviceCode(authority, AadTenantId);
+            using DeviceCodeSignIn signIn = NativeCalls.StartDeviceCode(authority, AadTenantId);
             // A warning reaches the user in every host, including when output is captured,
             // which is how Connect-AzAccount shows its device code too.
-            WriteWarning(NativeCalls.DeviceCodeMessage(_deviceCode));
-            return NativeCalls.CompleteDeviceCode(DeploymentUrl, tenantGroup, _deviceCode);
+            WriteWarning(NativeCalls.DeviceCodeMessage(signIn));
+            // The native wait takes no token: the token reaches it through the sign-in's own
+            // cancel, which ends the wait with a Cancelled error. A Ctrl+C that came before this
+            // line cancels at once (Register runs the callback for a cancelled token), and the
+            // registration is disposed before the sign-in, so no cancel reaches a freed handle.
+            using CancellationTokenRegistration stop = cancel.Register(signIn.Cancel);
+            return NativeCalls.CompleteDeviceCode(DeploymentUrl, tenantGroup, signIn);
         }
 
         private static RdsBrokerException Refuse(string code, string message) => RdsBrokerException.Local(code, message);

@@ -10,7 +10,7 @@ namespace RdsSessions.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "RdsContext")]
     [OutputType(typeof(RdsContext))]
-    public sealed class GetRdsContextCommand : PSCmdlet
+    public sealed class GetRdsContextCommand : RdsCmdletBase
     {
         #region Parameters
 
@@ -26,7 +26,7 @@ namespace RdsSessions.Commands
         /// <inheritdoc />
         protected override void EndProcessing()
         {
-            RdsContext context = RdsModule.RequireContext(this);
+            RdsContext context = RequireContext();
             if (DeploymentUrl is not null
                 && !string.Equals(DeploymentUrl.TrimEnd('/'), context.DeploymentUrl, StringComparison.OrdinalIgnoreCase))
             {

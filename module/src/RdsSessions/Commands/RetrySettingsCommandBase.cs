@@ -18,7 +18,7 @@ namespace RdsSessions.Commands
     /// (see there). The ranges live in <see cref="RetryLimits"/>, the native library's limits,
     /// checked at binding so a bad value is a binding error that changes nothing.
     /// </remarks>
-    public abstract class RetrySettingsCommandBase : PSCmdlet
+    public abstract class RetrySettingsCommandBase : RdsCmdletBase
     {
         #region Parameters
 

@@ -27,12 +27,11 @@ namespace RdsSessions.Commands
     /// session, or when -ErrorAction is Stop, each request is awaited before the next one, as
     /// the original sequential cmdlet did, so "stop at the first failure" still holds.
     /// </remarks>
-    public abstract class SessionActionCommandBase : PSCmdlet, IDisposable
+    public abstract class SessionActionCommandBase : RdsCmdletBase
     {
         /// <summary>Default -ThrottleLimit: enough to hide 25-100 ms broker latency, gentle on the broker.</summary>
         public const int DefaultThrottleLimit = 32;
 
-        private readonly CancellationTokenSource _cancel = new();
         private readonly Queue<PendingAction> _pending = new();
         private readonly List<SessionIdentity> _notProcessed = new();
         private ProgressReporter? _progress;
@@ -116,7 +115,7 @@ namespace RdsSessions.Commands
         /// <inheritdoc />
         protected override void BeginProcessing()
         {
-            _context = RdsModule.RequireContext(this);
+            _context = RequireContext();
             try
             {
                 _throttled = NativeCalls.CreateThrottled(_context.Connection, ThrottleLimit);
@@ -153,7 +152,7 @@ namespace RdsSessions.Commands
             {
                 ProcessOne();
             }
-            catch (PipelineStoppedException) when (_cancel.IsCancellationRequested && !_stopReported)
+            catch (PipelineStoppedException) when (CancelToken.IsCancellationRequested && !_stopReported)
             {
                 // Ctrl+C landed while a record was being written: still say what was not done.
                 Stopped();
@@ -175,7 +174,7 @@ namespace RdsSessions.Commands
                 Doing, SessionId, SessionHostName, TenantName, HostPoolName, VerboseSuffix));
 
             (string? title, string? body) = MessageText;
-            Task<ActionDone> task = NativeCalls.SessionActionAsync(_throttled!, Kind, session, ForceAction, title, body, _cancel.Token);
+            Task<ActionDone> task = NativeCalls.SessionActionAsync(_throttled!, Kind, session, ForceAction, title, body, CancelToken);
             _pending.Enqueue(new PendingAction(session, task));
             _progress!.Started();
 
@@ -205,23 +204,24 @@ namespace RdsSessions.Commands
                 DrainAll();
                 _progress?.Complete();
             }
-            catch (PipelineStoppedException) when (_cancel.IsCancellationRequested && !_stopReported)
+            catch (PipelineStoppedException) when (CancelToken.IsCancellationRequested && !_stopReported)
             {
                 Stopped();
             }
         }
 
         /// <inheritdoc />
-        protected override void StopProcessing() => _cancel.Cancel();
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                _throttled?.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
 
         #endregion
-
-        /// <inheritdoc />
-        public void Dispose()
-        {
-            _throttled?.Dispose();
-            _cancel.Dispose();
-        }
 
         private void DrainAll()
         {
@@ -239,7 +239,7 @@ namespace RdsSessions.Commands
             while (!head.IsCompleted)
             {
                 ((IAsyncResult)head).AsyncWaitHandle.WaitOne(TimeSpan.FromMilliseconds(250));
-                if (_cancel.IsCancellationRequested)
+                if (CancelToken.IsCancellationRequested)
                 {
                     Stopped();
                 }
@@ -269,7 +269,7 @@ namespace RdsSessions.Commands
             WriteRetryNotes();
             while (_pending.Count > 0 && _pending.Peek().Task.IsCompleted)
             {
-                if (_cancel.IsCancellationRequested)
+                if (CancelToken.IsCancellationRequested)
                 {
                     Stopped();
                 }

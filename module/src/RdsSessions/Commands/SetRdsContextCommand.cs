@@ -56,7 +56,7 @@ namespace RdsSessions.Commands
         /// <inheritdoc />
         protected override void EndProcessing()
         {
-            RdsContext changed = RdsModule.RequireContext(this);
+            RdsContext changed = RequireContext();
             if (ParameterSetName == TenantGroupSet || MyInvocation.BoundParameters.ContainsKey(nameof(TenantGroupName)))
             {
                 try
