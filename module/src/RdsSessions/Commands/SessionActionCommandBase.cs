@@ -1,15 +1,11 @@
 // Copyright (c) RdsSessions contributors. Licensed under the MIT License.
 
 using System;
-using System.Collections.Generic;
-using System.Diagnostics;
 using System.Globalization;
-using System.Linq;
 using System.Management.Automation;
-using System.Management.Automation.Host;
-using System.Threading;
 using System.Threading.Tasks;
 using RdsSessions.Native;
+using RdsSessions.SessionActions;
 
 namespace RdsSessions.Commands
 {
@@ -19,6 +15,14 @@ namespace RdsSessions.Commands
     /// the per-session confirmation, and a concurrent pipeline.
     /// </summary>
     /// <remarks>
+    /// <para>
+    /// The run: validate once (a context, a throttled connection), then per session confirm →
+    /// start → write the completed outcomes in input order; at the end, wait for the rest.
+    /// The parts live apart: <see cref="SessionConfirmation"/> (the prompt),
+    /// <see cref="CompletionQueue"/> (input order, bounded), <see cref="ProgressReporter"/> and
+    /// <see cref="StopReport"/> (Ctrl+C).
+    /// </para>
+    /// <para>
     /// Requests run in the native runtime, at most -ThrottleLimit at once (the limit is a
     /// semaphore in Rust, shared by this pipeline's requests). The cmdlet only starts requests and
     /// collects their outcomes in input order, so output, errors, verbose and progress records are
@@ -26,19 +30,21 @@ namespace RdsSessions.Commands
     /// -PassThru results keep the input order. While confirmation is still being asked per
     /// session, or when -ErrorAction is Stop, each request is awaited before the next one, as
     /// the original sequential cmdlet did, so "stop at the first failure" still holds.
+    /// </para>
     /// </remarks>
     public abstract class SessionActionCommandBase : RdsCmdletBase
     {
         /// <summary>Default -ThrottleLimit: enough to hide 25-100 ms broker latency, gentle on the broker.</summary>
         public const int DefaultThrottleLimit = 32;
 
-        private readonly Queue<PendingAction> _pending = new();
-        private readonly List<SessionIdentity> _notProcessed = new();
-        private ProgressReporter? _progress;
+        /// <summary>How often a wait wakes up to notice Ctrl+C and write retry notes and progress.</summary>
+        private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+
         private RdsContext _context = null!;
         private RdsConnection? _throttled;
-        private bool _yesToAll;
-        private bool _noToAll;
+        private SessionConfirmation _confirmation = null!;
+        private CompletionQueue _pending = null!;
+        private ProgressReporter _progress = null!;
         private bool _inputComplete;
         private bool _stopOnFirstError;
         private bool _stopReported;
@@ -125,6 +131,8 @@ namespace RdsSessions.Commands
                 ThrowTerminatingError(new ErrorRecord(e, e.ErrorId, e.Category, ThrottleLimit));
             }
 
+            _confirmation = new SessionConfirmation(this, NoUserPrompt.IsPresent, PromptCaption, PromptQuery);
+            _pending = new CompletionQueue(ThrottleLimit);
             _progress = new ProgressReporter(this, Doing + " user sessions");
             _stopOnFirstError = ErrorActionIsStop();
             if (_stopOnFirstError)
@@ -133,65 +141,17 @@ namespace RdsSessions.Commands
             }
         }
 
-        /// <summary>-ErrorAction Stop, or $ErrorActionPreference = 'Stop' in scope.</summary>
-        private bool ErrorActionIsStop()
-        {
-            if (MyInvocation.BoundParameters.TryGetValue("ErrorAction", out object? bound))
-            {
-                return bound is ActionPreference.Stop || string.Equals(bound?.ToString(), "Stop", StringComparison.OrdinalIgnoreCase);
-            }
-
-            object? preference = SessionState.PSVariable.GetValue("ErrorActionPreference");
-            return preference is ActionPreference.Stop || string.Equals(preference?.ToString(), "Stop", StringComparison.OrdinalIgnoreCase);
-        }
-
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
             try
             {
-                ProcessOne();
+                ProcessSession(new SessionIdentity(_context.TenantGroupName, TenantName, HostPoolName, SessionHostName, SessionId));
             }
             catch (PipelineStoppedException) when (CancelToken.IsCancellationRequested && !_stopReported)
             {
                 // Ctrl+C landed while a record was being written: still say what was not done.
                 Stopped();
-            }
-        }
-
-        private void ProcessOne()
-        {
-            var session = new SessionIdentity(_context.TenantGroupName, TenantName, HostPoolName, SessionHostName, SessionId);
-            if (!Confirm(session))
-            {
-                WriteVerbose($"Skipped session {session}: not confirmed.");
-                return;
-            }
-
-            WriteVerbose(string.Format(
-                CultureInfo.InvariantCulture,
-                "{0} session {1} on session host '{2}' (tenant '{3}', host pool '{4}'){5}.",
-                Doing, SessionId, SessionHostName, TenantName, HostPoolName, VerboseSuffix));
-
-            (string? title, string? body) = MessageText;
-            Task<ActionDone> task = NativeCalls.SessionActionAsync(_throttled!, Kind, session, ForceAction, title, body, CancelToken);
-            _pending.Enqueue(new PendingAction(session, task));
-            _progress!.Started();
-
-            if ((!NoUserPrompt.IsPresent && !_yesToAll) || _stopOnFirstError)
-            {
-                // Still asking per session, or -ErrorAction Stop: settle this one before the
-                // next prompt or request, so a failure stops the run where a script expects.
-                DrainAll();
-                return;
-            }
-
-            WriteCompleted();
-            // Bound the memory of a long pipeline: beyond twice the limit, wait for the oldest.
-            while (_pending.Count >= 2 * ThrottleLimit)
-            {
-                WaitForOldest();
-                WriteCompleted();
             }
         }
 
@@ -201,8 +161,8 @@ namespace RdsSessions.Commands
             _inputComplete = true;
             try
             {
-                DrainAll();
-                _progress?.Complete();
+                WriteAll();
+                _progress.Complete();
             }
             catch (PipelineStoppedException) when (CancelToken.IsCancellationRequested && !_stopReported)
             {
@@ -223,9 +183,63 @@ namespace RdsSessions.Commands
 
         #endregion
 
-        private void DrainAll()
+        /// <summary>Confirm, start, then write whatever has completed, in input order.</summary>
+        private void ProcessSession(SessionIdentity session)
         {
-            while (_pending.Count > 0)
+            if (!_confirmation.Confirm(session))
+            {
+                WriteVerbose($"Skipped session {session}: not confirmed.");
+                return;
+            }
+
+            Start(session);
+
+            if (_confirmation.AsksPerSession || _stopOnFirstError)
+            {
+                // Still asking per session, or -ErrorAction Stop: settle this one before the
+                // next prompt or request, so a failure stops the run where a script expects.
+                WriteAll();
+                return;
+            }
+
+            WriteCompleted();
+            while (_pending.IsFull)
+            {
+                WaitForOldest();
+                WriteCompleted();
+            }
+        }
+
+        /// <summary>Starts the native request for one session; it runs while the pipeline goes on.</summary>
+        private void Start(SessionIdentity session)
+        {
+            WriteVerbose(string.Format(
+                CultureInfo.InvariantCulture,
+                "{0} session {1} on session host '{2}' (tenant '{3}', host pool '{4}'){5}.",
+                Doing, session.SessionId, session.SessionHostName, session.TenantName, session.HostPoolName, VerboseSuffix));
+
+            (string? title, string? body) = MessageText;
+            Task<ActionDone> task = NativeCalls.SessionActionAsync(_throttled!, Kind, session, ForceAction, title, body, CancelToken);
+            _pending.Add(session, task);
+            _progress.Started();
+        }
+
+        /// <summary>-ErrorAction Stop, or $ErrorActionPreference = 'Stop' in scope.</summary>
+        private bool ErrorActionIsStop()
+        {
+            if (MyInvocation.BoundParameters.TryGetValue("ErrorAction", out object? bound))
+            {
+                return bound is ActionPreference.Stop || string.Equals(bound?.ToString(), "Stop", StringComparison.OrdinalIgnoreCase);
+            }
+
+            object? preference = SessionState.PSVariable.GetValue("ErrorActionPreference");
+            return preference is ActionPreference.Stop || string.Equals(preference?.ToString(), "Stop", StringComparison.OrdinalIgnoreCase);
+        }
+
+        /// <summary>Waits for every pending request and writes its outcome, in input order.</summary>
+        private void WriteAll()
+        {
+            while (!_pending.IsEmpty)
             {
                 WaitForOldest();
                 WriteCompleted();
@@ -235,17 +249,16 @@ namespace RdsSessions.Commands
         /// <summary>Waits for the oldest request, keeping progress current and noticing Ctrl+C.</summary>
         private void WaitForOldest()
         {
-            Task head = _pending.Peek().Task;
-            while (!head.IsCompleted)
+            while (!_pending.OldestIsDone)
             {
-                ((IAsyncResult)head).AsyncWaitHandle.WaitOne(TimeSpan.FromMilliseconds(250));
+                _pending.WaitForOldest(PollInterval);
                 if (CancelToken.IsCancellationRequested)
                 {
                     Stopped();
                 }
 
                 WriteRetryNotes();
-                _progress!.Update(_inputComplete);
+                _progress.Update(_inputComplete);
             }
         }
 
@@ -267,199 +280,65 @@ namespace RdsSessions.Commands
         {
             // Retries of requests still running or just finished, before their outcomes.
             WriteRetryNotes();
-            while (_pending.Count > 0 && _pending.Peek().Task.IsCompleted)
+            while (_pending.OldestIsDone)
             {
                 if (CancelToken.IsCancellationRequested)
                 {
+                    // Before taking it: an outcome not yet written belongs in the stop report.
                     Stopped();
                 }
 
-                PendingAction done = _pending.Dequeue();
-                Task<ActionDone> task = done.Task;
-                if (task.IsCompletedSuccessfully)
-                {
-                    _progress!.Finished(failed: false);
-                    foreach (string note in task.Result.Notes)
-                    {
-                        // What only the end of a request can tell, such as a logoff counted as
-                        // done after a lost answer (its retries were written as they happened).
-                        WriteVerbose($"Session {done.Session}: {note}.");
-                    }
-
-                    WriteVerbose($"{Done} session {done.Session} (correlation id {task.Result.CorrelationId}).");
-                    if (PassThru)
-                    {
-                        WriteObject(Result(done.Session, task.Result.CorrelationId));
-                    }
-                }
-                else if (task.Exception?.InnerException is RdsBrokerException e)
-                {
-                    // One failed session is not the end of the pipeline: report it and go on.
-                    _progress!.Finished(failed: true);
-                    WriteError(BrokerErrors.ToErrorRecord(e, done.Session));
-                }
-                else
-                {
-                    // Cancelled by the native side without Ctrl+C: a bug (for example a caught panic).
-                    _progress!.Finished(failed: true);
-                    Exception inner = task.Exception?.InnerException ?? new OperationCanceledException("The native library abandoned the request.");
-                    WriteError(new ErrorRecord(
-                        new InvalidOperationException($"Internal error in the RdsSessions native library for session {done.Session}: {inner.Message}", inner),
-                        "NativeLibraryError", ErrorCategory.NotSpecified, done.Session));
-                }
-
+                WriteOutcome(_pending.TakeOldest());
                 _progress.Update(_inputComplete);
             }
         }
 
+        /// <summary>One session's result (or -PassThru object) or its error: exactly one per input.</summary>
+        private void WriteOutcome(PendingAction done)
+        {
+            Task<ActionDone> task = done.Task;
+            if (task.IsCompletedSuccessfully)
+            {
+                _progress.Finished(failed: false);
+                foreach (string note in task.Result.Notes)
+                {
+                    // What only the end of a request can tell, such as a logoff counted as
+                    // done after a lost answer (its retries were written as they happened).
+                    WriteVerbose($"Session {done.Session}: {note}.");
+                }
+
+                WriteVerbose($"{Done} session {done.Session} (correlation id {task.Result.CorrelationId}).");
+                if (PassThru)
+                {
+                    WriteObject(Result(done.Session, task.Result.CorrelationId));
+                }
+            }
+            else if (task.Exception?.InnerException is RdsBrokerException e)
+            {
+                // One failed session is not the end of the pipeline: report it and go on.
+                _progress.Finished(failed: true);
+                WriteError(BrokerErrors.ToErrorRecord(e, done.Session));
+            }
+            else
+            {
+                // Cancelled by the native side without Ctrl+C: a bug (for example a caught panic).
+                _progress.Finished(failed: true);
+                Exception inner = task.Exception?.InnerException ?? new OperationCanceledException("The native library abandoned the request.");
+                WriteError(new ErrorRecord(
+                    new InvalidOperationException($"Internal error in the RdsSessions native library for session {done.Session}: {inner.Message}", inner),
+                    "NativeLibraryError", ErrorCategory.NotSpecified, done.Session));
+            }
+        }
+
         /// <summary>
-        /// Ctrl+C: in-flight requests were cancelled in Rust and queued ones never start. Tell the
-        /// user which sessions were not processed (the pipeline can no longer write records, so
-        /// through the host), then end the pipeline.
+        /// Ctrl+C: in-flight requests were cancelled in Rust and queued ones never start. Report
+        /// which sessions were not processed, then end the pipeline.
         /// </summary>
         private void Stopped()
         {
             _stopReported = true;
-            foreach (PendingAction pending in _pending)
-            {
-                // A request that completed before the stop was processed, even if not reported.
-                if (!pending.Task.IsCompletedSuccessfully)
-                {
-                    _notProcessed.Add(pending.Session);
-                }
-            }
-
-            _pending.Clear();
-            if (_notProcessed.Count > 0)
-            {
-                const int Shown = 20;
-                string list = string.Join(", ", _notProcessed.Take(Shown).Select(s => s.ToString()));
-                string more = _notProcessed.Count > Shown ? $" and {_notProcessed.Count - Shown} more" : string.Empty;
-                string warning = $"Stopped: {_notProcessed.Count} session(s) were not processed (or their outcome is unknown): {list}{more}.";
-                try
-                {
-                    Host.UI.WriteWarningLine(warning);
-                }
-                catch (Exception e) when (e is HostException or NotImplementedException)
-                {
-                    // A host without a UI (the default host throws HostException; custom hosts
-                    // may leave WriteWarningLine unimplemented), typically a service or a
-                    // scheduled job: the process's standard error is the one place left where
-                    // the list of sessions to run again can still reach the admin.
-                    Console.Error.WriteLine("WARNING: " + warning);
-                }
-            }
-
+            StopReport.Write(Host, _pending.TakeUnfinished());
             throw new PipelineStoppedException();
-        }
-
-        /// <summary>
-        /// The original's own confirmation: asked for every session unless -NoUserPrompt, with
-        /// "Yes to All" / "No to All" remembered for the rest of the pipeline.
-        /// </summary>
-        private bool Confirm(SessionIdentity session)
-        {
-            if (NoUserPrompt.IsPresent)
-            {
-                return true;
-            }
-
-            try
-            {
-                return ShouldContinue(PromptQuery(session), PromptCaption, ref _yesToAll, ref _noToAll);
-            }
-            catch (Exception e) when (e is HostException or PSInvalidOperationException)
-            {
-                // HostException: a host without UI; PSInvalidOperationException: pwsh -NonInteractive.
-                ThrowTerminatingError(new ErrorRecord(
-                    new InvalidOperationException(
-                        $"{MyInvocation.MyCommand.Name} asks for confirmation, but this PowerShell host cannot prompt. " +
-                        "Add -NoUserPrompt to run without confirmation.", e),
-                    BrokerErrors.ConfirmationNotPossible,
-                    ErrorCategory.InvalidOperation,
-                    session));
-                return false;
-            }
-        }
-
-        private sealed record PendingAction(SessionIdentity Session, Task<ActionDone> Task);
-
-        /// <summary>
-        /// Progress of a run: done/total when the total is known (all input received), rate and
-        /// time left; nothing for a single session; always completed when anything was shown.
-        /// </summary>
-        private sealed class ProgressReporter
-        {
-            private static int s_nextActivityId = 1;
-            private readonly Cmdlet _cmdlet;
-            private readonly string _activity;
-            private readonly int _activityId = Interlocked.Increment(ref s_nextActivityId);
-            private readonly Stopwatch _clock = Stopwatch.StartNew();
-            private TimeSpan _lastWrite = TimeSpan.MinValue;
-            private int _started;
-            private int _finished;
-            private int _failed;
-            private bool _shown;
-
-            public ProgressReporter(Cmdlet cmdlet, string activity)
-            {
-                _cmdlet = cmdlet;
-                _activity = activity;
-            }
-
-            public void Started() => _started++;
-
-            public void Finished(bool failed)
-            {
-                _finished++;
-                if (failed)
-                {
-                    _failed++;
-                }
-            }
-
-            public void Update(bool totalKnown, bool force = false)
-            {
-                if (_started < 2)
-                {
-                    return; // quiet for a single session
-                }
-
-                TimeSpan now = _clock.Elapsed;
-                if (!force && _shown && now - _lastWrite < TimeSpan.FromMilliseconds(200))
-                {
-                    return;
-                }
-
-                double rate = _finished / Math.Max(now.TotalSeconds, 0.001);
-                string failed = _failed > 0 ? $", {_failed} failed" : string.Empty;
-                var record = new ProgressRecord(_activityId, _activity, totalKnown
-                    ? string.Format(CultureInfo.InvariantCulture, "{0} of {1} sessions done{2} ({3:F1}/s)", _finished, _started, failed, rate)
-                    : string.Format(CultureInfo.InvariantCulture, "{0} sessions done{1} ({2:F1}/s)", _finished, failed, rate));
-                if (totalKnown)
-                {
-                    record.PercentComplete = (int)(100L * _finished / Math.Max(_started, 1));
-                    if (rate > 0)
-                    {
-                        record.SecondsRemaining = (int)Math.Ceiling((_started - _finished) / rate);
-                    }
-                }
-
-                _cmdlet.WriteProgress(record);
-                _shown = true;
-                _lastWrite = now;
-            }
-
-            public void Complete()
-            {
-                // A last "n of n" record, then Completed.
-                Update(totalKnown: true, force: true);
-
-                if (_shown)
-                {
-                    _cmdlet.WriteProgress(new ProgressRecord(_activityId, _activity, "Done") { RecordType = ProgressRecordType.Completed });
-                }
-            }
         }
     }
 }
