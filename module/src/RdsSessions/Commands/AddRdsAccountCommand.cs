@@ -23,7 +23,7 @@ namespace RdsSessions.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Add, "RdsAccount", DefaultParameterSetName = CredentialSet)]
     [OutputType(typeof(RdsContext))]
-    public sealed class AddRdsAccountCommand : RetrySettingsCommandBase, IDisposable
+    public sealed class AddRdsAccountCommand : RetrySettingsCommandBase
     {
         private const string CredentialSet = "AddAccountWithCredential";
         private const string ServicePrincipalSet = "AddAccountWithServicePrincipal";
@@ -37,8 +37,6 @@ namespace RdsSessions.Commands
 
         /// <summary>Hex digits of a SHA-1 thumbprint, the only kind the Windows store shows.</summary>
         private const int Sha1HexDigits = 40;
-
-        private readonly CancellationTokenSource _cancel = new();
 
         #region Parameters
 
@@ -130,6 +128,8 @@ namespace RdsSessions.Commands
 
         #endregion
 
+        #region Overrides
+
         /// <inheritdoc />
         protected override void EndProcessing()
         {
@@ -157,7 +157,7 @@ namespace RdsSessions.Commands
                 };
                 // A device code reaches the user as a warning in every host, including when
                 // output is captured, which is how Connect-AzAccount shows its code too.
-                connection = NativeCalls.SignIn(request, WriteWarning, _cancel.Token);
+                connection = NativeCalls.SignIn(request, WriteWarning, CancelToken);
             }
             catch (RdsBrokerException e)
             {
@@ -165,7 +165,7 @@ namespace RdsSessions.Commands
                 ThrowTerminatingError(e.ToErrorRecord(null));
                 return;
             }
-            catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
+            catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
             {
                 // Ctrl+C: the sign-in's requests were dropped in the native runtime.
                 throw new PipelineStoppedException();
@@ -183,11 +183,7 @@ namespace RdsSessions.Commands
             WriteObject(context);
         }
 
-        /// <inheritdoc />
-        protected override void StopProcessing() => _cancel.Cancel();
-
-        /// <inheritdoc />
-        public void Dispose() => _cancel.Dispose();
+        #endregion
 
         private SignInRequest AsServicePrincipal(SignInRequest sign)
         {

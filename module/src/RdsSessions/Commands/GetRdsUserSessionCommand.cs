@@ -2,7 +2,6 @@
 
 using System;
 using System.Management.Automation;
-using System.Threading;
 
 namespace RdsSessions.Commands
 {
@@ -15,9 +14,9 @@ namespace RdsSessions.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Get, "RdsUserSession")]
     [OutputType(typeof(RdsUserSession))]
-    public sealed class GetRdsUserSessionCommand : PSCmdlet, IDisposable
+    public sealed class GetRdsUserSessionCommand : RdsCmdletBase
     {
-        private readonly CancellationTokenSource _cancel = new();
+        #region Parameters
 
         /// <summary>Tenant name.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
@@ -27,14 +26,18 @@ namespace RdsSessions.Commands
         [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         public string HostPoolName { get; set; } = string.Empty;
 
+        #endregion
+
+        #region Overrides
+
         /// <inheritdoc />
         protected override void ProcessRecord()
         {
-            RdsContext context = RdsModule.RequireContext(this);
+            RdsContext context = RequireContext();
             WriteVerbose($"Listing the sessions of host pool '{HostPoolName}' (tenant '{TenantName}', tenant group '{context.TenantGroupName}').");
             try
             {
-                var sessions = NativeCalls.ListSessions(context.Connection, TenantName, HostPoolName, _cancel.Token);
+                var sessions = NativeCalls.ListSessions(context.Connection, TenantName, HostPoolName, CancelToken);
                 foreach (RdsUserSession session in sessions)
                 {
                     var item = new PSObject(session);
@@ -48,16 +51,12 @@ namespace RdsSessions.Commands
             {
                 WriteError(BrokerErrors.ToErrorRecord(e, $"{TenantName}/{HostPoolName}"));
             }
-            catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
+            catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
             {
                 throw new PipelineStoppedException();
             }
         }
 
-        /// <inheritdoc />
-        protected override void StopProcessing() => _cancel.Cancel();
-
-        /// <inheritdoc />
-        public void Dispose() => _cancel.Dispose();
+        #endregion
     }
 }

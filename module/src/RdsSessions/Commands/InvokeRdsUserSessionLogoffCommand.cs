@@ -22,9 +22,15 @@ namespace RdsSessions.Commands
     [OutputType(typeof(RdsUserSessionLogoffResult))]
     public sealed class InvokeRdsUserSessionLogoffCommand : SessionActionCommandBase
     {
+        #region Parameters
+
         /// <summary>Removes the session record even when the session host cannot be reached.</summary>
         [Parameter]
         public SwitchParameter Force { get; set; }
+
+        #endregion
+
+        #region Overrides
 
         private protected override SessionActionKind Kind => SessionActionKind.Logoff;
 
@@ -52,78 +58,7 @@ namespace RdsSessions.Commands
         /// <inheritdoc />
         protected override RdsUserSessionActionResult Result(SessionIdentity session, string correlationId) =>
             new RdsUserSessionLogoffResult(session, Force.IsPresent, correlationId);
-    }
 
-    /// <summary>
-    /// <para type="synopsis">Disconnects a user session from its session host.</para>
-    /// <para type="description">The session keeps running; the user can reconnect to it.
-    /// Without -NoUserPrompt it asks for confirmation first.</para>
-    /// </summary>
-    [Cmdlet(VerbsCommunications.Disconnect, "RdsUserSession")]
-    [OutputType(typeof(RdsUserSessionActionResult))]
-    public sealed class DisconnectRdsUserSessionCommand : SessionActionCommandBase
-    {
-        private protected override SessionActionKind Kind => SessionActionKind.Disconnect;
-
-        /// <inheritdoc />
-        protected override string Doing => "Disconnecting";
-
-        /// <inheritdoc />
-        protected override string Done => "Disconnected";
-
-        /// <inheritdoc />
-        protected override string PromptCaption => "Disconnect user session";
-
-        /// <inheritdoc />
-        protected override string PromptQuery(SessionIdentity session) => string.Format(
-            CultureInfo.InvariantCulture,
-            "Disconnect the user of session {0} on session host '{1}' (tenant '{2}', host pool '{3}')? The session keeps running.",
-            session.SessionId, session.SessionHostName, session.TenantName, session.HostPoolName);
-
-        /// <inheritdoc />
-        protected override RdsUserSessionActionResult Result(SessionIdentity session, string correlationId) =>
-            new(session, "Disconnect", "Disconnected", correlationId);
-    }
-
-    /// <summary>
-    /// <para type="synopsis">Sends a message to a user session.</para>
-    /// <para type="description">Shows a message box with the title and body in the user's
-    /// session. Without -NoUserPrompt it asks for confirmation first.</para>
-    /// </summary>
-    [Cmdlet(VerbsCommunications.Send, "RdsUserSessionMessage")]
-    [OutputType(typeof(RdsUserSessionActionResult))]
-    public sealed class SendRdsUserSessionMessageCommand : SessionActionCommandBase
-    {
-        /// <summary>Title of the message.</summary>
-        [Parameter(Mandatory = true, Position = 4)]
-        public string MessageTitle { get; set; } = string.Empty;
-
-        /// <summary>Body of the message.</summary>
-        [Parameter(Mandatory = true, Position = 5)]
-        public string MessageBody { get; set; } = string.Empty;
-
-        private protected override SessionActionKind Kind => SessionActionKind.SendMessage;
-
-        /// <inheritdoc />
-        protected override string Doing => "Sending a message to";
-
-        /// <inheritdoc />
-        protected override string Done => "Sent the message to";
-
-        /// <inheritdoc />
-        protected override string PromptCaption => "Send message to user session";
-
-        /// <inheritdoc />
-        protected override (string? Title, string? Body) MessageText => (MessageTitle, MessageBody);
-
-        /// <inheritdoc />
-        protected override string PromptQuery(SessionIdentity session) => string.Format(
-            CultureInfo.InvariantCulture,
-            "Send the message '{0}' to the user of session {1} on session host '{2}' (tenant '{3}', host pool '{4}')?",
-            MessageTitle, session.SessionId, session.SessionHostName, session.TenantName, session.HostPoolName);
-
-        /// <inheritdoc />
-        protected override RdsUserSessionActionResult Result(SessionIdentity session, string correlationId) =>
-            new(session, "SendMessage", "MessageSent", correlationId);
+        #endregion
     }
 }

@@ -1,5 +1,6 @@
 // Copyright (c) RdsSessions contributors. Licensed under the MIT License.
 
+using System;
 using System.Management.Automation;
 using RdsSessions.Native;
 
@@ -18,8 +19,10 @@ namespace RdsSessions.Commands
     /// (<see cref="ValidateRetrySettingAttribute"/>), checked at binding so a bad value is a
     /// binding error that changes nothing.
     /// </remarks>
-    public abstract class RetrySettingsCommandBase : PSCmdlet
+    public abstract class RetrySettingsCommandBase : RdsCmdletBase
     {
+        #region Parameters
+
         /// <summary>Retries of a request that failed transiently (408, 429, 5xx, network). 0 turns retries off. Default 4.</summary>
         public abstract int? MaximumRetryCount { get; set; }
 
@@ -31,6 +34,8 @@ namespace RdsSessions.Commands
 
         /// <summary>Seconds each request may take before it counts as timed out (and is retried). Default 60.</summary>
         public abstract int? TimeoutSec { get; set; }
+
+        #endregion
 
         /// <summary>Whether any retry or timeout parameter was given.</summary>
         protected bool HasRetrySettings =>
@@ -62,6 +67,6 @@ namespace RdsSessions.Commands
             return changed;
         }
 
-        private static ulong Milliseconds(double seconds) => (ulong)System.Math.Round(seconds * 1000.0);
+        private static ulong Milliseconds(double seconds) => (ulong)Math.Round(seconds * 1000.0);
     }
 }
