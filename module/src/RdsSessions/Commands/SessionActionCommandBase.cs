@@ -148,7 +148,7 @@ namespace RdsSessions.Commands
             {
                 ProcessSession(new SessionIdentity(_context.TenantGroupName, TenantName, HostPoolName, SessionHostName, SessionId));
             }
-            catch (PipelineStoppedException) when (CancelToken.IsCancellationRequested && !_stopReported)
+            catch (PipelineStoppedException) when (IsStopping && !_stopReported)
             {
                 // Ctrl+C landed while a record was being written: still say what was not done.
                 Stopped();
@@ -164,7 +164,7 @@ namespace RdsSessions.Commands
                 WriteAll();
                 _progress.Complete();
             }
-            catch (PipelineStoppedException) when (CancelToken.IsCancellationRequested && !_stopReported)
+            catch (PipelineStoppedException) when (IsStopping && !_stopReported)
             {
                 Stopped();
             }
@@ -173,6 +173,15 @@ namespace RdsSessions.Commands
         /// <inheritdoc />
         protected override void Dispose(bool disposing)
         {
+            if (disposing && IsStopping && !_stopReported && _pending is not null)
+            {
+                // Ctrl+C while another command of the pipeline was running (the upstream
+                // Get-RdsUserSession writing its next object): this command's own methods never
+                // saw the stop, and teardown is the last moment to say what was not done.
+                _stopReported = true;
+                StopReport.Write(Host, _pending.TakeUnfinished());
+            }
+
             if (disposing)
             {
                 _throttled?.Dispose();
@@ -329,6 +338,14 @@ namespace RdsSessions.Commands
                     "NativeLibraryError", ErrorCategory.NotSpecified, done.Session));
             }
         }
+
+        /// <summary>
+        /// Whether the pipeline is being stopped (Ctrl+C). PowerShell marks the pipeline as
+        /// stopping before it calls each command's StopProcessing, so a write can fail with
+        /// PipelineStoppedException before this command's token is cancelled; both count.
+        /// (<c>Select-Object -First</c> ends the upstream without stopping the pipeline: not a stop.)
+        /// </summary>
+        private bool IsStopping => Stopping || CancelToken.IsCancellationRequested;
 
         /// <summary>
         /// Ctrl+C: in-flight requests were cancelled in Rust and queued ones never start. Report
