@@ -408,7 +408,9 @@ impl SignIn {
         {
             Pending::Token(token) => (Arc::new(StaticToken::new(token)), self.user_name),
             Pending::Flow(flow) => {
-                let first = tokio::time::timeout(timeout, flow.acquire())
+                // Each request of the flow has the timeout; this backstop (a little longer, so
+                // the flow's own, more specific error wins) bounds a flow of several requests.
+                let first = tokio::time::timeout(timeout + Duration::from_secs(1), flow.acquire())
                     .await
                     .map_err(|_| {
                         Error::new(

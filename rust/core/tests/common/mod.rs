@@ -5,6 +5,8 @@
     reason = "each test binary uses a different subset of the helpers"
 )]
 
+pub mod hostile;
+
 use std::sync::Arc;
 
 use rds_core::{
