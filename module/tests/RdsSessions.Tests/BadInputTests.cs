@@ -38,6 +38,10 @@ public sealed class BadInputTests : IDisposable
         ["space"] = " ",
         ["tab"] = "\t",
         ["64 KB"] = new string('x', 64 * 1024),
+        // Took the whole process down (stack overflow in the generated marshalling) before issue 10.
+        ["16 MB"] = new string('x', 16 * 1024 * 1024),
+        // Was sent as U+FFFD instead of refused before issue 10.
+        ["lone surrogate"] = "a\uD800b",
         ["control"] = "a\u0001b",
         ["newline"] = "a\nb",
         ["slash"] = "a/b",
