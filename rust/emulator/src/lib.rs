@@ -48,32 +48,36 @@
 //!
 //! For synchronous tests use [`BackgroundEmulator`], which runs on its own thread and runtime.
 
-mod activity;
+// The crate by job; `tests/module_graph.rs` keeps the module graph free of cycles.
+mod admin;
 mod broker;
-mod errors;
-mod faults;
-mod generate;
+mod clock;
+mod form;
+mod http;
 mod identity;
-mod latency;
+mod knobs;
 mod model;
-mod routes;
+mod record;
+mod secret;
 mod server;
 mod state;
 
-pub use activity::{Activity, DisconnectRecord, LogoffRecord, MessageRecord, SessionCalls};
-pub use faults::{
+pub use identity::config::{
+    ApplicationConfig, BROKER_RESOURCE, BROKER_SCOPE, DEFAULT_TENANT,
+    DEFAULT_TOKEN_LIFETIME_SECONDS, DeviceCodeConfig, IdentityConfig, ManagedIdentityConfig,
+    UserConfig,
+};
+pub use identity::jwt::IssuedToken;
+pub use knobs::activity::{Activity, DisconnectRecord, LogoffRecord, MessageRecord, SessionCalls};
+pub use knobs::faults::{
     DEFAULT_RETRY_AFTER_SECONDS, DEFAULT_SERVER_ERROR_STATUSES, DEFAULT_STALL_MS, FaultConfig,
     FaultCounts, FaultKind, FaultRoute, FaultSampler, FaultStats, FaultWeights,
 };
-pub use generate::{GenerateError, GenerateSpec, GeneratedPool, MAX_GENERATED_SESSIONS};
-pub use identity::{
-    ApplicationConfig, BROKER_RESOURCE, BROKER_SCOPE, DEFAULT_TENANT,
-    DEFAULT_TOKEN_LIFETIME_SECONDS, DeviceCodeConfig, IdentityConfig, IssuedToken,
-    ManagedIdentityConfig, UserConfig,
-};
-pub use latency::{LatencyConfig, LatencySampler};
+pub use knobs::generate::{GenerateError, GenerateSpec, GeneratedPool, MAX_GENERATED_SESSIONS};
+pub use knobs::latency::{LatencyConfig, LatencySampler};
 pub use model::{HostPool, Seed, SentMessage, Session, SessionHost, Tenant, TenantGroup};
+pub use record::RequestRecord;
 pub use server::{
     BackgroundEmulator, DEFAULT_ACCESS_TOKEN, Emulator, EmulatorConfig, EmulatorHandle,
 };
-pub use state::{DEFAULT_REQUEST_LOG_CAPACITY, EmulatorSettings, RequestRecord};
+pub use state::{DEFAULT_REQUEST_LOG_CAPACITY, EmulatorSettings};

@@ -467,7 +467,14 @@ pub(crate) struct Fault {
     pub stall: Duration,
 }
 
-/// The fault sequence position and the counters, kept in [`crate::state::Inner`].
+impl Fault {
+    /// Whether the fault stops the request's action from being applied.
+    pub(crate) fn blocks_action(self) -> bool {
+        !self.kind.applies_action()
+    }
+}
+
+/// The fault sequence position and the counters, kept in the emulator's state.
 #[derive(Debug, Default)]
 pub(crate) struct FaultRuntime {
     /// Rebuilt whenever the configuration changes.

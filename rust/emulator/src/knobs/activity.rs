@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::Action;
+
 /// A snapshot of the emulator's activity record (the body of `GET /_emulator/activity`).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase", default)]
@@ -118,17 +120,9 @@ pub(crate) struct SessionTarget<'a> {
     pub session_id: i32,
 }
 
-/// The session actions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Action {
-    Logoff,
-    Disconnect,
-    Message,
-}
-
 type SessionKey = (String, String, String, String, i32);
 
-/// The mutable activity record, kept in [`crate::state::Inner`].
+/// The mutable activity record, kept in the emulator's state.
 #[derive(Debug, Default)]
 pub(crate) struct ActivityLog {
     logoffs: Vec<LogoffRecord>,
