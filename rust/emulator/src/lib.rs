@@ -69,9 +69,10 @@ pub use identity::config::{
 };
 pub use identity::jwt::IssuedToken;
 pub use knobs::activity::{Activity, DisconnectRecord, LogoffRecord, MessageRecord, SessionCalls};
+pub use knobs::fault_sequence::{FaultCounts, FaultSampler, FaultStats};
 pub use knobs::faults::{
     DEFAULT_RETRY_AFTER_SECONDS, DEFAULT_SERVER_ERROR_STATUSES, DEFAULT_STALL_MS, FaultConfig,
-    FaultCounts, FaultKind, FaultRoute, FaultSampler, FaultStats, FaultWeights,
+    FaultKind, FaultRoute, FaultWeights,
 };
 pub use knobs::generate::{GenerateError, GenerateSpec, GeneratedPool, MAX_GENERATED_SESSIONS};
 pub use knobs::latency::{LatencyConfig, LatencySampler};

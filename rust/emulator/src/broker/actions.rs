@@ -134,16 +134,16 @@ pub(crate) fn check_send_message(
     request.session(seed, message, Action::Message).map(|_| ())
 }
 
-/// Delivers a message to a session (kept in its `messages`). `message` is the decoded title
-/// and body, or the 400 error for a missing or invalid query parameter.
-pub(crate) fn send_message_user(
-    seed: &mut Seed,
+/// Delivers a message to a session (kept in its `messages`) and returns it. `message` is the
+/// decoded title and body, or the 400 error for a missing or invalid query parameter.
+pub(crate) fn send_message_user<'s>(
+    seed: &'s mut Seed,
     request: &SessionRequest<'_>,
     message: Result<SentMessage, BrokerError>,
-) -> Result<(), BrokerError> {
+) -> Result<&'s SentMessage, BrokerError> {
     let (session, message) = request.session(seed, message, Action::Message)?;
     session.messages.push(message);
-    Ok(())
+    Ok(&session.messages[session.messages.len() - 1])
 }
 
 #[cfg(test)]

@@ -11,7 +11,8 @@ use axum::body::{Body, Bytes, HttpBody};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::knobs::faults::{Fault, FaultKind};
+use crate::knobs::fault_sequence::Fault;
+use crate::knobs::faults::FaultKind;
 
 /// What a broker handler answers.
 #[derive(Debug)]

@@ -120,6 +120,21 @@ pub(crate) struct SessionTarget<'a> {
     pub session_id: i32,
 }
 
+/// A session action that was carried out, as the activity record keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Done {
+    /// A logoff; `forced` when the request carried `force=true`.
+    LoggedOff {
+        forced: bool,
+    },
+    Disconnected,
+    /// A message delivered, with its decoded title and body.
+    Messaged {
+        title: String,
+        body: String,
+    },
+}
+
 type SessionKey = (String, String, String, String, i32);
 
 /// The mutable activity record, kept in the emulator's state.
@@ -164,46 +179,42 @@ impl ActivityLog {
         }
     }
 
-    pub(crate) fn logged_off(&mut self, target: SessionTarget<'_>, forced: bool, at: String) {
-        self.logoffs.push(LogoffRecord {
-            tenant_group: target.tenant_group.to_owned(),
-            tenant: target.tenant.to_owned(),
-            host_pool: target.host_pool.to_owned(),
-            session_host: target.session_host.to_owned(),
-            session_id: target.session_id,
-            forced,
-            at,
-        });
-    }
-
-    pub(crate) fn disconnected(&mut self, target: SessionTarget<'_>, at: String) {
-        self.disconnects.push(DisconnectRecord {
-            tenant_group: target.tenant_group.to_owned(),
-            tenant: target.tenant.to_owned(),
-            host_pool: target.host_pool.to_owned(),
-            session_host: target.session_host.to_owned(),
-            session_id: target.session_id,
-            at,
-        });
-    }
-
-    pub(crate) fn messaged(
-        &mut self,
-        target: SessionTarget<'_>,
-        title: String,
-        body: String,
-        at: String,
-    ) {
-        self.messages.push(MessageRecord {
-            tenant_group: target.tenant_group.to_owned(),
-            tenant: target.tenant.to_owned(),
-            host_pool: target.host_pool.to_owned(),
-            session_host: target.session_host.to_owned(),
-            session_id: target.session_id,
-            title,
-            body,
-            at,
-        });
+    /// Records a session action carried out on `target` at `at`.
+    pub(crate) fn record(&mut self, target: SessionTarget<'_>, done: Done, at: String) {
+        let tenant_group = target.tenant_group.to_owned();
+        let tenant = target.tenant.to_owned();
+        let host_pool = target.host_pool.to_owned();
+        let session_host = target.session_host.to_owned();
+        let session_id = target.session_id;
+        match done {
+            Done::LoggedOff { forced } => self.logoffs.push(LogoffRecord {
+                tenant_group,
+                tenant,
+                host_pool,
+                session_host,
+                session_id,
+                forced,
+                at,
+            }),
+            Done::Disconnected => self.disconnects.push(DisconnectRecord {
+                tenant_group,
+                tenant,
+                host_pool,
+                session_host,
+                session_id,
+                at,
+            }),
+            Done::Messaged { title, body } => self.messages.push(MessageRecord {
+                tenant_group,
+                tenant,
+                host_pool,
+                session_host,
+                session_id,
+                title,
+                body,
+                at,
+            }),
+        }
     }
 
     /// The records, without the in-flight figures (filled in by the caller).
@@ -328,7 +339,11 @@ mod tests {
     fn json_shape() {
         let mut log = ActivityLog::default();
         log.count(TARGET, Action::Logoff);
-        log.logged_off(TARGET, true, "2026-01-01T00:00:00.000Z".into());
+        log.record(
+            TARGET,
+            Done::LoggedOff { forced: true },
+            "2026-01-01T00:00:00.000Z".into(),
+        );
         let value = serde_json::to_value(log.snapshot()).expect("serializes");
         assert_eq!(
             value,

@@ -3,6 +3,7 @@
 //! holds a knob's configuration and its run-time state, free of HTTP.
 
 pub(crate) mod activity;
+pub(crate) mod fault_sequence;
 pub(crate) mod faults;
 pub(crate) mod generate;
 pub(crate) mod latency;

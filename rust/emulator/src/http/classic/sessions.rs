@@ -19,11 +19,11 @@ use crate::http::app::App;
 use crate::http::auth::Authentication;
 use crate::http::frame;
 use crate::http::reply::{Reply, fault_reply, garbage_response, json_response};
-use crate::knobs::activity::SessionTarget;
-use crate::knobs::faults::{Fault, FaultRoute};
+use crate::knobs::activity::{Done, SessionTarget};
+use crate::knobs::fault_sequence::Fault;
+use crate::knobs::faults::FaultRoute;
 use crate::model::{Seed, SentMessage};
 use crate::record::RequestRecord;
-use crate::state::Inner;
 
 /// Every request no other route takes is a classic broker request, including unknown paths, so
 /// clients that build a wrong URL see the broker's own 404 body and show up in the request log.
@@ -92,43 +92,31 @@ fn dispatch(
                 session: params.session_request(),
                 force: force.map(Option::unwrap_or_default),
             };
-            let target = params.session_target();
-            session_action(
-                app,
+            let action = SessionAction {
                 route,
-                target,
-                || (),
-                |seed, ()| actions::check_logoff(seed, &request),
-                |inner, ()| {
-                    actions::logoff_user(&mut inner.seed, &request)?;
-                    if let Some(target) = target {
-                        inner
-                            .activity
-                            .logged_off(target, forced, now_rfc3339_millis());
-                    }
-                    Ok(())
+                target: params.session_target(),
+                prepare: |_| (),
+                check: |seed, _| actions::check_logoff(seed, &request),
+                apply: |seed, ()| {
+                    actions::logoff_user(seed, &request)?;
+                    Ok(Done::LoggedOff { forced })
                 },
-                record,
-            )
+            };
+            action.run(app, record)
         }
         RouteId::DisconnectUser => {
             let request = params.session_request();
-            let target = params.session_target();
-            session_action(
-                app,
+            let action = SessionAction {
                 route,
-                target,
-                || (),
-                |seed, ()| actions::check_disconnect(seed, &request),
-                |inner, ()| {
-                    actions::disconnect_user(&mut inner.seed, &request)?;
-                    if let Some(target) = target {
-                        inner.activity.disconnected(target, now_rfc3339_millis());
-                    }
-                    Ok(())
+                target: params.session_target(),
+                prepare: |_| (),
+                check: |seed, _| actions::check_disconnect(seed, &request),
+                apply: |seed, ()| {
+                    actions::disconnect_user(seed, &request)?;
+                    Ok(Done::Disconnected)
                 },
-                record,
-            )
+            };
+            action.run(app, record)
         }
         RouteId::SendMessageUser => {
             let query = record.query.as_deref();
@@ -137,37 +125,31 @@ fn dispatch(
             record.message_title = title.as_ref().ok().cloned().flatten();
             record.message_body = body.as_ref().ok().cloned().flatten();
             let request = params.session_request();
-            let target = params.session_target();
-            session_action(
-                app,
+            let action = SessionAction {
                 route,
-                target,
-                // Timestamped under the lock, so messages are recorded in time order.
-                || {
+                target: params.session_target(),
+                prepare: |now| {
                     required_query_value(title, "MessageTitle").and_then(|title| {
                         Ok(SentMessage {
                             title,
                             body: required_query_value(body, "MessageBody")?,
-                            sent_at: now_rfc3339_millis(),
+                            sent_at: now.to_owned(),
                         })
                     })
                 },
-                |seed, message| {
+                check: |seed, message| {
                     let parsed = message.as_ref().map(|_| ()).map_err(Clone::clone);
                     actions::check_send_message(seed, &request, parsed)
                 },
-                |inner, message| {
-                    let sent = message.as_ref().ok().cloned();
-                    actions::send_message_user(&mut inner.seed, &request, message)?;
-                    if let (Some(target), Some(sent)) = (target, sent) {
-                        inner
-                            .activity
-                            .messaged(target, sent.title, sent.body, sent.sent_at);
-                    }
-                    Ok(())
+                apply: |seed, message| {
+                    let sent = actions::send_message_user(seed, &request, message)?;
+                    Ok(Done::Messaged {
+                        title: sent.title.clone(),
+                        body: sent.body.clone(),
+                    })
                 },
-                record,
-            )
+            };
+            action.run(app, record)
         }
     }
 }
@@ -222,36 +204,65 @@ fn list_sessions(
     ))
 }
 
-/// Runs one session action under the state's lock: counts the request for its session (when
-/// the id is a number), `prepare`s what the action needs, draws the request's fault after
-/// `check` (the action's checks, run only when the route is a fault candidate), applies the
-/// action with `apply` unless the fault stops it, and answers 200 or what the fault makes of it.
-fn session_action<T>(
-    app: &App,
+/// One session action request, as [`SessionAction::run`] carries it out.
+struct SessionAction<'a, T, P, C, A>
+where
+    P: FnOnce(&str) -> T,
+    C: FnOnce(&mut Seed, &T) -> Result<(), BrokerError>,
+    A: FnOnce(&mut Seed, T) -> Result<Done, BrokerError>,
+{
     route: RouteId,
-    target: Option<SessionTarget<'_>>,
-    prepare: impl FnOnce() -> T,
-    check: impl FnOnce(&mut Seed, &T) -> Result<(), BrokerError>,
-    apply: impl FnOnce(&mut Inner, T) -> Result<(), BrokerError>,
-    record: &mut RequestRecord,
-) -> Result<Reply, ClassicError> {
-    let fault = app.state.with(|inner| {
-        if let (Some(target), Some(action)) = (target, route.action()) {
-            inner.activity.count(target, action);
-        }
-        let prepared = prepare();
-        let fault = inner.draw_fault(route.fault_route(), |seed| check(seed, &prepared))?;
-        if fault.is_some_and(Fault::blocks_action) {
-            return Ok(fault);
-        }
-        apply(inner, prepared)?;
-        Ok::<_, BrokerError>(fault)
-    })?;
-    record.fault = fault.map(|fault| fault.kind);
-    Ok(fault_reply(
-        fault,
-        StatusCode::OK.into_response(),
-        garbage_response,
-        |error| ClassicError::Injected(error).into_response(),
-    ))
+    /// The session named, when its id is a number.
+    target: Option<SessionTarget<'a>>,
+    /// Builds what the action needs from the current time (RFC 3339 with milliseconds).
+    prepare: P,
+    /// The action's checks, run only when the route is a fault candidate.
+    check: C,
+    /// Carries out the action.
+    apply: A,
+}
+
+impl<T, P, C, A> SessionAction<'_, T, P, C, A>
+where
+    P: FnOnce(&str) -> T,
+    C: FnOnce(&mut Seed, &T) -> Result<(), BrokerError>,
+    A: FnOnce(&mut Seed, T) -> Result<Done, BrokerError>,
+{
+    /// Runs the action under the state's lock: counts the request for its session, prepares
+    /// what the action needs, draws the request's fault (after the checks), applies the action
+    /// unless the fault stops it and records it in the activity record; answers 200 or what
+    /// the fault makes of it.
+    fn run(self, app: &App, record: &mut RequestRecord) -> Result<Reply, ClassicError> {
+        let Self {
+            route,
+            target,
+            prepare,
+            check,
+            apply,
+        } = self;
+        let fault = app.state.with(|inner| {
+            if let (Some(target), Some(action)) = (target, route.action()) {
+                inner.activity.count(target, action);
+            }
+            // Taken under the lock, so the activity record is in time order.
+            let now = now_rfc3339_millis();
+            let prepared = prepare(&now);
+            let fault = inner.draw_fault(route.fault_route(), |seed| check(seed, &prepared))?;
+            if fault.is_some_and(Fault::blocks_action) {
+                return Ok(fault);
+            }
+            let done = apply(&mut inner.seed, prepared)?;
+            if let Some(target) = target {
+                inner.activity.record(target, done, now);
+            }
+            Ok::<_, BrokerError>(fault)
+        })?;
+        record.fault = fault.map(|fault| fault.kind);
+        Ok(fault_reply(
+            fault,
+            StatusCode::OK.into_response(),
+            garbage_response,
+            |error| ClassicError::Injected(error).into_response(),
+        ))
+    }
 }
