@@ -9,8 +9,10 @@
 //! exception is the in-flight counter ([`InFlight`]): it is lock-free because it is touched
 //! around the injected latency, which never holds the lock.
 //!
-//! This file is a leaf: it holds plain data and the rules of the request log, and depends on
-//! no behaviour of the crate (no routes, no identity checks, no admin features).
+//! This file is a leaf of the crate's behaviour: it holds plain data and the rules of the
+//! request log, and depends only on plain data types (the model, the request record, the
+//! configurations and the run-time records of the knobs and the identity); no routes, no
+//! broker or identity logic, no admin features. `tests/module_graph.rs` keeps it that way.
 
 use std::collections::VecDeque;
 use std::sync::Arc;

@@ -149,12 +149,7 @@ pub(crate) fn send_message_user<'s>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const CONTOSO_DESKTOP: PoolAddress<'static> = PoolAddress {
-        tenant_group: "Default Tenant Group",
-        tenant: "Contoso",
-        host_pool: "Pool-Desktop",
-    };
+    use crate::broker::lookup::CONTOSO_DESKTOP;
 
     fn target(host: &'static str, id: i32) -> SessionRequest<'static> {
         SessionRequest {

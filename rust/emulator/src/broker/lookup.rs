@@ -81,15 +81,17 @@ pub(super) fn find_session(
         .ok_or_else(|| BrokerError::session_not_found(text))
 }
 
+/// `Contoso/Pool-Desktop` of the sample seed, for the broker's unit tests.
+#[cfg(test)]
+pub(super) const CONTOSO_DESKTOP: PoolAddress<'static> = PoolAddress {
+    tenant_group: "Default Tenant Group",
+    tenant: "Contoso",
+    host_pool: "Pool-Desktop",
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const CONTOSO_DESKTOP: PoolAddress<'static> = PoolAddress {
-        tenant_group: "Default Tenant Group",
-        tenant: "Contoso",
-        host_pool: "Pool-Desktop",
-    };
 
     #[test]
     fn list_is_ordered_by_host_then_session() {

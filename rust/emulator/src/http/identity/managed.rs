@@ -37,16 +37,25 @@ struct AppServiceTokenResponse {
     client_id: String,
 }
 
+/// The Azure VM instance metadata service: checks `Metadata: true`.
+const IMDS: Endpoint = Endpoint {
+    route: "imds",
+    header: "metadata",
+    check: imds_grant,
+};
+
+/// App Service, Functions, Automation: check `X-IDENTITY-HEADER`.
+const APP_SERVICE: Endpoint = Endpoint {
+    route: "appServiceMsi",
+    header: "x-identity-header",
+    check: app_service_grant,
+};
+
 /// `GET /metadata/identity/oauth2/token` (Azure VM instance metadata service).
 pub(crate) async fn imds(State(app): State<App>, request: Request) -> Response {
     let (parts, _body) = request.into_parts();
     let params = Form::parse(parts.uri.query().unwrap_or_default().as_bytes());
-    let endpoint = Endpoint {
-        route: "imds",
-        header: "metadata",
-        check: imds_grant,
-    };
-    endpoint.respond(&app, &parts, &params, |token| ImdsTokenResponse {
+    IMDS.respond(&app, &parts, &params, |token| ImdsTokenResponse {
         access_token: token.issued.token,
         refresh_token: "",
         expires_in: token.lifetime.to_string(),
@@ -65,12 +74,7 @@ pub(crate) async fn app_service(State(app): State<App>, request: Request) -> Res
     if parts.method == Method::POST {
         params.extend(read_form(body).await);
     }
-    let endpoint = Endpoint {
-        route: "appServiceMsi",
-        header: "x-identity-header",
-        check: app_service_grant,
-    };
-    endpoint.respond(&app, &parts, &params, |token| AppServiceTokenResponse {
+    APP_SERVICE.respond(&app, &parts, &params, |token| AppServiceTokenResponse {
         access_token: token.issued.token,
         expires_on: token.issued.expires_at.to_string(),
         resource: token.resource,
