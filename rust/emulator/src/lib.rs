@@ -48,7 +48,15 @@
 //!
 //! For synchronous tests use [`BackgroundEmulator`], which runs on its own thread and runtime.
 
-// The crate by job; `tests/module_graph.rs` keeps the module graph free of cycles.
+// The crate by job, lowest layer first (`tests/module_graph.rs` keeps the graph acyclic and
+// the layers in order):
+// - plain data and helpers: `model`, `record`, `clock`, `form`, `secret`, the configurations
+//   and run-time records in `knobs/` and `identity/`;
+// - the domain, free of HTTP: `broker/` (shared by every API flavour), `identity/` (Entra's
+//   checks), `knobs::generate`;
+// - `state`: one lock over the data; `admin`: every admin feature once;
+// - `http/`: every route (`classic/` is the classic broker API; another API flavour is its
+//   sibling); `server`: starting, stopping and the public handle.
 mod admin;
 mod broker;
 mod clock;
