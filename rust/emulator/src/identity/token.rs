@@ -63,9 +63,9 @@ impl TenantRequest<'_> {
 /// Runs the checks of one token request, in Entra's order: tenant, grant type, client,
 /// client authentication, scope, then the grant itself.
 ///
-/// `client_id` learns the client the request names as soon as it is known (for the request
-/// log, also when a later check fails); `poll` polls a device code (`device_code`, client id,
-/// automatic approval) in the emulator's state.
+/// `client_id_seen` learns the client the request names as soon as it is known (for the
+/// request log, also when a later check fails); `poll` polls a device code (`device_code`,
+/// client id, automatic approval) in the emulator's state.
 pub(crate) fn token_grant(
     request: TenantRequest<'_>,
     client_id_seen: &mut Option<String>,
