@@ -48,32 +48,45 @@
 //!
 //! For synchronous tests use [`BackgroundEmulator`], which runs on its own thread and runtime.
 
-mod activity;
+// The crate by job, lowest layer first (`tests/module_graph.rs` keeps the graph acyclic and
+// the layers in order):
+// - plain data and helpers: `model`, `record`, `clock`, `form`, `secret`, the configurations
+//   and run-time records in `knobs/` and `identity/`;
+// - the domain, free of HTTP: `broker/` (shared by every API flavour), `identity/` (Entra's
+//   checks), `knobs::generate`;
+// - `state`: one lock over the data; `admin`: every admin feature once;
+// - `http/`: every route (`classic/` is the classic broker API; another API flavour is its
+//   sibling); `server`: starting, stopping and the public handle.
+mod admin;
 mod broker;
-mod errors;
-mod faults;
-mod generate;
+mod clock;
+mod form;
+mod http;
 mod identity;
-mod latency;
+mod knobs;
 mod model;
-mod routes;
+mod record;
+mod secret;
 mod server;
 mod state;
 
-pub use activity::{Activity, DisconnectRecord, LogoffRecord, MessageRecord, SessionCalls};
-pub use faults::{
-    DEFAULT_RETRY_AFTER_SECONDS, DEFAULT_SERVER_ERROR_STATUSES, DEFAULT_STALL_MS, FaultConfig,
-    FaultCounts, FaultKind, FaultRoute, FaultSampler, FaultStats, FaultWeights,
-};
-pub use generate::{GenerateError, GenerateSpec, GeneratedPool, MAX_GENERATED_SESSIONS};
-pub use identity::{
+pub use identity::config::{
     ApplicationConfig, BROKER_RESOURCE, BROKER_SCOPE, DEFAULT_TENANT,
-    DEFAULT_TOKEN_LIFETIME_SECONDS, DeviceCodeConfig, IdentityConfig, IssuedToken,
-    ManagedIdentityConfig, UserConfig,
+    DEFAULT_TOKEN_LIFETIME_SECONDS, DeviceCodeConfig, IdentityConfig, ManagedIdentityConfig,
+    UserConfig,
 };
-pub use latency::{LatencyConfig, LatencySampler};
+pub use identity::jwt::IssuedToken;
+pub use knobs::activity::{Activity, DisconnectRecord, LogoffRecord, MessageRecord, SessionCalls};
+pub use knobs::fault_sequence::{FaultCounts, FaultSampler, FaultStats};
+pub use knobs::faults::{
+    DEFAULT_RETRY_AFTER_SECONDS, DEFAULT_SERVER_ERROR_STATUSES, DEFAULT_STALL_MS, FaultConfig,
+    FaultKind, FaultRoute, FaultWeights,
+};
+pub use knobs::generate::{GenerateError, GenerateSpec, GeneratedPool, MAX_GENERATED_SESSIONS};
+pub use knobs::latency::{LatencyConfig, LatencySampler};
 pub use model::{HostPool, Seed, SentMessage, Session, SessionHost, Tenant, TenantGroup};
+pub use record::RequestRecord;
 pub use server::{
     BackgroundEmulator, DEFAULT_ACCESS_TOKEN, Emulator, EmulatorConfig, EmulatorHandle,
 };
-pub use state::{DEFAULT_REQUEST_LOG_CAPACITY, EmulatorSettings, RequestRecord};
+pub use state::{DEFAULT_REQUEST_LOG_CAPACITY, EmulatorSettings};

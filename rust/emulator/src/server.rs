@@ -1,4 +1,5 @@
-//! Starting and stopping the HTTP server, on the caller's runtime or on a thread of its own.
+//! Starting and stopping the HTTP server, on the caller's runtime or on a thread of its own,
+//! and the handle tests use to look at and change a running emulator.
 
 use std::fmt;
 use std::io;
@@ -11,14 +12,18 @@ use tokio::net::TcpListener;
 use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::activity::Activity;
-use crate::faults::{FaultConfig, FaultStats};
-use crate::generate::{GenerateError, GenerateSpec, GeneratedPool};
-use crate::identity::IssuedToken;
-use crate::latency::LatencyConfig;
+use crate::admin::Admin;
+use crate::http::app::App;
+use crate::http::router::router;
+use crate::identity::jwt::IssuedToken;
+use crate::knobs::activity::Activity;
+use crate::knobs::fault_sequence::FaultStats;
+use crate::knobs::faults::FaultConfig;
+use crate::knobs::generate::{GenerateError, GenerateSpec, GeneratedPool};
+use crate::knobs::latency::LatencyConfig;
 use crate::model::Seed;
-use crate::routes;
-use crate::state::{EmulatorSettings, RequestRecord, SharedState};
+use crate::record::RequestRecord;
+use crate::state::{EmulatorSettings, SharedState};
 
 /// The bearer token the emulator accepts unless configured otherwise.
 pub const DEFAULT_ACCESS_TOKEN: &str = "rds-emulator-token";
@@ -70,7 +75,8 @@ impl fmt::Debug for EmulatorConfig {
 #[derive(Clone, Debug)]
 pub struct EmulatorHandle {
     addr: SocketAddr,
-    state: SharedState,
+    /// Every accessor below is a thin call into it, as is every HTTP admin route.
+    admin: Admin,
 }
 
 impl EmulatorHandle {
@@ -86,108 +92,108 @@ impl EmulatorHandle {
 
     /// A snapshot of the current broker data.
     pub fn state(&self) -> Seed {
-        self.state.snapshot()
+        self.admin.state()
     }
 
     /// Replaces the broker data (and identity, latency and fault configuration) and clears the
     /// request log, the activity record, the fault counters, the issued-token list and pending
     /// device codes.
     pub fn set_state(&self, seed: Seed) {
-        self.state.replace(seed);
+        self.admin.set_state(seed);
     }
 
     /// The broker and identity requests so far, oldest first: at most the latest
     /// [`EmulatorSettings::request_log_capacity`] (default 100,000), none while
     /// [`EmulatorSettings::request_log`] is off.
     pub fn requests(&self) -> Vec<RequestRecord> {
-        self.state.requests()
+        self.admin.requests()
     }
 
     /// Empties the request log without touching the data.
     pub fn clear_requests(&self) {
-        self.state.clear_requests();
+        self.admin.clear_requests();
     }
 
     /// Approves a pending device code (as the user would on the verification page) for a
     /// configured user. False when the code is unknown, expired or decided, or the user unknown.
     pub fn approve_device_code(&self, user_code: &str, username: &str) -> bool {
-        self.state.approve_device_code(user_code, username)
+        self.admin.approve_device_code(user_code, username)
     }
 
     /// Denies a pending device code. False when the code is unknown, expired or decided.
     pub fn deny_device_code(&self, user_code: &str) -> bool {
-        self.state.deny_device_code(user_code)
+        self.admin.deny_device_code(user_code)
     }
 
     /// Every access token issued so far (metadata only, never the token), oldest first.
     pub fn tokens_issued(&self) -> Vec<IssuedToken> {
-        self.state.tokens_issued()
+        self.admin.tokens_issued()
     }
 
     /// What the session actions did and the in-flight figures (see [`Activity`]).
     pub fn activity(&self) -> Activity {
-        self.state.activity()
+        self.admin.activity()
     }
 
     /// Clears the activity record and restarts `maxInFlight` and `brokerRequests`; also zeroes
     /// the fault counters and restarts the fault sequence.
     pub fn clear_activity(&self) {
-        self.state.clear_activity();
+        self.admin.clear_activity();
     }
 
     /// Restarts `maxInFlight` at the number of requests in flight now.
     pub fn reset_max_in_flight(&self) {
-        self.state.reset_max_in_flight();
+        self.admin.reset_max_in_flight();
     }
 
     /// The latency injected into broker requests, if any.
     pub fn latency(&self) -> Option<LatencyConfig> {
-        self.state.latency()
+        self.admin.latency()
     }
 
     /// Sets (`None`: removes) the latency injected into every broker request. Stored in the
     /// state's `latency`; the jitter sequence restarts from its seed.
     pub fn set_latency(&self, latency: Option<LatencyConfig>) {
-        self.state.set_latency(latency);
+        self.admin.set_latency(latency);
     }
 
     /// The fault injection in force, if any.
     pub fn faults(&self) -> Option<FaultConfig> {
-        self.state.faults()
+        self.admin.faults()
     }
 
     /// Sets (`None`: removes) the faults injected into broker requests. Stored in the state's
     /// `faults`; the fault counters are zeroed and the fault sequence restarts from its seed.
     /// Not validated (see [`FaultConfig::validate`]).
     pub fn set_faults(&self, faults: Option<FaultConfig>) {
-        self.state.set_faults(faults);
+        self.admin.set_faults(faults);
     }
 
     /// Fault candidates and injected faults since the last reset ([`Self::set_faults`],
     /// [`Self::clear_activity`], [`Self::set_state`]).
     pub fn fault_stats(&self) -> FaultStats {
-        self.state.fault_stats()
+        self.admin.fault_stats()
     }
 
     /// Adds (or replaces) a generated host pool, keeping everything else.
     pub fn generate(&self, spec: &GenerateSpec) -> Result<GeneratedPool, GenerateError> {
-        self.state.generate(spec)
+        self.admin.generate(spec)
     }
 
     /// The request log switch and capacity.
     pub fn settings(&self) -> EmulatorSettings {
-        self.state.settings()
+        self.admin.settings()
     }
 
     /// Replaces the settings; a smaller capacity drops the oldest records at once.
     pub fn set_settings(&self, settings: EmulatorSettings) {
-        self.state.set_settings(settings);
+        self.admin.set_settings(settings);
     }
 
     /// A live feed of request records, each sent once its response status is known.
     /// A receiver that falls more than 1024 records behind misses the oldest ones.
     pub fn subscribe_requests(&self) -> broadcast::Receiver<RequestRecord> {
-        self.state.subscribe()
+        self.admin.subscribe_requests()
     }
 }
 
@@ -216,11 +222,16 @@ impl Emulator {
         }
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
-        let state = SharedState::new(config.seed, &config.access_token, &format!("http://{addr}"));
-        let app = routes::router(state.clone());
+        let state = SharedState::new(config.seed);
+        let app = App::new(
+            state.clone(),
+            &config.access_token,
+            &format!("http://{addr}"),
+        );
+        let router = router(app);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            axum::serve(listener, app)
+            axum::serve(listener, router)
                 .with_graceful_shutdown(async move {
                     // A dropped sender means the handle is gone: stop as well.
                     let _ = stopped.await;
@@ -228,7 +239,10 @@ impl Emulator {
                 .await
         });
         Ok(Emulator {
-            handle: EmulatorHandle { addr, state },
+            handle: EmulatorHandle {
+                addr,
+                admin: Admin::new(state),
+            },
             stop: Some(stop),
             task: Some(task),
         })
@@ -350,5 +364,23 @@ impl Drop for BackgroundEmulator {
             // re-raising it from a destructor would only risk an abort.
             let _ = thread.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_debug_output_never_shows_the_credentials() {
+        // Debug output (test failures, logs of an EmulatorConfig) never shows the credentials.
+        let debug = format!("{:?}", EmulatorConfig::default());
+        assert!(!debug.contains("NOT-A-REAL"), "{debug}");
+        assert!(debug.contains("admin@contoso.com"), "{debug}");
+        let config = EmulatorConfig {
+            access_token: "super-secret-token".to_owned(),
+            ..EmulatorConfig::default()
+        };
+        assert!(!format!("{config:?}").contains("super-secret-token"));
     }
 }

@@ -78,7 +78,7 @@ async fn list_sessions_returns_a_bare_array_ordered_by_host_then_session() {
             )
         })
         .collect();
-    // Shared with the unit test of the listing (src/broker.rs).
+    // Shared with the unit test of the listing (src/broker/lookup.rs).
     let expected: Vec<(String, i64)> =
         serde_json::from_str(include_str!("fixtures/sample-list-order.json"))
             .expect("fixture parses");

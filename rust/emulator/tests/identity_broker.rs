@@ -169,12 +169,7 @@ async fn without_an_identity_section_nobody_signs_in_but_the_static_token_works(
     seed.identity = None;
     let emulator = start_with_seed(seed).await;
     let reply = client_secret_token(&emulator.url(), APP_ID, APP_SECRET).await;
-    common::entra::assert_aad_error(
-        &reply,
-        StatusCode::BAD_REQUEST,
-        "unauthorized_client",
-        700016,
-    );
+    common::entra::assert_unknown_application(&reply);
     let cert = certificate(KEY_A, "rds-test-a", false);
     let assertion = AssertionSpec::new(&cert, CERT_APP_ID, &token_url(&emulator.url(), "x")).sign();
     let reply = assertion_token(&emulator.url(), Some(CERT_APP_ID), &assertion).await;

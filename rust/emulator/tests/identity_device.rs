@@ -9,8 +9,9 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use common::entra::{
-    APP_ID, APP_SECRET, BROKER_SCOPE, PASSWORD, PUBLIC_APP_ID, Reply, TENANT, USER,
-    assert_aad_error, claims, identity, list_with_token, post_form, read, start_with, token_url,
+    APP_ID, APP_SECRET, BROKER_SCOPE, PASSWORD, PUBLIC_APP_ID, Reply, TENANT, UNKNOWN_APP_ID, USER,
+    assert_aad_error, assert_unknown_application, claims, identity, list_with_token, post_form,
+    read, start_with, token_url,
 };
 use rds_emulator::{DeviceCodeConfig, Emulator};
 
@@ -253,18 +254,10 @@ async fn device_code_request_and_poll_errors() {
 
     let reply = post_form(
         &devicecode_url,
-        &[
-            ("client_id", "99999999-9999-9999-9999-999999999999"),
-            ("scope", BROKER_SCOPE),
-        ],
+        &[("client_id", UNKNOWN_APP_ID), ("scope", BROKER_SCOPE)],
     )
     .await;
-    assert_aad_error(
-        &reply,
-        StatusCode::BAD_REQUEST,
-        "unauthorized_client",
-        700016,
-    );
+    assert_unknown_application(&reply);
     let reply = post_form(
         &devicecode_url,
         &[

@@ -11,9 +11,9 @@ use serde_json::json;
 
 use common::entra::{
     APP_ID, APP_SECRET, AssertionSpec, BROKER_SCOPE, CERT_APP_ID, KEY_A, KEY_B, PASSWORD,
-    PUBLIC_APP_ID, TENANT, TENANT_ID, TestCert, Thumbprint, USER, assert_aad_error,
-    assertion_token, certificate, claims, client_secret_token, identity, list_with_token, now,
-    post_form, read, start_with, token_url,
+    PUBLIC_APP_ID, TENANT, TENANT_ID, TestCert, Thumbprint, UNKNOWN_APP_ID, USER, assert_aad_error,
+    assert_unknown_application, assertion_token, certificate, claims, client_secret_token,
+    identity, list_with_token, now, post_form, read, start_with, token_url,
 };
 use common::{Reply, admin_send};
 use rds_emulator::{BROKER_RESOURCE, Emulator};
@@ -160,14 +160,9 @@ async fn unknown_apps_scopes_tenants_and_grants_fail_like_entra() {
     let emulator = start(&[]).await;
     let base = emulator.url();
 
-    let unknown = "99999999-9999-9999-9999-999999999999";
+    let unknown = UNKNOWN_APP_ID;
     let reply = client_secret_token(&base, unknown, APP_SECRET).await;
-    let description = assert_aad_error(
-        &reply,
-        StatusCode::BAD_REQUEST,
-        "unauthorized_client",
-        700016,
-    );
+    let description = assert_unknown_application(&reply);
     assert!(
         description.contains(&format!(
             "Application with identifier '{unknown}' was not found in the directory '{TENANT}'."
@@ -486,17 +481,8 @@ async fn password_grant() {
         );
         assert!(!reply.body.contains(password));
     }
-    let reply = post_form(
-        &url,
-        &password_form("99999999-9999-9999-9999-999999999999", USER, PASSWORD),
-    )
-    .await;
-    assert_aad_error(
-        &reply,
-        StatusCode::BAD_REQUEST,
-        "unauthorized_client",
-        700016,
-    );
+    let reply = post_form(&url, &password_form(UNKNOWN_APP_ID, USER, PASSWORD)).await;
+    assert_unknown_application(&reply);
 
     let issued = emulator.tokens_issued();
     assert_eq!(issued.len(), 2);

@@ -7,8 +7,8 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde_json::Value;
 use x509_parser::public_key::PublicKey;
 
-use super::aad_error::AadError;
-use super::time::utc_timestamp;
+use super::error::AadError;
+use crate::clock::utc_timestamp;
 
 /// How far the assertion's `exp`/`nbf` may be off from the emulator's clock (seconds).
 pub(crate) const CLOCK_SKEW_SECONDS: u64 = 60;

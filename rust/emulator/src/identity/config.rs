@@ -1,4 +1,5 @@
-//! The `identity` section of the seed: the emulated Microsoft Entra ID directory.
+//! The `identity` section of the seed: the emulated Microsoft Entra ID directory, and the
+//! broker resource and scope every token is for.
 //!
 //! Every field is optional. An absent `identity` section behaves like
 //! `IdentityConfig::default()`: one tenant, no applications, users or managed identities, so
@@ -13,6 +14,13 @@ pub const DEFAULT_TENANT: &str = "contoso.onmicrosoft.com";
 
 /// Token lifetime when none is configured (seconds), Entra's usual one hour.
 pub const DEFAULT_TOKEN_LIFETIME_SECONDS: u64 = 3600;
+
+/// The classic broker's resource: the audience of every token the emulator issues and the
+/// only `resource` the managed identity endpoints serve.
+pub const BROKER_RESOURCE: &str = "https://mrs-prod.ame.gbl/mrs-RDInfra-prod";
+
+/// The v2.0 scope for [`BROKER_RESOURCE`]: the only scope the token endpoint grants.
+pub const BROKER_SCOPE: &str = "https://mrs-prod.ame.gbl/mrs-RDInfra-prod/.default";
 
 /// The emulated directory: tenants, app registrations, users, managed identities and the
 /// device code flow's behaviour.

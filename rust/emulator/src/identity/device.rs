@@ -8,6 +8,7 @@ use rand::Rng as _;
 use rand::RngCore as _;
 
 use super::config::DeviceCodeConfig;
+use crate::secret::constant_time_eq;
 
 /// Characters of user codes: upper-case letters and digits without look-alikes (0/O, 1/I).
 const USER_CODE_ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -191,10 +192,6 @@ pub(crate) fn normalize_user_code(text: &str) -> String {
         .filter(|c| c.is_ascii_alphanumeric())
         .map(|c| c.to_ascii_uppercase())
         .collect()
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -1,26 +1,23 @@
 //! The emulated directory: lookups over one snapshot of the identity configuration, the scope
 //! rule, and issuing a token once a request passed its checks.
 
-use super::aad_error::AadError;
-use super::jwt::{IssuedJwt, Subject};
-use super::time::since_epoch;
-use super::{
-    ApplicationConfig, BROKER_SCOPE, DEFAULT_TENANT, IdentityConfig, IssuedToken,
-    ManagedIdentityConfig,
+use std::time::Duration;
+
+use super::config::{
+    ApplicationConfig, BROKER_SCOPE, DEFAULT_TENANT, IdentityConfig, ManagedIdentityConfig,
+    UserConfig,
 };
-use crate::state::{RequestRecord, SharedState};
+use super::error::AadError;
+use super::jwt::{IssuedJwt, IssuedToken, Subject, TokenAuthority};
+use crate::secret::constant_time_eq;
 
 /// Scopes a user flow may ask for besides the broker's (they add nothing here).
 const OIDC_SCOPES: &[&str] = &["openid", "profile", "offline_access", "email"];
 
 /// One snapshot of the identity configuration with the lookups the endpoints need.
-pub(super) struct Directory(pub(super) IdentityConfig);
+pub(crate) struct Directory(pub(crate) IdentityConfig);
 
 impl Directory {
-    pub(super) fn load(state: &SharedState) -> Self {
-        Self(state.with(|inner| inner.identity()))
-    }
-
     pub(super) fn knows_tenant(&self, tenant: &str) -> bool {
         self.0
             .tenants
@@ -79,6 +76,24 @@ impl Directory {
                 ),
             )
         })
+    }
+
+    /// The configured user `username` (matched case-insensitively) if `password` is theirs.
+    pub(crate) fn user_with_password(&self, username: &str, password: &str) -> Option<&UserConfig> {
+        self.0.users.iter().find(|user| {
+            user.username.eq_ignore_ascii_case(username)
+                && user.password.as_deref().is_some_and(|expected| {
+                    constant_time_eq(expected.as_bytes(), password.as_bytes())
+                })
+        })
+    }
+
+    /// The configured user `username`, matched case-insensitively.
+    pub(crate) fn user(&self, username: &str) -> Option<&UserConfig> {
+        self.0
+            .users
+            .iter()
+            .find(|user| user.username.eq_ignore_ascii_case(username))
     }
 
     /// The managed identity a request names: by `client_id`, else the system-assigned one.
@@ -141,57 +156,64 @@ pub(super) fn check_scope(scope: Option<&str>, allow_oidc: bool) -> Result<(), A
     ))
 }
 
-/// A successful token request, before it is rendered.
-pub(super) struct Grant {
-    pub(super) subject: Subject,
-    pub(super) grant: &'static str,
-    pub(super) credential: Option<&'static str>,
+/// A successful token request, before the token is signed.
+pub(crate) struct Grant {
+    pub(crate) subject: Subject,
+    /// How the token is obtained, as [`IssuedToken::grant`].
+    pub(crate) grant: &'static str,
+    /// How the client proved itself, as [`IssuedToken::credential`].
+    pub(crate) credential: Option<&'static str>,
 }
 
-/// Signs a token for `grant`, remembers it in the issued-token list and in `record`.
-pub(super) fn issue(
-    state: &SharedState,
-    directory: &Directory,
-    grant: &Grant,
-    tenant: Option<&str>,
-    base: &str,
-    record: &mut RequestRecord,
-) -> IssuedJwt {
-    let lifetime = directory.0.token_lifetime_seconds;
-    let issued = state.authority().issue(
-        &grant.subject,
-        base,
-        &directory.tenant_id(),
-        since_epoch(),
-        lifetime,
-    );
-    let (client_id, username) = match &grant.subject {
-        Subject::App { client_id, .. } => (client_id.clone(), None),
-        Subject::User {
+/// A signed token and what the emulator keeps of it.
+pub(crate) struct Issued {
+    pub(crate) jwt: IssuedJwt,
+    pub(crate) token: IssuedToken,
+}
+
+impl Directory {
+    /// Signs a token for `grant` at `now` (since the epoch). `tenant` is the tenant segment the
+    /// request used (none for managed identities), `base` the emulator URL the client used.
+    pub(crate) fn issue(
+        &self,
+        authority: &TokenAuthority,
+        grant: &Grant,
+        tenant: Option<&str>,
+        base: &str,
+        now: Duration,
+    ) -> Issued {
+        let jwt = authority.issue(
+            &grant.subject,
+            base,
+            &self.tenant_id(),
+            now,
+            self.0.token_lifetime_seconds,
+        );
+        let (client_id, username) = match &grant.subject {
+            Subject::App { client_id, .. } => (client_id.clone(), None),
+            Subject::User {
+                client_id,
+                username,
+                ..
+            } => (client_id.clone(), Some(username.clone())),
+        };
+        let token = IssuedToken {
             client_id,
             username,
-            ..
-        } => (client_id.clone(), Some(username.clone())),
-    };
-    record.authorized = true;
-    record.caller = Some(username.clone().unwrap_or_else(|| client_id.clone()));
-    let entry = IssuedToken {
-        client_id,
-        username,
-        grant: grant.grant.to_owned(),
-        credential: grant.credential.map(str::to_owned),
-        tenant: tenant.map(str::to_owned),
-        issued_at: issued.issued_at,
-        expires_at: issued.expires_at,
-    };
-    state.with(|inner| inner.issued.push(entry));
-    issued
+            grant: grant.grant.to_owned(),
+            credential: grant.credential.map(str::to_owned),
+            tenant: tenant.map(str::to_owned),
+            issued_at: jwt.issued_at,
+            expires_at: jwt.expires_at,
+        };
+        Issued { jwt, token }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity::BROKER_RESOURCE;
+    use crate::identity::config::BROKER_RESOURCE;
 
     #[test]
     fn scope_must_be_the_broker_default_scope() {

@@ -1,4 +1,5 @@
-//! Access tokens issued by this emulator: HS256 JWTs under a key that lives only in memory.
+//! Access tokens issued by this emulator: HS256 JWTs under a key that lives only in memory,
+//! and the metadata kept of each ([`IssuedToken`]).
 //!
 //! Each emulator instance draws its own random key, so a token from another instance, another
 //! process or a forger fails the signature check, and only this instance's tokens reach the
@@ -11,7 +12,36 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
-use super::BROKER_RESOURCE;
+use super::config::BROKER_RESOURCE;
+
+/// One access token the emulator issued (never the token itself).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct IssuedToken {
+    /// The application's or managed identity's client id (the `appid` claim).
+    pub client_id: String,
+    /// The signed-in user (`upn`) for the password and device code flows.
+    pub username: Option<String>,
+    /// How the token was obtained: `client_credentials`, `password`, `device_code`, `imds`
+    /// or `app_service`.
+    pub grant: String,
+    /// How the client proved itself at the token endpoint: `secret` or `certificate`;
+    /// `None` for public clients and managed identities.
+    pub credential: Option<String>,
+    /// The tenant segment the request used (`None` for managed identity endpoints).
+    pub tenant: Option<String>,
+    /// Epoch seconds (`iat`).
+    pub issued_at: u64,
+    /// Epoch seconds (`exp`).
+    pub expires_at: u64,
+}
+
+impl IssuedToken {
+    /// Who the token was issued to: the user's `upn`, else the client id.
+    pub(crate) fn caller(&self) -> &str {
+        self.username.as_deref().unwrap_or(&self.client_id)
+    }
+}
 
 /// Who a token is for.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -248,6 +248,19 @@ pub fn assert_aad_error(reply: &Reply, status: StatusCode, error: &str, code: u6
     description
 }
 
+/// A client id no test directory knows.
+pub const UNKNOWN_APP_ID: &str = "99999999-9999-9999-9999-999999999999";
+
+/// Asserts Entra's error for a client id the directory does not know (AADSTS700016).
+pub fn assert_unknown_application(reply: &Reply) -> String {
+    assert_aad_error(
+        reply,
+        StatusCode::BAD_REQUEST,
+        "unauthorized_client",
+        700016,
+    )
+}
+
 fn uuid_like(text: &str) -> bool {
     text.len() == 36 && text.chars().filter(|c| *c == '-').count() == 4
 }

@@ -11,6 +11,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::Action;
+
 /// A snapshot of the emulator's activity record (the body of `GET /_emulator/activity`).
 #[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase", default)]
@@ -118,17 +120,24 @@ pub(crate) struct SessionTarget<'a> {
     pub session_id: i32,
 }
 
-/// The session actions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Action {
-    Logoff,
-    Disconnect,
-    Message,
+/// A session action that was carried out, as the activity record keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Done {
+    /// A logoff; `forced` when the request carried `force=true`.
+    LoggedOff {
+        forced: bool,
+    },
+    Disconnected,
+    /// A message delivered, with its decoded title and body.
+    Messaged {
+        title: String,
+        body: String,
+    },
 }
 
 type SessionKey = (String, String, String, String, i32);
 
-/// The mutable activity record, kept in [`crate::state::Inner`].
+/// The mutable activity record, kept in the emulator's state.
 #[derive(Debug, Default)]
 pub(crate) struct ActivityLog {
     logoffs: Vec<LogoffRecord>,
@@ -170,46 +179,42 @@ impl ActivityLog {
         }
     }
 
-    pub(crate) fn logged_off(&mut self, target: SessionTarget<'_>, forced: bool, at: String) {
-        self.logoffs.push(LogoffRecord {
-            tenant_group: target.tenant_group.to_owned(),
-            tenant: target.tenant.to_owned(),
-            host_pool: target.host_pool.to_owned(),
-            session_host: target.session_host.to_owned(),
-            session_id: target.session_id,
-            forced,
-            at,
-        });
-    }
-
-    pub(crate) fn disconnected(&mut self, target: SessionTarget<'_>, at: String) {
-        self.disconnects.push(DisconnectRecord {
-            tenant_group: target.tenant_group.to_owned(),
-            tenant: target.tenant.to_owned(),
-            host_pool: target.host_pool.to_owned(),
-            session_host: target.session_host.to_owned(),
-            session_id: target.session_id,
-            at,
-        });
-    }
-
-    pub(crate) fn messaged(
-        &mut self,
-        target: SessionTarget<'_>,
-        title: String,
-        body: String,
-        at: String,
-    ) {
-        self.messages.push(MessageRecord {
-            tenant_group: target.tenant_group.to_owned(),
-            tenant: target.tenant.to_owned(),
-            host_pool: target.host_pool.to_owned(),
-            session_host: target.session_host.to_owned(),
-            session_id: target.session_id,
-            title,
-            body,
-            at,
-        });
+    /// Records a session action carried out on `target` at `at`.
+    pub(crate) fn record(&mut self, target: SessionTarget<'_>, done: Done, at: String) {
+        let tenant_group = target.tenant_group.to_owned();
+        let tenant = target.tenant.to_owned();
+        let host_pool = target.host_pool.to_owned();
+        let session_host = target.session_host.to_owned();
+        let session_id = target.session_id;
+        match done {
+            Done::LoggedOff { forced } => self.logoffs.push(LogoffRecord {
+                tenant_group,
+                tenant,
+                host_pool,
+                session_host,
+                session_id,
+                forced,
+                at,
+            }),
+            Done::Disconnected => self.disconnects.push(DisconnectRecord {
+                tenant_group,
+                tenant,
+                host_pool,
+                session_host,
+                session_id,
+                at,
+            }),
+            Done::Messaged { title, body } => self.messages.push(MessageRecord {
+                tenant_group,
+                tenant,
+                host_pool,
+                session_host,
+                session_id,
+                title,
+                body,
+                at,
+            }),
+        }
     }
 
     /// The records, without the in-flight figures (filled in by the caller).
@@ -334,7 +339,11 @@ mod tests {
     fn json_shape() {
         let mut log = ActivityLog::default();
         log.count(TARGET, Action::Logoff);
-        log.logged_off(TARGET, true, "2026-01-01T00:00:00.000Z".into());
+        log.record(
+            TARGET,
+            Done::LoggedOff { forced: true },
+            "2026-01-01T00:00:00.000Z".into(),
+        );
         let value = serde_json::to_value(log.snapshot()).expect("serializes");
         assert_eq!(
             value,

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::identity::time::{now_epoch, rfc3339};
+use crate::clock::{now_epoch, rfc3339};
 use crate::model::{HostPool, Seed, Session, SessionHost, Tenant, TenantGroup};
 
 /// The most sessions one generated pool may hold.

@@ -84,6 +84,29 @@ impl LatencySampler {
     }
 }
 
+/// The jitter sequence of the latency in force, kept in the emulator's state: it starts over
+/// whenever the configuration changes or is set again.
+#[derive(Debug, Default)]
+pub(crate) struct LatencyRuntime {
+    sampler: Option<LatencySampler>,
+}
+
+impl LatencyRuntime {
+    /// The next injected delay under `config`; `None` when there is no (or a zero) latency.
+    pub(crate) fn next_delay(&mut self, config: Option<LatencyConfig>) -> Option<Duration> {
+        let config = config.filter(|c| !c.is_zero())?;
+        if self.sampler.as_ref().map(LatencySampler::config) != Some(config) {
+            self.sampler = Some(LatencySampler::new(config));
+        }
+        self.sampler.as_mut().map(LatencySampler::next_delay)
+    }
+
+    /// Restarts the sequence from the configuration's seed.
+    pub(crate) fn reset(&mut self) {
+        self.sampler = None;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,25 +1,18 @@
-//! `POST /{tenant}/oauth2/v2.0/token` and `POST /{tenant}/oauth2/v2.0/devicecode`.
+//! The checks of `POST /{tenant}/oauth2/v2.0/token` and `POST /{tenant}/oauth2/v2.0/devicecode`,
+//! in Entra's order, and the grant they end in.
 
-use std::time::Instant;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 
-use axum::Json;
-use axum::body::to_bytes;
-use axum::extract::{Path, Request, State};
-use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-
-use super::aad_error::AadError;
 use super::assertion::{AssertionCheck, verify_client_assertion};
+use super::config::{ApplicationConfig, DeviceCodeConfig};
 use super::device::PollOutcome;
-use super::directory::{Directory, Grant, check_scope, issue};
+use super::directory::{Directory, Grant, check_scope};
+use super::error::AadError;
 use super::jwt::Subject;
-use super::request::{
-    Form, MAX_FORM_BODY, basic_credentials, constant_time_eq, identity_record, request_base_url,
-};
-use super::time::now_epoch;
-use super::{ApplicationConfig, BROKER_SCOPE};
-use crate::state::{RequestRecord, SharedState};
+use crate::clock::now_epoch;
+use crate::form::{Form, decode_component};
+use crate::secret::constant_time_eq;
 
 /// `client_assertion_type` of RFC 7523 client assertions.
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -33,100 +26,59 @@ enum Credential<'a> {
     Assertion { kind: Option<&'a str>, jwt: &'a str },
 }
 
-#[derive(Serialize)]
-struct TokenResponse {
-    token_type: &'static str,
-    scope: &'static str,
-    expires_in: u64,
-    ext_expires_in: u64,
-    access_token: String,
+/// One form post to `/{tenant}/oauth2/v2.0/token` or `/devicecode`, as the checks of either
+/// endpoint see it.
+#[derive(Clone, Copy)]
+pub(crate) struct TenantRequest<'a> {
+    pub directory: &'a Directory,
+    /// The tenant segment of the path.
+    pub tenant: &'a str,
+    /// The form body.
+    pub form: &'a Form,
+    /// The (first) `Authorization` header, which may carry HTTP Basic client credentials.
+    pub authorization: Option<&'a str>,
+    /// The emulator's URL as the client used it.
+    pub base: &'a str,
+    /// The emulator's URL at its bound address.
+    pub bound_url: &'a str,
 }
 
-/// One form post to `/{tenant}/oauth2/v2.0/...`, as the checks of either endpoint see it.
-struct TenantForm<'a> {
-    state: &'a SharedState,
-    directory: &'a Directory,
-    tenant: &'a str,
-    form: &'a Form,
-    headers: &'a HeaderMap,
-    /// The base URL the client used (see [`request_base_url`]).
-    base: &'a str,
-}
-
-/// The frame the token and device code endpoints share, so both read, answer and record a
-/// request the same way: reads the form, starts the request record for `route` and `tenant`,
-/// runs `respond`, answers its error in Entra's shape and records the final status.
-async fn tenant_form_endpoint(
-    state: SharedState,
-    tenant: String,
-    request: Request,
-    route: &'static str,
-    respond: impl FnOnce(&TenantForm<'_>, &mut RequestRecord) -> Result<Response, AadError>,
-) -> Response {
-    let (parts, body) = request.into_parts();
-    let form = Form::parse(&to_bytes(body, MAX_FORM_BODY).await.unwrap_or_default());
-    let mut record = identity_record(&parts, route, false);
-    record.tenant = Some(tenant.clone());
-    let base = request_base_url(&parts, state.bound_url());
-    let directory = Directory::load(&state);
-    let request = TenantForm {
-        state: &state,
-        directory: &directory,
-        tenant: &tenant,
-        form: &form,
-        headers: &parts.headers,
-        base: &base,
-    };
-    let response = match respond(&request, &mut record) {
-        Ok(response) => response,
-        Err(error) => error.into_response_for(&parts.headers),
-    };
-    record.status = response.status().as_u16();
-    state.record(record);
-    response
-}
-
-/// `POST /{tenant}/oauth2/v2.0/token`.
-pub(crate) async fn token(
-    State(state): State<SharedState>,
-    Path(tenant): Path<String>,
-    request: Request,
-) -> Response {
-    tenant_form_endpoint(state, tenant, request, "token", |request, record| {
-        record.grant_type = request.form.get("grant_type").map(str::to_owned);
-        let grant = token_grant(request, record)?;
-        let TenantForm {
-            state,
-            directory,
-            tenant,
-            base,
-            ..
-        } = *request;
-        let issued = issue(state, directory, &grant, Some(tenant), base, record);
-        let lifetime = directory.0.token_lifetime_seconds;
-        Ok(Json(TokenResponse {
-            token_type: "Bearer",
-            scope: BROKER_SCOPE,
-            expires_in: lifetime,
-            ext_expires_in: lifetime,
-            access_token: issued.token,
-        })
-        .into_response())
-    })
-    .await
+impl TenantRequest<'_> {
+    /// `Authorization: Basic` client credentials (RFC 6749 §2.3.1: both parts form-encoded).
+    fn basic_credentials(&self) -> Option<(String, String)> {
+        let (scheme, encoded) = self.authorization?.split_once(' ')?;
+        if !scheme.eq_ignore_ascii_case("basic") {
+            return None;
+        }
+        let decoded = STANDARD.decode(encoded.trim()).ok()?;
+        let decoded = String::from_utf8(decoded).ok()?;
+        let (id, secret) = decoded.split_once(':')?;
+        Some((
+            decode_component(id).into_owned(),
+            decode_component(secret).into_owned(),
+        ))
+    }
 }
 
 /// Runs the checks of one token request, in Entra's order: tenant, grant type, client,
 /// client authentication, scope, then the grant itself.
-fn token_grant(request: &TenantForm<'_>, record: &mut RequestRecord) -> Result<Grant, AadError> {
-    let TenantForm {
-        state,
+///
+/// `client_id_seen` learns the client the request names as soon as it is known (for the
+/// request log, also when a later check fails); `poll` polls a device code (`device_code`,
+/// client id, automatic approval) in the emulator's state.
+pub(crate) fn token_grant(
+    request: TenantRequest<'_>,
+    client_id_seen: &mut Option<String>,
+    poll: impl FnOnce(&str, &str, Option<(&str, u32)>) -> PollOutcome,
+) -> Result<Grant, AadError> {
+    let TenantRequest {
         directory,
         tenant,
         form,
-        headers,
         base,
-    } = *request;
+        bound_url,
+        ..
+    } = request;
     directory.check_tenant(tenant)?;
     let grant_type = form
         .get("grant_type")
@@ -144,7 +96,7 @@ fn token_grant(request: &TenantForm<'_>, record: &mut RequestRecord) -> Result<G
     };
 
     // Who is the client, and what does it present?
-    let basic = basic_credentials(headers);
+    let basic = request.basic_credentials();
     let assertion = form.get("client_assertion");
     let form_client_id = form.get("client_id");
     if let (Some((basic_id, _)), Some(form_id)) = (&basic, form_client_id)
@@ -167,7 +119,7 @@ fn token_grant(request: &TenantForm<'_>, record: &mut RequestRecord) -> Result<G
         .or_else(|| form_client_id.map(str::to_owned))
         .or(assertion_issuer)
         .ok_or_else(|| AadError::missing_parameter("client_id"))?;
-    record.client_id = Some(client_id.clone());
+    *client_id_seen = Some(client_id.clone());
     let credential = match (assertion, &basic, form.get("client_secret")) {
         (Some(jwt), _, _) => Credential::Assertion {
             kind: form.get("client_assertion_type"),
@@ -179,7 +131,7 @@ fn token_grant(request: &TenantForm<'_>, record: &mut RequestRecord) -> Result<G
     };
 
     let app = directory.find_application(&client_id, tenant)?;
-    let audiences = directory.assertion_audiences(tenant, base, state.bound_url());
+    let audiences = directory.assertion_audiences(tenant, base, bound_url);
     let credential = authenticate_client(app, &credential, user_flow, &audiences)?;
     let client_id = app.client_id.clone();
 
@@ -206,13 +158,7 @@ fn token_grant(request: &TenantForm<'_>, record: &mut RequestRecord) -> Result<G
             let password = form
                 .get("password")
                 .ok_or_else(|| AadError::missing_parameter("password"))?;
-            let user = directory.0.users.iter().find(|user| {
-                user.username.eq_ignore_ascii_case(username)
-                    && user.password.as_deref().is_some_and(|expected| {
-                        constant_time_eq(expected.as_bytes(), password.as_bytes())
-                    })
-            });
-            let Some(user) = user else {
+            let Some(user) = directory.user_with_password(username, password) else {
                 return Err(AadError::bad_request(
                     "invalid_grant",
                     50126,
@@ -241,17 +187,8 @@ fn token_grant(request: &TenantForm<'_>, record: &mut RequestRecord) -> Result<G
                 .auto_approve_user
                 .as_deref()
                 .map(|user| (user, device.approve_after_polls));
-            let outcome = state.with(|inner| {
-                inner
-                    .device_codes
-                    .poll(device_code, &client_id, auto_approve, Instant::now())
-            });
-            let username = device_poll_result(outcome)?;
-            let user = directory
-                .0
-                .users
-                .iter()
-                .find(|user| user.username.eq_ignore_ascii_case(&username));
+            let username = device_poll_result(poll(device_code, &client_id, auto_approve))?;
+            let user = directory.user(&username);
             Ok(Grant {
                 subject: Subject::User {
                     client_id,
@@ -371,65 +308,86 @@ fn device_poll_result(outcome: PollOutcome) -> Result<String, AadError> {
     }
 }
 
-#[derive(Serialize)]
-struct DeviceCodeResponse {
-    device_code: String,
-    user_code: String,
-    verification_uri: String,
-    expires_in: u64,
-    interval: u64,
-    message: String,
+/// A new device code, as the device code endpoint hands it out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct DeviceCodeGrant {
+    /// The secret the client polls with.
+    pub device_code: String,
+    /// What the user types on the verification page.
+    pub user_code: String,
+    /// Seconds the code lives.
+    pub expires_in: u64,
+    /// Seconds the client should wait between polls.
+    pub interval: u64,
 }
 
-/// `POST /{tenant}/oauth2/v2.0/devicecode`.
-pub(crate) async fn device_code(
-    State(state): State<SharedState>,
-    Path(tenant): Path<String>,
-    request: Request,
-) -> Response {
-    tenant_form_endpoint(state, tenant, request, "deviceCode", |request, record| {
-        device_code_grant(request, record).map(|body| Json(body).into_response())
-    })
-    .await
-}
-
-/// The checks and the new code of one device code request.
-fn device_code_grant(
-    request: &TenantForm<'_>,
-    record: &mut RequestRecord,
-) -> Result<DeviceCodeResponse, AadError> {
-    let TenantForm {
-        state,
+/// Runs the checks of one device code request (tenant, client, scope) and hands out a new code.
+///
+/// `client_id_seen` learns the client as in [`token_grant`]; `issue` creates the code (for a
+/// client id, under a configuration) in the emulator's state and returns `(device_code,
+/// user_code)`.
+pub(crate) fn device_code_grant(
+    request: TenantRequest<'_>,
+    client_id_seen: &mut Option<String>,
+    issue: impl FnOnce(&str, &DeviceCodeConfig) -> (String, String),
+) -> Result<DeviceCodeGrant, AadError> {
+    let TenantRequest {
         directory,
         tenant,
         form,
-        headers,
-        base,
-    } = *request;
+        ..
+    } = request;
     directory.check_tenant(tenant)?;
-    let client_id = basic_credentials(headers)
+    let client_id = request
+        .basic_credentials()
         .map(|(id, _)| id)
         .or_else(|| form.get("client_id").map(str::to_owned))
         .ok_or_else(|| AadError::missing_parameter("client_id"))?;
-    record.client_id = Some(client_id.clone());
+    *client_id_seen = Some(client_id.clone());
     let app = directory.find_application(&client_id, tenant)?;
     check_scope(form.get("scope"), true)?;
     let config = &directory.0.device_code;
-    let (device_code, user_code) = state.with(|inner| {
-        inner
-            .device_codes
-            .issue(&app.client_id, config, Instant::now())
-    });
-    let verification_uri = format!("{base}/devicelogin");
-    Ok(DeviceCodeResponse {
-        message: format!(
-            "To sign in, use a web browser to open the page {verification_uri} and enter the \
-             code {user_code} to authenticate."
-        ),
+    let (device_code, user_code) = issue(&app.client_id, config);
+    Ok(DeviceCodeGrant {
         device_code,
         user_code,
-        verification_uri,
         expires_in: config.expires_in_seconds,
         interval: config.interval_seconds,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::config::IdentityConfig;
+
+    fn request<'a>(
+        directory: &'a Directory,
+        form: &'a Form,
+        authorization: Option<&'a str>,
+    ) -> TenantRequest<'a> {
+        TenantRequest {
+            directory,
+            tenant: "contoso.onmicrosoft.com",
+            form,
+            authorization,
+            base: "http://h",
+            bound_url: "http://h",
+        }
+    }
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        let directory = Directory(IdentityConfig::default());
+        let form = Form::default();
+        let header = format!("Basic {}", STANDARD.encode("my%20app:p%40ss+word"));
+        assert_eq!(
+            request(&directory, &form, Some(&header)).basic_credentials(),
+            Some(("my app".to_owned(), "p@ss word".to_owned()))
+        );
+        assert_eq!(
+            request(&directory, &form, Some("Bearer x")).basic_credentials(),
+            None
+        );
+    }
 }

@@ -1,4 +1,4 @@
-//! Wall-clock helpers: epoch seconds and Entra's `2016-01-09 02:02:12Z` timestamps.
+//! Wall-clock helpers: epoch seconds, RFC 3339 timestamps and Entra's `2016-01-09 02:02:12Z`.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -16,28 +16,12 @@ pub(crate) fn now_epoch() -> u64 {
 
 /// Formats epoch seconds as `YYYY-MM-DD HH:MM:SSZ` (UTC), the way Entra writes `timestamp`.
 pub(crate) fn utc_timestamp(epoch: u64) -> String {
-    let days = epoch / 86_400;
-    let seconds = epoch % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}Z",
-        seconds / 3600,
-        seconds / 60 % 60,
-        seconds % 60
-    )
+    format_utc(epoch, ' ')
 }
 
 /// Formats a time since the epoch as RFC 3339 UTC, `YYYY-MM-DDTHH:MM:SSZ`.
 pub(crate) fn rfc3339(epoch: u64) -> String {
-    let days = epoch / 86_400;
-    let seconds = epoch % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        seconds / 3600,
-        seconds / 60 % 60,
-        seconds % 60
-    )
+    format_utc(epoch, 'T')
 }
 
 /// Formats a time since the epoch as RFC 3339 UTC with milliseconds,
@@ -51,6 +35,19 @@ pub(crate) fn rfc3339_millis(since_epoch: Duration) -> String {
 /// The current time as RFC 3339 UTC with milliseconds.
 pub(crate) fn now_rfc3339_millis() -> String {
     rfc3339_millis(since_epoch())
+}
+
+/// `YYYY-MM-DD<separator>HH:MM:SSZ` (UTC).
+fn format_utc(epoch: u64, separator: char) -> String {
+    let days = epoch / 86_400;
+    let seconds = epoch % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}{separator}{:02}:{:02}:{:02}Z",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60
+    )
 }
 
 /// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm,

@@ -1,4 +1,6 @@
-//! Deterministic fault injection into broker requests, for testing a client's retry layer.
+//! Deterministic fault injection into broker requests, for testing a client's retry layer:
+//! what to inject, where and how often ([`FaultConfig`]). Which request gets which fault is
+//! `fault_sequence`'s job.
 //!
 //! Configured by the seed's optional top-level `faults` (also `GET`/`PUT`/`DELETE
 //! /_emulator/faults`, [`crate::EmulatorHandle::set_faults`], binary `--faults FILE`,
@@ -16,12 +18,10 @@
 //! answered 401, 400, 403, 404, 405 or 409 never gets a fault). Admin and identity endpoints
 //! are never candidates. Candidates are numbered 0, 1, 2, ... from the moment the
 //! configuration is set (or the counters reset); whether candidate `n` gets a fault, and which
-//! one, is a pure function of `seed` and `n` ([`FaultSampler::fault_at`]), so one seed always
+//! one, is a pure function of `seed` and `n` ([`crate::FaultSampler::fault_at`]), so one seed always
 //! gives the same sequence of faults.
 //!
 //! What each [`FaultKind`] does is documented on its variant.
-
-use std::time::Duration;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -160,14 +160,7 @@ impl FaultWeights {
 
     /// The weight of one kind.
     pub fn weight(&self, kind: FaultKind) -> u32 {
-        match kind {
-            FaultKind::Throttle => self.throttle,
-            FaultKind::ServerError => self.server_error,
-            FaultKind::Reset => self.reset,
-            FaultKind::Stall => self.stall,
-            FaultKind::Malformed => self.malformed,
-            FaultKind::AppliedLost => self.applied_lost,
-        }
+        self.value(kind)
     }
 
     /// The sum of all weights.
@@ -177,18 +170,40 @@ impl FaultWeights {
             .map(|kind| u64::from(self.weight(*kind)))
             .sum()
     }
-
-    fn slot(&mut self, kind: FaultKind) -> &mut u32 {
-        match kind {
-            FaultKind::Throttle => &mut self.throttle,
-            FaultKind::ServerError => &mut self.server_error,
-            FaultKind::Reset => &mut self.reset,
-            FaultKind::Stall => &mut self.stall,
-            FaultKind::Malformed => &mut self.malformed,
-            FaultKind::AppliedLost => &mut self.applied_lost,
-        }
-    }
 }
+
+/// Gives a struct with one field per [`FaultKind`] (named after the kinds, in snake case) the
+/// field of a kind: `value` (a copy) and `slot` (to change it).
+macro_rules! one_field_per_kind {
+    ($type:ty, $value:ty) => {
+        impl $type {
+            fn value(&self, kind: FaultKind) -> $value {
+                match kind {
+                    FaultKind::Throttle => self.throttle,
+                    FaultKind::ServerError => self.server_error,
+                    FaultKind::Reset => self.reset,
+                    FaultKind::Stall => self.stall,
+                    FaultKind::Malformed => self.malformed,
+                    FaultKind::AppliedLost => self.applied_lost,
+                }
+            }
+
+            fn slot(&mut self, kind: FaultKind) -> &mut $value {
+                match kind {
+                    FaultKind::Throttle => &mut self.throttle,
+                    FaultKind::ServerError => &mut self.server_error,
+                    FaultKind::Reset => &mut self.reset,
+                    FaultKind::Stall => &mut self.stall,
+                    FaultKind::Malformed => &mut self.malformed,
+                    FaultKind::AppliedLost => &mut self.applied_lost,
+                }
+            }
+        }
+    };
+}
+pub(crate) use one_field_per_kind;
+
+one_field_per_kind!(FaultWeights, u32);
 
 /// Deterministic fault injection into broker requests, for testing a client's retry layer.
 ///
@@ -207,7 +222,7 @@ impl FaultWeights {
 /// 400, 401, 403, 404, 405 or 409 never gets a fault); admin and identity endpoints never are.
 /// Candidates are numbered from 0 since the configuration was set or the counters were reset
 /// (`DELETE /_emulator/activity`, `PUT /_emulator/state`); whether candidate `n` gets a fault
-/// and which is a pure function of `seed` and `n` ([`FaultSampler::fault_at`]). What each
+/// and which is a pure function of `seed` and `n` ([`crate::FaultSampler::fault_at`]). What each
 /// kind does is documented on [`FaultKind`].
 ///
 /// `FaultConfig::default()` injects nothing (`rate` 0).
@@ -326,286 +341,16 @@ fn deserialize_statuses<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Ve
     Ok(statuses)
 }
 
-/// The fault sequence of one [`FaultConfig`]: candidate `n` uses outputs `3n`, `3n + 1` and
-/// `3n + 2` of the SplitMix64 stream started at the seed (whether it gets a fault, which kind,
-/// which server error status), so it depends on nothing but the seed and `n`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FaultSampler {
-    config: FaultConfig,
-    seed: u64,
-}
-
-impl FaultSampler {
-    /// The sequence of `config` (from its seed, or a random one when it has none).
-    pub fn new(config: FaultConfig) -> Self {
-        let seed = config.seed.unwrap_or_else(rand::random);
-        Self { config, seed }
-    }
-
-    /// The configuration this sampler follows.
-    pub fn config(&self) -> &FaultConfig {
-        &self.config
-    }
-
-    /// The seed in use (the configured one or the random pick).
-    pub fn seed(&self) -> u64 {
-        self.seed
-    }
-
-    /// The fault candidate number `index` (0-based) gets, if any.
-    pub fn fault_at(&self, index: u64) -> Option<FaultKind> {
-        // 53 random bits as a uniform number in [0, 1).
-        let unit = (self.draw(index, 0) >> 11) as f64 / (1u64 << 53) as f64;
-        // Written so that a NaN rate (possible only in code) injects nothing.
-        let hit = unit < self.config.rate;
-        if !hit {
-            return None;
-        }
-        let total = self.config.kinds.total();
-        if total == 0 {
-            return None;
-        }
-        // Modulo bias is at most total / 2^64: irrelevant here.
-        let mut pick = self.draw(index, 1) % total;
-        for kind in FaultKind::ALL {
-            let weight = u64::from(self.config.kinds.weight(kind));
-            if pick < weight {
-                return Some(kind);
-            }
-            pick -= weight;
-        }
-        None
-    }
-
-    /// The status a `serverError` fault at candidate `index` answers with.
-    pub fn server_error_status_at(&self, index: u64) -> u16 {
-        let statuses = &self.config.server_error_statuses;
-        if statuses.is_empty() {
-            return 503;
-        }
-        let len = statuses.len() as u64;
-        // The remainder is below `len`, which came from a `usize`.
-        statuses[usize::try_from(self.draw(index, 2) % len).unwrap_or_default()]
-    }
-
-    /// Output `3 * index + k` of SplitMix64 (Steele, Lea, Flood 2014) seeded with `seed`.
-    fn draw(&self, index: u64, k: u64) -> u64 {
-        const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
-        let position = index.wrapping_mul(3).wrapping_add(k).wrapping_add(1);
-        let mut z = self.seed.wrapping_add(position.wrapping_mul(GAMMA));
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
-
-/// How many faults of each kind were injected.
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", default)]
-pub struct FaultCounts {
-    pub throttle: u64,
-    pub server_error: u64,
-    pub reset: u64,
-    pub stall: u64,
-    pub malformed: u64,
-    pub applied_lost: u64,
-}
-
-impl FaultCounts {
-    /// The count of one kind.
-    pub fn get(&self, kind: FaultKind) -> u64 {
-        match kind {
-            FaultKind::Throttle => self.throttle,
-            FaultKind::ServerError => self.server_error,
-            FaultKind::Reset => self.reset,
-            FaultKind::Stall => self.stall,
-            FaultKind::Malformed => self.malformed,
-            FaultKind::AppliedLost => self.applied_lost,
-        }
-    }
-
-    /// All faults injected.
-    pub fn total(&self) -> u64 {
-        FaultKind::ALL.iter().map(|kind| self.get(*kind)).sum()
-    }
-
-    fn bump(&mut self, kind: FaultKind) {
-        let slot = match kind {
-            FaultKind::Throttle => &mut self.throttle,
-            FaultKind::ServerError => &mut self.server_error,
-            FaultKind::Reset => &mut self.reset,
-            FaultKind::Stall => &mut self.stall,
-            FaultKind::Malformed => &mut self.malformed,
-            FaultKind::AppliedLost => &mut self.applied_lost,
-        };
-        *slot += 1;
-    }
-}
-
-/// The fault counters (the body of `GET /_emulator/faults/stats`):
-/// `{"requests": n, "faults": {"throttle": n, "serverError": n, "reset": n, "stall": n,
-/// "malformed": n, "appliedLost": n}}`.
-#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "camelCase", default)]
-pub struct FaultStats {
-    /// Candidate requests (listed route, would otherwise have been processed) since the last
-    /// reset, with or without a fault.
-    pub requests: u64,
-    /// Faults injected since the last reset, per kind.
-    pub faults: FaultCounts,
-}
-
-/// A fault chosen for one request, with what its response needs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Fault {
-    pub kind: FaultKind,
-    /// `serverError`: the status to answer with.
-    pub server_status: u16,
-    /// `throttle`: the `Retry-After` value.
-    pub retry_after_seconds: u64,
-    /// `stall`: how long to hold the response.
-    pub stall: Duration,
-}
-
-/// The fault sequence position and the counters, kept in [`crate::state::Inner`].
-#[derive(Debug, Default)]
-pub(crate) struct FaultRuntime {
-    /// Rebuilt whenever the configuration changes.
-    sampler: Option<FaultSampler>,
-    /// The number of the next candidate.
-    next: u64,
-    stats: FaultStats,
-}
-
-impl FaultRuntime {
-    /// Draws the fault of the next candidate request. Call only for a request that is a
-    /// candidate: `config` covers its route and it would otherwise be processed.
-    pub(crate) fn next_fault(&mut self, config: &FaultConfig) -> Option<Fault> {
-        if self.sampler.as_ref().map(FaultSampler::config) != Some(config) {
-            self.sampler = Some(FaultSampler::new(config.clone()));
-            self.next = 0;
-        }
-        let sampler = self.sampler.as_ref()?;
-        let index = self.next;
-        self.next += 1;
-        self.stats.requests += 1;
-        let kind = sampler.fault_at(index)?;
-        self.stats.faults.bump(kind);
-        Some(Fault {
-            kind,
-            server_status: sampler.server_error_status_at(index),
-            retry_after_seconds: config.retry_after_seconds,
-            stall: Duration::from_millis(config.stall_ms),
-        })
-    }
-
-    pub(crate) fn stats(&self) -> FaultStats {
-        self.stats
-    }
-
-    /// Zeroes the counters and restarts the sequence at candidate 0 (a configuration without
-    /// a seed picks a new random one).
-    pub(crate) fn reset(&mut self) {
-        *self = Self::default();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn config(seed: u64, rate: f64) -> FaultConfig {
+    fn nan_rate() -> FaultConfig {
         FaultConfig {
-            seed: Some(seed),
-            rate,
+            seed: Some(1),
+            rate: f64::NAN,
             ..FaultConfig::default()
         }
-    }
-
-    fn sequence(sampler: &FaultSampler, n: u64) -> Vec<Option<FaultKind>> {
-        (0..n).map(|i| sampler.fault_at(i)).collect()
-    }
-
-    #[test]
-    fn the_same_seed_gives_the_same_sequence() {
-        let a = FaultSampler::new(config(42, 0.3));
-        let b = FaultSampler::new(config(42, 0.3));
-        assert_eq!(sequence(&a, 500), sequence(&b, 500));
-        let c = FaultSampler::new(config(43, 0.3));
-        assert_ne!(sequence(&a, 500), sequence(&c, 500));
-        let statuses: Vec<u16> = (0..50).map(|i| a.server_error_status_at(i)).collect();
-        let again: Vec<u16> = (0..50).map(|i| b.server_error_status_at(i)).collect();
-        assert_eq!(statuses, again);
-        for status in DEFAULT_SERVER_ERROR_STATUSES {
-            assert!(statuses.contains(&status), "{status} in {statuses:?}");
-        }
-    }
-
-    #[test]
-    fn the_runtime_follows_the_sampler_and_restarts() {
-        let config = config(7, 0.5);
-        let sampler = FaultSampler::new(config.clone());
-        let mut runtime = FaultRuntime::default();
-        let drawn: Vec<Option<FaultKind>> = (0..100)
-            .map(|_| runtime.next_fault(&config).map(|f| f.kind))
-            .collect();
-        assert_eq!(drawn, sequence(&sampler, 100));
-        let stats = runtime.stats();
-        assert_eq!(stats.requests, 100);
-        assert_eq!(
-            stats.faults.total(),
-            drawn.iter().filter(|d| d.is_some()).count() as u64
-        );
-        runtime.reset();
-        assert_eq!(runtime.stats(), FaultStats::default());
-        assert_eq!(runtime.next_fault(&config).map(|f| f.kind), drawn[0]);
-    }
-
-    #[test]
-    fn the_rate_and_the_weights_are_honoured() {
-        let sampler = FaultSampler::new(config(1, 0.2));
-        let faults = sequence(&sampler, 20_000);
-        let count = faults.iter().filter(|f| f.is_some()).count();
-        assert!((3_600..=4_400).contains(&count), "{count}");
-        for kind in FaultKind::ALL {
-            let of_kind = faults.iter().filter(|f| **f == Some(kind)).count();
-            assert!((450..=900).contains(&of_kind), "{kind:?}: {of_kind}");
-        }
-        assert!(
-            sequence(&FaultSampler::new(config(1, 0.0)), 1000)
-                .iter()
-                .all(Option::is_none)
-        );
-        let always = FaultSampler::new(FaultConfig::always(FaultKind::Stall));
-        assert!(
-            sequence(&always, 1000)
-                .iter()
-                .all(|f| *f == Some(FaultKind::Stall))
-        );
-        let weighted = FaultSampler::new(FaultConfig {
-            kinds: FaultWeights {
-                throttle: 3,
-                reset: 1,
-                ..FaultWeights::default()
-            },
-            ..config(5, 1.0)
-        });
-        let faults = sequence(&weighted, 4000);
-        let throttles = faults
-            .iter()
-            .filter(|f| **f == Some(FaultKind::Throttle))
-            .count();
-        let resets = faults
-            .iter()
-            .filter(|f| **f == Some(FaultKind::Reset))
-            .count();
-        assert_eq!(throttles + resets, 4000);
-        assert!((2_800..=3_200).contains(&throttles), "{throttles}");
-        let nothing = FaultSampler::new(FaultConfig {
-            kinds: FaultWeights::default(),
-            ..config(5, 1.0)
-        });
-        assert!(sequence(&nothing, 100).iter().all(Option::is_none));
     }
 
     #[test]
@@ -659,17 +404,12 @@ mod tests {
         ] {
             assert!(serde_json::from_str::<FaultConfig>(bad).is_err(), "{bad}");
         }
-        assert_eq!(
-            serde_json::to_value(FaultStats::default()).expect("serializes"),
-            serde_json::json!({"requests": 0, "faults": {"throttle": 0, "serverError": 0,
-                "reset": 0, "stall": 0, "malformed": 0, "appliedLost": 0}})
-        );
     }
 
     #[test]
     fn validation_of_configurations_built_in_code() {
         assert!(FaultConfig::default().validate().is_ok());
-        assert!(config(1, f64::NAN).validate().is_err());
+        assert!(nan_rate().validate().is_err());
         assert!(
             FaultConfig {
                 server_error_statuses: vec![503, 404],
@@ -679,7 +419,7 @@ mod tests {
             .is_err()
         );
         // Bitwise comparison keeps equality reflexive.
-        let nan = config(1, f64::NAN);
+        let nan = nan_rate();
         assert_eq!(nan, nan.clone());
     }
 }
