@@ -206,7 +206,7 @@ fn the_jitter_sequence_is_reproducible_from_its_seed() {
 }
 
 #[tokio::test]
-async fn generate_builds_ten_thousand_sessions_that_list_fast() {
+async fn generate_builds_ten_thousand_sessions_that_list_whole() {
     let emulator = start().await;
     let spec = r#"{"tenantGroup":"Default Tenant Group","tenant":"Bulk","hostPool":"Pool-Bulk",
                    "hosts":40,"sessionsPerHost":250,"firstSessionId":1}"#;
@@ -219,15 +219,11 @@ async fn generate_builds_ten_thousand_sessions_that_list_fast() {
                "hosts": 40, "sessions": 10000, "replaced": false})
     );
 
+    // How fast a listing is belongs to the benchmark (scripts/bench.sh), not to a timed test.
     let client = client();
-    // Warm the connection, then time one listing.
-    list(&client, &emulator.url(), "Contoso", "Pool-Desktop").await;
-    let started = Instant::now();
     let listed = list(&client, &emulator.url(), "Bulk", "Pool-Bulk").await;
-    let elapsed = started.elapsed();
     let sessions = listed.as_array().expect("array");
     assert_eq!(sessions.len(), 10_000);
-    assert!(elapsed < Duration::from_secs(1), "{elapsed:?}");
     assert_eq!(sessions[0]["sessionHostName"], "host-0001.bulk.test");
     assert_eq!(sessions[0]["sessionId"], 1);
     assert_eq!(sessions[0]["userPrincipalName"], "user1@bulk.test");
