@@ -17,12 +17,15 @@ fn generated_bindings_expose_the_logoff_surface() {
     let generated = rds_bindgen::generate().expect("bindings generate");
     for needle in [
         "class RdsConnection",
-        "CreateWithToken",
+        "class SignIn",
+        "CompleteAsync",
         "Logoff",
         "SessionActionAsync",
         "ListSessionsAsync",
         "CreateThrottled",
         "rds_version",
+        "rds_error_ids",
+        "rds_retry_limits",
         "ErrorInfo",
     ] {
         assert!(
