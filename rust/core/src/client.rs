@@ -6,6 +6,8 @@
 //! FFI layer shares one per process), so it works on any tokio runtime, including tests' own.
 
 use crate::auth::TokenSource;
+use crate::backend::arm::Arm;
+use crate::backend::arm::mapping::ArmMapping;
 use crate::backend::classic::Classic;
 use crate::backend::{Backend, Operation, SessionAction};
 use crate::error::{Error, ErrorCode, ErrorKind, shown, shown_url};
@@ -47,6 +49,14 @@ pub struct ActionOutcome {
     pub notes: Vec<String>,
 }
 
+/// A list and what only the listing could tell (for verbose output): an api-version
+/// fallback, a host pool found by discovery, items that could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listed<T> {
+    pub items: Vec<T>,
+    pub notes: Vec<String>,
+}
+
 /// Told about each retry as it starts waiting ("Contoso/Pool1/sh1/17: throttled (HTTP 429);
 /// retrying in 2.0 s"), so a caller can show it live rather than when the request ends.
 pub type RetryObserver = Arc<dyn Fn(&str) + Send + Sync>;
@@ -60,9 +70,38 @@ pub struct BrokerClientBuilder {
     http: Option<reqwest::Client>,
     request_timeout: Duration,
     retry: RetryPolicy,
+    arm: Option<ArmTarget>,
+}
+
+/// Where an ARM client sends requests, and how classic names map to ARM resources.
+#[derive(Clone, Debug)]
+struct ArmTarget {
+    /// The Resource Manager endpoint; `None`: the deployment URL itself.
+    endpoint: Option<String>,
+    mapping: Arc<ArmMapping>,
 }
 
 impl BrokerClientBuilder {
+    /// Talks Azure Resource Manager (`Microsoft.DesktopVirtualization`) instead of a classic
+    /// broker: the deployment URL is the ARM endpoint, and `mapping` places classic names.
+    pub fn arm(mut self, mapping: ArmMapping) -> Self {
+        self.arm = Some(ArmTarget {
+            endpoint: None,
+            mapping: Arc::new(mapping),
+        });
+        self
+    }
+
+    /// Like [`BrokerClientBuilder::arm`], for a classic deployment URL routed to `endpoint`
+    /// (the context keeps showing the URL the script gave).
+    pub(crate) fn arm_routed(mut self, endpoint: String, mapping: Arc<ArmMapping>) -> Self {
+        self.arm = Some(ArmTarget {
+            endpoint: Some(endpoint),
+            mapping,
+        });
+        self
+    }
+
     /// How transient failures are retried (default [`RetryPolicy::default`]).
     pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
@@ -97,15 +136,32 @@ impl BrokerClientBuilder {
             Some(http) => http,
             None => default_http_client()?,
         };
+        let (backend, service) = match self.arm {
+            None => {
+                let service = format!("the broker at {}", shown_url(base.as_str()));
+                (Backend::Classic(Classic { base, tenant_group }), service)
+            }
+            Some(arm) => {
+                let endpoint = match &arm.endpoint {
+                    Some(endpoint) => DeploymentUrl::parse(endpoint)?,
+                    None => base.clone(),
+                };
+                let service = format!("Azure Resource Manager at {}", shown_url(endpoint.as_str()));
+                (
+                    Backend::Arm(Arm::new(base, endpoint, tenant_group, arm.mapping)),
+                    service,
+                )
+            }
+        };
         let transport = Transport {
             http,
             tokens: self.tokens,
             request_timeout: self.request_timeout,
-            service: format!("the broker at {}", shown_url(base.as_str())),
+            service,
         };
         Ok(BrokerClient {
             transport,
-            backend: Backend::Classic(Classic { base, tenant_group }),
+            backend,
             retry: self.retry,
             clock: Arc::new(SystemClock),
             in_flight: None,
@@ -188,18 +244,38 @@ impl BrokerClient {
             http: None,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             retry: RetryPolicy::default(),
+            arm: None,
         }
     }
 
+    /// The deployment URL as given (for a classic URL routed to ARM, the classic one).
     pub fn deployment_url(&self) -> &DeploymentUrl {
         match &self.backend {
             Backend::Classic(classic) => &classic.base,
+            Backend::Arm(arm) => &arm.deployment_url,
         }
     }
 
     pub fn tenant_group(&self) -> &str {
         match &self.backend {
             Backend::Classic(classic) => classic.tenant_group.as_str(),
+            Backend::Arm(arm) => arm.tenant_group.as_str(),
+        }
+    }
+
+    /// The Azure Resource Manager endpoint, when this client talks ARM.
+    pub fn arm_endpoint(&self) -> Option<&DeploymentUrl> {
+        match &self.backend {
+            Backend::Classic(_) => None,
+            Backend::Arm(arm) => Some(&arm.endpoint),
+        }
+    }
+
+    /// The ARM api-version in use (after a fallback, the fallback), when this client talks ARM.
+    pub fn arm_api_version(&self) -> Option<String> {
+        match &self.backend {
+            Backend::Classic(_) => None,
+            Backend::Arm(arm) => Some(arm.api_version()),
         }
     }
 
@@ -250,6 +326,7 @@ impl BrokerClient {
         let name = Name::new("TenantGroupName", tenant_group)?;
         match &mut copy.backend {
             Backend::Classic(classic) => classic.tenant_group = name,
+            Backend::Arm(arm) => arm.tenant_group = name,
         }
         Ok(copy)
     }
@@ -277,10 +354,14 @@ impl BrokerClient {
     ) -> Result<ActionOutcome, Error> {
         action.validate()?;
         let operation = Operation::action(target, action);
-        let request = match &self.backend {
-            Backend::Classic(classic) => classic.action_request(target, action)?,
+        let result = match &self.backend {
+            Backend::Classic(classic) => {
+                let request = classic.action_request(target, action)?;
+                self.exchange(&request, &operation).await
+            }
+            Backend::Arm(arm) => arm.session_action(self, target, action, &operation).await,
         };
-        match self.exchange(&request, &operation).await {
+        match result {
             Ok(done) => Ok(ActionOutcome {
                 status: done.answer.status.as_u16(),
                 correlation_id: done.answer.correlation_id,
@@ -364,6 +445,17 @@ impl BrokerClient {
         tenant: &str,
         host_pool: &str,
     ) -> Result<Vec<UserSession>, Error> {
+        self.list_sessions_with_notes(tenant, host_pool)
+            .await
+            .map(|listed| listed.items)
+    }
+
+    /// Lists the sessions of a host pool, with what the listing could tell besides.
+    pub async fn list_sessions_with_notes(
+        &self,
+        tenant: &str,
+        host_pool: &str,
+    ) -> Result<Listed<UserSession>, Error> {
         let operation = Operation::list_sessions(tenant, host_pool);
         match &self.backend {
             Backend::Classic(classic) => {
@@ -372,16 +464,24 @@ impl BrokerClient {
                     .exchange(&request, &operation)
                     .await
                     .map_err(|e| e.error)?;
-                classic
+                let items = classic
                     .parse_sessions(&done.answer)
-                    .map_err(|e| e.context(&operation.text))
+                    .map_err(|e| e.context(&operation.text))?;
+                Ok(Listed {
+                    items,
+                    notes: done.notes,
+                })
+            }
+            Backend::Arm(arm) => {
+                let (items, notes) = arm.list_sessions(self, tenant, host_pool).await?;
+                Ok(Listed { items, notes })
             }
         }
     }
 
     /// Sends a request, retrying transient failures per the [`RetryPolicy`], and returns the
     /// 2xx answer; anything else becomes the backend's classified [`Error`].
-    async fn exchange(
+    pub(crate) async fn exchange(
         &self,
         request: &Request,
         operation: &Operation<'_>,
@@ -436,6 +536,7 @@ impl BrokerClient {
                 let status = answer.status.as_u16();
                 let error = match &self.backend {
                     Backend::Classic(classic) => classic.classify(&answer, operation),
+                    Backend::Arm(arm) => arm.classify(&answer, operation),
                 };
                 Err(AttemptFailure {
                     retryable: RetryPolicy::is_retryable_status(status),
@@ -475,19 +576,21 @@ impl BrokerClient {
 }
 
 /// A 2xx answer and how it was obtained.
-struct Done {
-    answer: Answer,
-    attempts: u32,
-    notes: Vec<String>,
+#[derive(Debug)]
+pub(crate) struct Done {
+    pub answer: Answer,
+    pub attempts: u32,
+    pub notes: Vec<String>,
 }
 
 /// A failed exchange: the error, and what the attempts say about whether it was applied.
-struct Exchanged {
-    error: Error,
+#[derive(Debug)]
+pub(crate) struct Exchanged {
+    pub error: Error,
     /// An attempt before the last may have been applied.
-    earlier_outcome_unknown: bool,
+    pub earlier_outcome_unknown: bool,
     /// Some attempt, the last included, may have been applied.
-    maybe_applied: bool,
+    pub maybe_applied: bool,
 }
 
 impl From<Error> for Exchanged {

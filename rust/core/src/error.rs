@@ -175,6 +175,24 @@ error_codes! {
     CertificatePasswordInvalid => InvalidInput,
     /// The certificate file cannot be used (format, key, size, not a regular file).
     CertificateInvalid => InvalidInput,
+    /// The subscription of an ARM mapping does not exist (or the identity cannot see it).
+    SubscriptionNotFound => NotFound,
+    /// The resource group of an ARM mapping does not exist.
+    ResourceGroupNotFound => NotFound,
+    /// An ARM resource lock forbids the operation (logoff is an ARM DELETE).
+    ResourceLocked => Conflict,
+    /// ARM refused the identity the operation (403 AuthorizationFailed): a role is missing.
+    AuthorizationFailed => Forbidden,
+    /// ARM accepts none of the api-versions this client can send.
+    ApiVersionNotSupported => BadRequest,
+    /// The classic deployment URL without an ARM mapping: the classic service is retired.
+    ArmMappingRequired => InvalidInput,
+    /// The ARM mapping file or `-ArmMapping` value is not valid.
+    ArmMappingInvalid => InvalidInput,
+    /// The ARM mapping has no entry for the tenant.
+    ArmMappingNotFound => NotFound,
+    /// Discovery found the host pool name in more than one resource group.
+    HostPoolAmbiguous => Conflict,
     /// A bug in this library (a caught panic, a runtime that could not start).
     NativeLibraryError => Internal,
 }

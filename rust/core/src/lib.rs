@@ -26,11 +26,24 @@ pub mod signin;
 pub mod transport;
 mod wire;
 
+/// Azure Resource Manager: the mapping from classic names to ARM resources, and the defaults.
+pub mod arm {
+    pub use crate::backend::arm::mapping::{
+        ArmMapping, HostPoolMapping, MappingUpdate, TenantMapping,
+    };
+    pub use crate::backend::arm::{
+        CLASSIC_DEPLOYMENT_HOST, DEFAULT_API_VERSION, FALLBACK_API_VERSION, MappingSource,
+        PUBLIC_ARM_ENDPOINT, USER_SESSION_OPERATOR_ROLE,
+    };
+}
+
 pub use auth::{
     AccessToken, BROKER_RESOURCE, BROKER_SCOPE, RefreshingToken, StaticToken, TokenSource,
 };
 pub use backend::{MAX_MESSAGE_BODY_CHARS, MAX_MESSAGE_TITLE_CHARS, SessionAction};
-pub use client::{ActionOutcome, BrokerClient, BrokerClientBuilder, LogoffOptions, RetryObserver};
+pub use client::{
+    ActionOutcome, BrokerClient, BrokerClientBuilder, Listed, LogoffOptions, RetryObserver,
+};
 pub use error::{
     ApiError, BrokerObject, Error, ErrorCode, ErrorKind, service_text, shown, shown_url,
 };

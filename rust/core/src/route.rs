@@ -105,10 +105,16 @@ impl DeploymentUrl {
         self.base.as_str().trim_end_matches('/')
     }
 
-    /// Builds `{base}/RdsManagement/V1/{literal or encoded name}/...`.
+    /// Builds `{base}/RdsManagement/V1/{literal or encoded name}/...` (the classic routes).
     pub(crate) fn join(&self, parts: &[PathPart<'_>]) -> Url {
+        let mut all = vec![PathPart::Literal("RdsManagement"), PathPart::Literal("V1")];
+        all.extend_from_slice(parts);
+        self.join_path(&all)
+    }
+
+    /// Builds `{base}/{literal or encoded name}/...`: every name exactly one segment.
+    pub(crate) fn join_path(&self, parts: &[PathPart<'_>]) -> Url {
         let mut text = String::from(self.as_str());
-        text.push_str("/RdsManagement/V1");
         for part in parts {
             text.push('/');
             match part {
@@ -122,9 +128,31 @@ impl DeploymentUrl {
             url.path_segments().map(|s| s.count()),
             self.base
                 .path_segments()
-                .map(|s| s.filter(|x| !x.is_empty()).count() + 2 + parts.len())
+                .map(|s| s.filter(|x| !x.is_empty()).count() + parts.len())
         );
         url
+    }
+
+    /// Whether `url` has this URL's scheme, host and port (a `nextLink` may only point there:
+    /// the bearer token goes with it).
+    pub(crate) fn same_origin(&self, url: &Url) -> bool {
+        url.scheme() == self.base.scheme()
+            && url.host_str().map(str::to_ascii_lowercase)
+                == self.base.host_str().map(str::to_ascii_lowercase)
+            && url.port_or_known_default() == self.base.port_or_known_default()
+    }
+
+    /// The host, lower case.
+    pub fn host(&self) -> String {
+        self.base
+            .host_str()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    }
+
+    /// Whether the host is a loopback address (the emulator, local tests).
+    pub fn is_loopback(&self) -> bool {
+        is_loopback_host(&self.host())
     }
 }
 

@@ -17,6 +17,7 @@ use crate::auth::entra::{
 };
 use crate::auth::managed_identity::{ManagedIdentityFlow, ManagedIdentitySource};
 use crate::auth::{AccessToken, Acquire, Audience, AuthHttp, RefreshingToken, StaticToken};
+use crate::backend::arm::{MappingSource, Selected, Selection, select};
 use crate::client::{BrokerClient, DEFAULT_REQUEST_TIMEOUT, validate_request_timeout};
 use crate::error::{Error, ErrorCode};
 use crate::retry::RetryPolicy;
@@ -36,6 +37,10 @@ pub struct SignInOptions {
     pub retry: RetryPolicy,
     /// Timeout of each request, sign-in requests included.
     pub request_timeout: Duration,
+    /// The ARM mapping, when one is configured (a file, or `-ArmMapping`).
+    pub arm_mapping: Option<MappingSource>,
+    /// Where the per-user mapping file would be, for the message that says how to make one.
+    pub default_mapping_path: Option<String>,
 }
 
 impl SignInOptions {
@@ -46,6 +51,8 @@ impl SignInOptions {
             authority_host: None,
             retry: RetryPolicy::default(),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            arm_mapping: None,
+            default_mapping_path: None,
         }
     }
 }
@@ -128,7 +135,8 @@ struct DeviceCodeState {
 /// A sign-in checked locally and ready to acquire its first token.
 pub struct SignIn {
     options: SignInOptions,
-    audience: Audience,
+    /// Classic or ARM (and which audience, which authority).
+    selection: Selection,
     http: reqwest::Client,
     pending: Pending,
     /// Who signs in, when known before the token (application id, user name).
@@ -199,11 +207,10 @@ impl SignIn {
     /// `InvalidAccountParameters` (what `Add-RdsAccount` reports for a bad parameter).
     pub fn new(
         options: SignInOptions,
-        audience: Audience,
         credential: Credential,
         http: reqwest::Client,
     ) -> Result<SignIn, Error> {
-        SignIn::prepare(options, audience, credential, http).map_err(|e| {
+        SignIn::prepare(options, credential, http).map_err(|e| {
             if e.code() == ErrorCode::InvalidInput {
                 e.with_code(ErrorCode::InvalidAccountParameters)
             } else {
@@ -214,13 +221,22 @@ impl SignIn {
 
     fn prepare(
         options: SignInOptions,
-        audience: Audience,
         credential: Credential,
         http: reqwest::Client,
     ) -> Result<SignIn, Error> {
         validate_request_timeout(options.request_timeout)?;
+        let deployment = crate::route::DeploymentUrl::parse(&options.deployment_url)?;
+        let selection = select(
+            &deployment,
+            options.arm_mapping.clone(),
+            options.default_mapping_path.as_deref(),
+        )?;
+        let audience = selection.audience.clone();
         let auth_http = AuthHttp::new(http.clone(), options.request_timeout);
-        let host = given(options.authority_host.as_deref()).unwrap_or(DEFAULT_AUTHORITY_HOST);
+        // A sovereign cloud's Resource Manager signs in at that cloud's authority.
+        let host = given(options.authority_host.as_deref())
+            .or(selection.authority_host)
+            .unwrap_or(DEFAULT_AUTHORITY_HOST);
         let mut user_fallback = None;
         let (pending, user_name) = match credential {
             Credential::AccessToken(token) => {
@@ -360,17 +376,29 @@ impl SignIn {
         // client before any sign-in traffic.
         build_client(
             &options,
+            &selection,
             Arc::new(StaticToken::new(AccessToken::new("unused"))),
             &http,
         )?;
         Ok(SignIn {
             options,
-            audience,
+            selection,
             http,
             pending,
             user_name,
             user_fallback,
         })
+    }
+
+    /// What to tell the admin about the sign-in before it happens (a classic URL routed to
+    /// ARM), for verbose output.
+    pub fn notes(&self) -> Vec<String> {
+        self.selection.note.iter().cloned().collect()
+    }
+
+    /// The token audience the sign-in asks for (the classic broker or Resource Manager).
+    pub fn audience(&self) -> &Audience {
+        &self.selection.audience
     }
 
     /// Whether completing needs no request (a token obtained elsewhere), so a caller may
@@ -393,7 +421,8 @@ impl SignIn {
         } = state.as_ref();
         let http = AuthHttp::new(self.http.clone(), self.options.request_timeout);
         let started =
-            DeviceCodePrompt::start(authority.clone(), &self.audience, client_id, http).await?;
+            DeviceCodePrompt::start(authority.clone(), &self.selection.audience, client_id, http)
+                .await?;
         let message = started.message();
         *prompt.lock().await = Some(started);
         Ok(Some(message))
@@ -443,7 +472,7 @@ impl SignIn {
                 )
             }
         };
-        let client = build_client(&self.options, tokens, &self.http)?;
+        let client = build_client(&self.options, &self.selection, tokens, &self.http)?;
         Ok(SignedIn {
             client,
             user_name: user_name.unwrap_or_default(),
@@ -474,13 +503,17 @@ fn certificate_flow(
 
 fn build_client(
     options: &SignInOptions,
+    selection: &Selection,
     tokens: Arc<dyn crate::TokenSource>,
     http: &reqwest::Client,
 ) -> Result<BrokerClient, Error> {
-    BrokerClient::builder(options.deployment_url.clone(), tokens)
+    let mut builder = BrokerClient::builder(options.deployment_url.clone(), tokens)
         .tenant_group(options.tenant_group.clone())
         .http_client(http.clone())
         .retry_policy(options.retry.clone())
-        .request_timeout(options.request_timeout)
-        .build()
+        .request_timeout(options.request_timeout);
+    if let Selected::Arm { endpoint, mapping } = &selection.selected {
+        builder = builder.arm_routed(endpoint.as_str().to_owned(), mapping.clone());
+    }
+    builder.build()
 }

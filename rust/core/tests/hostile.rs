@@ -6,7 +6,7 @@
 mod common;
 
 use common::hostile::{self, Behaviour, response};
-use rds_core::auth::{AccessToken, Acquire, Audience, RefreshingToken, TokenFuture};
+use rds_core::auth::{AccessToken, Acquire, RefreshingToken, TokenFuture};
 use rds_core::signin::{Credential, SignIn, SignInOptions};
 use rds_core::{
     BrokerClient, ErrorCode, ErrorKind, LogoffOptions, RetryPolicy, SessionTarget, StaticToken,
@@ -60,7 +60,6 @@ fn secret_sign_in(authority: &str, timeout: Duration) -> SignIn {
     };
     SignIn::new(
         options,
-        Audience::classic(),
         Credential::ClientSecret {
             tenant_id: TENANT.into(),
             client_id: APP_ID.into(),
@@ -178,7 +177,6 @@ async fn an_authority_that_answers_once_then_stalls_ends_a_long_run_with_errors_
     };
     let signed_in = SignIn::new(
         options,
-        Audience::classic(),
         Credential::ClientSecret {
             tenant_id: TENANT.into(),
             client_id: APP_ID.into(),
@@ -483,7 +481,6 @@ fn oversized_urls_are_invalid_account_parameters_before_any_request() {
     };
     let err = SignIn::new(
         options,
-        Audience::classic(),
         Credential::ClientSecret {
             tenant_id: TENANT.into(),
             client_id: APP_ID.into(),
@@ -499,7 +496,6 @@ fn oversized_urls_are_invalid_account_parameters_before_any_request() {
 
     let err = SignIn::new(
         SignInOptions::new(long),
-        Audience::classic(),
         Credential::AccessToken(SecretString::from("tok")),
         http(),
     )

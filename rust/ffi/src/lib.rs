@@ -20,8 +20,8 @@ pub use connection::RdsConnection;
 pub use runtime::SharedRuntime;
 pub use signin::SignIn;
 pub use types::{
-    ErrorInfo, ErrorKind, RetryLimits, RetrySettings, SessionActionDone, SessionActionKind,
-    SessionInfo, SignInMode, SignInOptions,
+    ArmMappingEntry, ArmMappingUpdate, ErrorInfo, ErrorKind, RetryLimits, RetrySettings,
+    SessionActionDone, SessionActionKind, SessionInfo, SignInMode, SignInOptions,
 };
 
 use interoptopus::inventory::RustInventory;
@@ -50,6 +50,74 @@ pub fn rds_error_ids() -> ffi::String {
 #[ffi]
 pub fn rds_retry_limits() -> RetryLimits {
     RetryLimits::of_core()
+}
+
+/// Checks an ARM mapping (`source` names the file for messages) and returns its rows: each
+/// tenant's default, then its host pool overrides.
+#[ffi]
+pub fn rds_arm_mapping_entries(
+    text: ffi::String,
+    source: ffi::String,
+) -> ffi::Result<ffi::Vec<ArmMappingEntry>, ErrorInfo> {
+    catch_panics(|| {
+        let mapping = rds_core::arm::ArmMapping::parse(text.as_str(), source.as_str())
+            .map_err(ErrorInfo::from)?;
+        let s = |v: &str| ffi::String::from_string(v.to_owned());
+        let mut rows = Vec::new();
+        for (tenant, entry) in &mapping.tenants {
+            let group = entry.resource_group.as_deref().unwrap_or_default();
+            rows.push(ArmMappingEntry {
+                tenant: s(tenant),
+                subscription_id: s(&entry.subscription_id),
+                resource_group: s(group),
+                host_pool: s(""),
+                arm_host_pool: s(""),
+            });
+            for (pool, over) in &entry.host_pools {
+                rows.push(ArmMappingEntry {
+                    tenant: s(tenant),
+                    subscription_id: s(&entry.subscription_id),
+                    resource_group: s(over.resource_group.as_deref().unwrap_or(group)),
+                    host_pool: s(pool),
+                    arm_host_pool: s(over.name.as_deref().unwrap_or_default()),
+                });
+            }
+        }
+        Ok(ffi::Vec::from_vec(rows))
+    })
+}
+
+/// Applies one change to a mapping's JSON (`existing` may be empty: a new mapping) and
+/// returns the new JSON, validated like a file.
+#[ffi]
+pub fn rds_arm_mapping_update(
+    existing: ffi::String,
+    source: ffi::String,
+    update: ArmMappingUpdate,
+) -> ffi::Result<ffi::String, ErrorInfo> {
+    catch_panics(move || {
+        let mapping = if existing.as_str().trim().is_empty() {
+            rds_core::arm::ArmMapping::default()
+        } else {
+            rds_core::arm::ArmMapping::parse(existing.as_str(), source.as_str())
+                .map_err(ErrorInfo::from)?
+        };
+        let given = |v: ffi::String| {
+            let v = v.into_string();
+            (!v.is_empty()).then_some(v)
+        };
+        let update = rds_core::arm::MappingUpdate {
+            tenant: update.tenant.into_string(),
+            subscription_id: given(update.subscription_id),
+            resource_group: given(update.resource_group),
+            host_pool: given(update.host_pool),
+            arm_host_pool: given(update.arm_host_pool),
+            arm_endpoint: given(update.arm_endpoint),
+            api_version: given(update.api_version),
+        };
+        let next = mapping.with_update(&update).map_err(ErrorInfo::from)?;
+        Ok(ffi::String::from_string(next.to_json()))
+    })
 }
 
 /// The defaults of the retry settings (`Add-RdsAccount` without retry parameters).
@@ -91,10 +159,13 @@ pub fn ffi_inventory() -> RustInventory {
         .register(builtins_string!())
         // Frees the session lists that cross to C#.
         .register(builtins_vec!(SessionInfo))
+        .register(builtins_vec!(ArmMappingEntry))
         .register(function!(rds_version))
         .register(function!(rds_error_ids))
         .register(function!(rds_retry_limits))
         .register(function!(rds_default_retry_settings))
+        .register(function!(rds_arm_mapping_entries))
+        .register(function!(rds_arm_mapping_update))
         .register(function!(rds_check_panic_barrier))
         .register(service!(SignIn))
         .register(service!(RdsConnection))

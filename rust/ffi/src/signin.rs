@@ -5,7 +5,7 @@ use crate::runtime::{self, SharedRuntime};
 use crate::types::{ErrorInfo, SignInMode, SignInOptions};
 use interoptopus::pattern::asynk::Async;
 use interoptopus::{AsyncRuntime, ffi};
-use rds_core::auth::Audience;
+use rds_core::arm::{ArmMapping, MappingSource};
 use rds_core::signin::{Credential, SignedIn};
 use secrecy::SecretString;
 use std::path::PathBuf;
@@ -117,23 +117,43 @@ impl SignIn {
             let mut options = options;
             let credential = credential(options.mode, &mut options);
             let (retry, request_timeout) = options.retry.to_core().map_err(ErrorInfo::from)?;
+            let source = options.arm_mapping_source.into_string();
+            let arm_mapping = match optional(options.arm_mapping_json) {
+                Some(text) => Some(MappingSource {
+                    mapping: ArmMapping::parse(&text, &source).map_err(ErrorInfo::from)?,
+                    source,
+                }),
+                None => None,
+            };
             let core_options = rds_core::signin::SignInOptions {
                 deployment_url: options.deployment_url.into_string(),
                 tenant_group: options.tenant_group.into_string(),
                 authority_host: optional(options.authority_host),
                 retry,
                 request_timeout,
+                arm_mapping,
+                default_mapping_path: optional(options.default_mapping_path),
             };
             let http = runtime::shared_http_client().map_err(ErrorInfo::from)?;
-            let sign_in =
-                rds_core::signin::SignIn::new(core_options, Audience::classic(), credential, http)
-                    .map_err(ErrorInfo::from)?;
+            let sign_in = rds_core::signin::SignIn::new(core_options, credential, http)
+                .map_err(ErrorInfo::from)?;
             Ok(SignIn {
                 runtime: SharedRuntime,
                 pending: tokio::sync::Mutex::new(Some(sign_in)),
                 done: Mutex::new(None),
             })
         })
+    }
+
+    /// What to tell the admin before the sign-in (a classic URL routed to ARM), one line each.
+    pub fn notes(&self) -> ffi::String {
+        let notes = self
+            .pending
+            .try_lock()
+            .ok()
+            .and_then(|p| p.as_ref().map(|s| s.notes()))
+            .unwrap_or_default();
+        ffi::String::from_string(notes.join("\n"))
     }
 
     /// Device code: asks the authority for a code and returns the text to show the user;

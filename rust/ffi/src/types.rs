@@ -326,4 +326,37 @@ pub struct SignInOptions {
     pub identity_endpoint: ffi::String,
     pub imds_endpoint: ffi::String,
     pub retry: RetrySettings,
+    /// The ARM mapping's JSON text (empty: none configured) and where it came from (a file
+    /// path or `-ArmMapping`), for messages.
+    pub arm_mapping_json: ffi::String,
+    pub arm_mapping_source: ffi::String,
+    /// Where the per-user mapping file would be, for the message that says how to make one.
+    pub default_mapping_path: ffi::String,
+}
+
+/// One change to an ARM mapping (`Set-RdsArmMapping`); empty fields are left as they are.
+#[ffi]
+#[derive(Clone, Debug)]
+pub struct ArmMappingUpdate {
+    pub tenant: ffi::String,
+    pub subscription_id: ffi::String,
+    pub resource_group: ffi::String,
+    pub host_pool: ffi::String,
+    pub arm_host_pool: ffi::String,
+    pub arm_endpoint: ffi::String,
+    pub api_version: ffi::String,
+}
+
+/// One row of an ARM mapping: a tenant's default, or one host pool's override.
+#[ffi]
+#[derive(Clone, Debug)]
+pub struct ArmMappingEntry {
+    pub tenant: ffi::String,
+    pub subscription_id: ffi::String,
+    /// Empty: discovered by name.
+    pub resource_group: ffi::String,
+    /// Empty for the tenant's own row.
+    pub host_pool: ffi::String,
+    /// Empty: the classic host pool name.
+    pub arm_host_pool: ffi::String,
 }

@@ -118,6 +118,9 @@ impl Abi {
                 identity_endpoint: s(""),
                 imds_endpoint: s(""),
                 retry: (self.default_retry)(),
+                arm_mapping_json: s(""),
+                arm_mapping_source: s(""),
+                default_mapping_path: s(""),
             };
             let sign_in = match (self.create_sign_in)(options) {
                 ffi::Ok(sign_in) => sign_in,

@@ -3,6 +3,7 @@
 //! service (ARM) is a sibling module and one more arm of [`Backend`]; the client, the
 //! transport and the retry loop stay as they are.
 
+pub(crate) mod arm;
 pub(crate) mod classic;
 
 use crate::error::{ApiError, BrokerObject, Error, ErrorCode, shown};
@@ -18,6 +19,7 @@ pub const MAX_MESSAGE_BODY_CHARS: usize = 16 * 1024;
 #[derive(Clone, Debug)]
 pub(crate) enum Backend {
     Classic(classic::Classic),
+    Arm(arm::Arm),
 }
 
 /// An action on one user session.
