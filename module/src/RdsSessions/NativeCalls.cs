@@ -29,6 +29,10 @@ namespace RdsSessions
         public string? CertificatePath { get; init; }
         public string? IdentityEndpoint { get; init; }
         public string? ImdsEndpoint { get; init; }
+        /// <summary>The ARM mapping's JSON and where it came from; null when none is configured.</summary>
+        public (string Text, string Source)? ArmMapping { get; init; }
+        /// <summary>The per-user mapping file, for the message that says how to make one.</summary>
+        public string? DefaultMappingPath { get; init; }
     }
 
     /// <summary>
@@ -111,7 +115,7 @@ namespace RdsSessions
         /// acquires the first token. Every request is bounded by the request timeout, and
         /// <paramref name="cancel"/> (Ctrl+C) stops any of them at once.
         /// </summary>
-        public static RdsConnection SignIn(SignInRequest request, Action<string> showDeviceCode, CancellationToken cancel)
+        public static RdsConnection SignIn(SignInRequest request, Action<string> showDeviceCode, Action<string> showNote, CancellationToken cancel)
         {
             // Every value is checked before the first native string is made, so a refused
             // one leaves nothing allocated behind.
@@ -126,6 +130,8 @@ namespace RdsSessions
             NativeStrings.Check(request.CertificatePath ?? string.Empty, "CertificatePath", MaxUrlChars, Refused);
             NativeStrings.Check(request.IdentityEndpoint ?? string.Empty, "IDENTITY_ENDPOINT", MaxUrlChars, Refused);
             NativeStrings.Check(request.ImdsEndpoint ?? string.Empty, "IMDS_ENDPOINT", MaxUrlChars, Refused);
+            NativeStrings.Check(request.ArmMapping?.Text ?? string.Empty, "ArmMapping", (int)ArmMappingConfig.MaxBytes, Refused);
+            NativeStrings.Check(request.ArmMapping?.Source ?? string.Empty, "ArmMapping", MaxUrlChars, Refused);
             var options = new SignInOptions
             {
                 mode = request.Mode,
@@ -140,8 +146,16 @@ namespace RdsSessions
                 identity_endpoint = S(request.IdentityEndpoint, "IDENTITY_ENDPOINT", MaxUrlChars),
                 imds_endpoint = S(request.ImdsEndpoint, "IMDS_ENDPOINT", MaxUrlChars),
                 retry = request.Retry,
+                arm_mapping_json = S(request.ArmMapping?.Text, "ArmMapping", (int)ArmMappingConfig.MaxBytes),
+                arm_mapping_source = S(request.ArmMapping?.Source, "ArmMapping", MaxUrlChars),
+                default_mapping_path = S(request.DefaultMappingPath, "ArmMapping", MaxUrlChars),
             };
             using SignIn signIn = Call(() => Native.SignIn.Create(options));
+            foreach (string note in Lines(signIn.Notes().IntoString()))
+            {
+                showNote(note);
+            }
+
             string message = Wait(signIn.StartAsync(cancel), cancel).IntoString();
             if (message.Length > 0)
             {
@@ -171,11 +185,7 @@ namespace RdsSessions
         }
 
         /// <summary>Retries reported since the last call (see RdsConnection.take_retry_notes).</summary>
-        public static string[] TakeRetryNotes(RdsConnection throttled)
-        {
-            string notes = throttled.TakeRetryNotes().IntoString();
-            return notes.Length == 0 ? Array.Empty<string>() : notes.Split('\n');
-        }
+        public static string[] TakeRetryNotes(RdsConnection throttled) => Lines(throttled.TakeRetryNotes().IntoString());
 
         public static RdsConnection CreateThrottled(RdsConnection source, int limit) =>
             Call(() => RdsConnection.CreateThrottled(source, (uint)limit));
@@ -218,14 +228,16 @@ namespace RdsSessions
                 notes.Length == 0 ? Array.Empty<string>() : notes.Split('\n'));
         }
 
-        /// <summary>Lists the sessions of a host pool (blocking, cancellable).</summary>
-        public static List<RdsUserSession> ListSessions(RdsConnection connection, string tenant, string hostPool, CancellationToken cancel)
+        /// <summary>Lists the sessions of a host pool (blocking, cancellable), with notes for verbose output.</summary>
+        public static (List<RdsUserSession> Sessions, string[] Notes) ListSessions(RdsConnection connection, string tenant, string hostPool, CancellationToken cancel)
         {
             NativeStrings.Check(tenant, "TenantName", MaxNameChars);
             NativeStrings.Check(hostPool, "HostPoolName", MaxNameChars);
-            VecSessionInfo list = Wait(
+            SessionList listed = Wait(
                 Call(() => connection.ListSessionsAsync(S(tenant, "TenantName", MaxNameChars), S(hostPool, "HostPoolName", MaxNameChars), cancel)),
                 cancel);
+            string[] notes = Lines(listed.notes.IntoString());
+            VecSessionInfo list = listed.sessions;
             try
             {
                 var sessions = new List<RdsUserSession>(list.Count);
@@ -240,12 +252,77 @@ namespace RdsSessions
                         s.application_type.String, s.create_time_unix_ms, s.create_time_text.String));
                 }
 
-                return sessions;
+                return (sessions, notes);
             }
             finally
             {
                 list.Dispose();
             }
         }
+
+        /// <summary>The ARM endpoint of a connection; null for a classic broker.</summary>
+        public static string? ArmEndpoint(RdsConnection connection)
+        {
+            string endpoint = connection.ArmEndpoint().IntoString();
+            return endpoint.Length == 0 ? null : endpoint;
+        }
+
+        /// <summary>The ARM api-version in use; null for a classic broker.</summary>
+        public static string? ArmApiVersion(RdsConnection connection)
+        {
+            string version = connection.ArmApiVersion().IntoString();
+            return version.Length == 0 ? null : version;
+        }
+
+        /// <summary>The rows of a mapping (checked by the native library; its errors name the file, line and field).</summary>
+        public static List<RdsArmMappingEntry> MappingEntries(string text, string source)
+        {
+            NativeStrings.Check(text, "ArmMapping", (int)ArmMappingConfig.MaxBytes);
+            VecArmMappingEntry rows = Call(() => Interop.rds_arm_mapping_entries(S(text, "ArmMapping", (int)ArmMappingConfig.MaxBytes), S(source, "Path", MaxUrlChars)).AsOk());
+            try
+            {
+                var entries = new List<RdsArmMappingEntry>(rows.Count);
+                for (int i = 0; i < rows.Count; i++)
+                {
+                    ArmMappingEntry row = rows[i];
+                    entries.Add(new RdsArmMappingEntry(
+                        row.tenant.String, row.subscription_id.String, Null(row.resource_group.String),
+                        Null(row.host_pool.String), Null(row.arm_host_pool.String), source));
+                }
+
+                return entries;
+            }
+            finally
+            {
+                rows.Dispose();
+            }
+        }
+
+        /// <summary>A mapping's JSON with one change applied (validated by the native library).</summary>
+        public static string MappingUpdate(string existing, string source, RdsArmMappingChange change)
+        {
+            NativeStrings.Check(existing, "Path", (int)ArmMappingConfig.MaxBytes);
+            foreach ((string? value, string parameter) in change.Values())
+            {
+                NativeStrings.Check(value ?? string.Empty, parameter, MaxNameChars);
+            }
+
+            var update = new ArmMappingUpdate
+            {
+                tenant = S(change.TenantName, "TenantName", MaxNameChars),
+                subscription_id = S(change.SubscriptionId, "SubscriptionId", MaxNameChars),
+                resource_group = S(change.ResourceGroupName, "ResourceGroupName", MaxNameChars),
+                host_pool = S(change.HostPoolName, "HostPoolName", MaxNameChars),
+                arm_host_pool = S(change.ArmHostPoolName, "ArmHostPoolName", MaxNameChars),
+                arm_endpoint = S(change.ArmEndpoint, "ArmEndpoint", MaxNameChars),
+                api_version = S(change.ApiVersion, "ApiVersion", MaxNameChars),
+            };
+            return Call(() => Interop.rds_arm_mapping_update(S(existing, "Path", (int)ArmMappingConfig.MaxBytes), S(source, "Path", MaxUrlChars), update).AsOk()).IntoString();
+        }
+
+        private static string? Null(string value) => value.Length == 0 ? null : value;
+
+        private static string[] Lines(string text) =>
+            text.Length == 0 ? Array.Empty<string>() : text.Split('\n');
     }
 }

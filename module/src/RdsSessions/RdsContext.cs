@@ -20,6 +20,8 @@ namespace RdsSessions
             TenantGroupName = tenantGroupName;
             UserName = userName;
             Connection = connection;
+            ArmEndpoint = NativeCalls.ArmEndpoint(connection);
+            ApiVersion = NativeCalls.ArmApiVersion(connection);
             RetrySettings retry = NativeCalls.RetrySettingsOf(connection);
             MaximumRetryCount = (int)retry.max_retries;
             RetryIntervalSec = retry.initial_delay_ms / 1000.0;
@@ -35,6 +37,15 @@ namespace RdsSessions
 
         /// <summary>Who signed in, when known (null for a token obtained elsewhere).</summary>
         public string? UserName { get; }
+
+        /// <summary>"ARM" (Azure Virtual Desktop on Azure Resource Manager) or "Classic" (a classic broker).</summary>
+        public string Backend => ArmEndpoint is null ? "Classic" : "ARM";
+
+        /// <summary>The Azure Resource Manager endpoint every call goes to; null for a classic broker.</summary>
+        public string? ArmEndpoint { get; }
+
+        /// <summary>The ARM api-version in use when the context was made; null for a classic broker.</summary>
+        public string? ApiVersion { get; }
 
         /// <summary>Retries of a transiently failed request (0 = none).</summary>
         public int MaximumRetryCount { get; }

@@ -21,6 +21,8 @@
         'Invoke-RdsUserSessionLogoff'
         'Disconnect-RdsUserSession'
         'Send-RdsUserSessionMessage'
+        'Get-RdsArmMapping'
+        'Set-RdsArmMapping'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -169,6 +169,18 @@ public sealed class BadInputTests : IDisposable
         var notPathOrQuery = new Dictionary<string, string>
         {
             ["Get-RdsContext -DeploymentUrl"] = "compared locally, never sent",
+            // The mapping cmdlets write and read a local file: ArmMappingTests runs their
+            // string parameters with the same hostile values.
+            ["Set-RdsArmMapping -TenantName"] = "ArmMappingTests",
+            ["Set-RdsArmMapping -SubscriptionId"] = "ArmMappingTests",
+            ["Set-RdsArmMapping -ResourceGroupName"] = "ArmMappingTests",
+            ["Set-RdsArmMapping -HostPoolName"] = "ArmMappingTests",
+            ["Set-RdsArmMapping -ArmHostPoolName"] = "ArmMappingTests",
+            ["Set-RdsArmMapping -ArmEndpoint"] = "ArmMappingTests",
+            ["Set-RdsArmMapping -ApiVersion"] = "ArmMappingTests",
+            ["Set-RdsArmMapping -Path"] = "a local file path (PowerShell resolves it)",
+            ["Get-RdsArmMapping -TenantName"] = "a wildcard filter, never sent",
+            ["Get-RdsArmMapping -Path"] = "a local file path (PowerShell resolves it)",
         };
         var r = _engine.Run(
             "Get-Command -Module RdsSessions | ForEach-Object { $c = $_; $c.Parameters.Values | " +

@@ -3,7 +3,9 @@
 
 use crate::runtime::{self, SharedRuntime};
 use crate::signin::SignIn;
-use crate::types::{ErrorInfo, RetrySettings, SessionActionDone, SessionActionKind, SessionInfo};
+use crate::types::{
+    ErrorInfo, RetrySettings, SessionActionDone, SessionActionKind, SessionInfo, SessionList,
+};
 use interoptopus::pattern::asynk::Async;
 use interoptopus::{AsyncRuntime, ffi};
 use rds_core::{BrokerClient, LogoffOptions, SessionAction, SessionTarget};
@@ -216,16 +218,34 @@ impl RdsConnection {
         this: Async<Self>,
         tenant: ffi::String,
         host_pool: ffi::String,
-    ) -> ffi::Result<ffi::Vec<SessionInfo>, ErrorInfo> {
+    ) -> ffi::Result<SessionList, ErrorInfo> {
         match this
             .client
-            .list_sessions(tenant.as_str(), host_pool.as_str())
+            .list_sessions_with_notes(tenant.as_str(), host_pool.as_str())
             .await
         {
-            Ok(sessions) => ffi::Ok(ffi::Vec::from_vec(
-                sessions.into_iter().map(SessionInfo::from).collect(),
-            )),
+            Ok(listed) => ffi::Ok(SessionList {
+                sessions: ffi::Vec::from_vec(
+                    listed.items.into_iter().map(SessionInfo::from).collect(),
+                ),
+                notes: ffi::String::from_string(listed.notes.join("\n")),
+            }),
             Err(e) => ffi::Err(ErrorInfo::from(e)),
         }
+    }
+
+    /// The Azure Resource Manager endpoint this connection talks to; empty for a classic broker.
+    pub fn arm_endpoint(&self) -> ffi::String {
+        ffi::String::from_string(
+            self.client
+                .arm_endpoint()
+                .map(|e| e.as_str().to_owned())
+                .unwrap_or_default(),
+        )
+    }
+
+    /// The ARM api-version in use (after a fallback, the fallback); empty for a classic broker.
+    pub fn arm_api_version(&self) -> ffi::String {
+        ffi::String::from_string(self.client.arm_api_version().unwrap_or_default())
     }
 }

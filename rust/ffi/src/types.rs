@@ -205,6 +205,15 @@ impl From<rds_core::UserSession> for SessionInfo {
     }
 }
 
+/// A host pool's sessions and what the listing could tell besides (one note per line: an
+/// api-version fallback, a host pool found by discovery).
+#[ffi]
+#[derive(Clone, Debug)]
+pub struct SessionList {
+    pub sessions: ffi::Vec<SessionInfo>,
+    pub notes: ffi::String,
+}
+
 /// How a connection retries and times out requests: what `Add-RdsAccount`/`Set-RdsContext`
 /// set and `Get-RdsContext` shows. Durations in milliseconds.
 #[ffi]

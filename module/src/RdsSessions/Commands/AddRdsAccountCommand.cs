@@ -1,6 +1,7 @@
 // Copyright (c) RdsSessions contributors. Licensed under the MIT License.
 
 using System;
+using System.Collections;
 using System.IO;
 using System.Linq;
 using System.Management.Automation;
@@ -106,6 +107,14 @@ namespace RdsSessions.Commands
         [ValidateNotNullOrEmpty]
         public string? AuthorityHost { get; set; }
 
+        /// <summary>
+        /// The ARM mapping for this sign-in, as a hashtable: @{ Contoso = @{ SubscriptionId = '...'; ResourceGroup = 'rg' } }
+        /// (or the mapping file's shape). Without it, the file $env:RDSSESSIONS_ARM_MAPPING names is read, else the per-user file.
+        /// </summary>
+        [Parameter]
+        [ValidateNotNull]
+        public IDictionary? ArmMapping { get; set; }
+
         /// <inheritdoc />
         [Parameter]
         [ValidateRetrySetting(RetrySetting.MaximumRetryCount)]
@@ -142,6 +151,8 @@ namespace RdsSessions.Commands
                 var sign = new SignInRequest(SignInMode.AccessToken, DeploymentUrl, RdsModule.DefaultTenantGroup, MergeRetrySettings(NativeCalls.DefaultRetrySettings()))
                 {
                     AuthorityHost = authority,
+                    ArmMapping = ArmMapping is null ? ArmMappingConfig.Find() : (ArmMappingConfig.FromHashtable(ArmMapping), "-ArmMapping"),
+                    DefaultMappingPath = ArmMappingConfig.DefaultPath,
                 };
                 SignInRequest request = ParameterSetName switch
                 {
@@ -157,7 +168,7 @@ namespace RdsSessions.Commands
                 };
                 // A device code reaches the user as a warning in every host, including when
                 // output is captured, which is how Connect-AzAccount shows its code too.
-                connection = NativeCalls.SignIn(request, WriteWarning, CancelToken);
+                connection = NativeCalls.SignIn(request, WriteWarning, WriteVerbose, CancelToken);
             }
             catch (RdsBrokerException e)
             {
@@ -179,7 +190,9 @@ namespace RdsSessions.Commands
                     $"none later than {context.RetryTimeoutSec} s; request timeout {context.TimeoutSec} s.");
             }
 
-            WriteVerbose($"Signed in to {context.DeploymentUrl} as {context.UserName ?? "(token holder)"}; tenant group '{context.TenantGroupName}'.");
+            WriteVerbose(context.ArmEndpoint is null
+                ? $"Signed in to {context.DeploymentUrl} as {context.UserName ?? "(token holder)"}; tenant group '{context.TenantGroupName}'."
+                : $"Signed in to Azure Resource Manager at {context.ArmEndpoint} (api-version {context.ApiVersion}) as {context.UserName ?? "(token holder)"}.");
             WriteObject(context);
         }
 

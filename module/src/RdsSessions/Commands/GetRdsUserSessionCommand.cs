@@ -37,7 +37,12 @@ namespace RdsSessions.Commands
             WriteVerbose($"Listing the sessions of host pool '{HostPoolName}' (tenant '{TenantName}', tenant group '{context.TenantGroupName}').");
             try
             {
-                var sessions = NativeCalls.ListSessions(context.Connection, TenantName, HostPoolName, CancelToken);
+                var (sessions, notes) = NativeCalls.ListSessions(context.Connection, TenantName, HostPoolName, CancelToken);
+                foreach (string note in notes)
+                {
+                    WriteVerbose(note + ".");
+                }
+
                 foreach (RdsUserSession session in sessions)
                 {
                     var item = new PSObject(session);

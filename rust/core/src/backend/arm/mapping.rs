@@ -223,6 +223,7 @@ impl ArmMapping {
     /// Adds or replaces what `update` says about one tenant (and one host pool), keeping the
     /// rest; the result is validated like a file.
     pub fn with_update(&self, update: &MappingUpdate) -> Result<ArmMapping, Error> {
+        update.validate()?;
         let mut next = self.clone();
         let key = next
             .tenant(&update.tenant)
@@ -275,6 +276,45 @@ pub struct MappingUpdate {
     pub arm_host_pool: Option<String>,
     pub arm_endpoint: Option<String>,
     pub api_version: Option<String>,
+}
+
+impl MappingUpdate {
+    /// Checks each given value, naming the `Set-RdsArmMapping` parameter it came from.
+    fn validate(&self) -> Result<(), Error> {
+        crate::route::Name::new("TenantName", &self.tenant)?;
+        if let Some(pool) = &self.host_pool {
+            crate::route::Name::new("HostPoolName", pool)?;
+        }
+        let checks: [(&str, &Option<String>, fn(&str) -> Result<(), String>); 4] = [
+            ("SubscriptionId", &self.subscription_id, check_subscription),
+            (
+                "ResourceGroupName",
+                &self.resource_group,
+                check_resource_group,
+            ),
+            ("ArmHostPoolName", &self.arm_host_pool, check_host_pool_name),
+            ("ApiVersion", &self.api_version, |v| {
+                if is_api_version(v) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "{} is not an api-version such as 2025-10-10",
+                        shown(v)
+                    ))
+                }
+            }),
+        ];
+        for (parameter, value, check) in checks {
+            if let Some(value) = value {
+                check(value).map_err(|why| Error::invalid_input(parameter, why))?;
+            }
+        }
+        if let Some(endpoint) = &self.arm_endpoint {
+            crate::route::DeploymentUrl::parse(endpoint)
+                .map_err(|e| Error::invalid_input("ArmEndpoint", strip_invalid(e.message())))?;
+        }
+        Ok(())
+    }
 }
 
 /// The first line of `text` that mentions the last key of `field` (for messages).
@@ -479,15 +519,26 @@ mod tests {
             next.tenants.contains_key("Contoso"),
             "the tenant's spelling is kept"
         );
-        let bad = mapping.with_update(&MappingUpdate {
-            tenant: "New".into(),
-            subscription_id: Some("nope".into()),
-            ..MappingUpdate::default()
-        });
-        assert_eq!(
-            bad.expect_err("invalid").code(),
-            ErrorCode::ArmMappingInvalid
+        let bad = mapping
+            .with_update(&MappingUpdate {
+                tenant: "New".into(),
+                subscription_id: Some("nope".into()),
+                ..MappingUpdate::default()
+            })
+            .expect_err("invalid");
+        assert_eq!(bad.code(), ErrorCode::InvalidInput);
+        assert!(
+            bad.message().starts_with("Invalid SubscriptionId: "),
+            "{bad}"
         );
+        // A new tenant without a subscription is still an invalid mapping as a whole.
+        let incomplete = mapping
+            .with_update(&MappingUpdate {
+                tenant: "New".into(),
+                ..MappingUpdate::default()
+            })
+            .expect_err("no subscription");
+        assert_eq!(incomplete.code(), ErrorCode::ArmMappingInvalid);
     }
 
     #[test]
