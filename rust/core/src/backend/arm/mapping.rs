@@ -278,6 +278,9 @@ pub struct MappingUpdate {
     pub api_version: Option<String>,
 }
 
+/// A value check: why the value is refused.
+type Check = fn(&str) -> Result<(), String>;
+
 impl MappingUpdate {
     /// Checks each given value, naming the `Set-RdsArmMapping` parameter it came from.
     fn validate(&self) -> Result<(), Error> {
@@ -285,7 +288,7 @@ impl MappingUpdate {
         if let Some(pool) = &self.host_pool {
             crate::route::Name::new("HostPoolName", pool)?;
         }
-        let checks: [(&str, &Option<String>, fn(&str) -> Result<(), String>); 4] = [
+        let checks: [(&str, &Option<String>, Check); 4] = [
             ("SubscriptionId", &self.subscription_id, check_subscription),
             (
                 "ResourceGroupName",
