@@ -12,6 +12,7 @@ use crate::backend::classic::Classic;
 use crate::backend::{Backend, Operation, SessionAction};
 use crate::error::{Error, ErrorCode, ErrorKind, shown, shown_url};
 use crate::model::{SessionTarget, UserSession};
+use crate::pacing::{OperationClass, Pacer, subscription_of};
 use crate::retry::{AttemptFailure, Clock, RetryNotice, RetryPolicy, SystemClock};
 use crate::route::{DEFAULT_TENANT_GROUP, DeploymentUrl, Name};
 use crate::transport::{Answer, Failure, Outcome, Request, Transport};
@@ -71,6 +72,7 @@ pub struct BrokerClientBuilder {
     request_timeout: Duration,
     retry: RetryPolicy,
     arm: Option<ArmTarget>,
+    pacing: bool,
 }
 
 /// Where an ARM client sends requests, and how classic names map to ARM resources.
@@ -89,6 +91,13 @@ impl BrokerClientBuilder {
             endpoint: None,
             mapping: Arc::new(mapping),
         });
+        self
+    }
+
+    /// Whether an ARM client paces its requests to ARM's token buckets (default on; a
+    /// classic client never paces).
+    pub fn pacing(mut self, enabled: bool) -> Self {
+        self.pacing = enabled;
         self
     }
 
@@ -159,11 +168,15 @@ impl BrokerClientBuilder {
             request_timeout: self.request_timeout,
             service,
         };
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let pacer = (self.pacing && matches!(backend, Backend::Arm(_)))
+            .then(|| Arc::new(Pacer::new(clock.clone())));
         Ok(BrokerClient {
             transport,
             backend,
+            pacer,
             retry: self.retry,
-            clock: Arc::new(SystemClock),
+            clock,
             in_flight: None,
             retry_observer: None,
         })
@@ -211,6 +224,8 @@ pub struct BrokerClient {
     backend: Backend,
     retry: RetryPolicy,
     clock: Arc<dyn Clock>,
+    /// ARM's token buckets as this principal sees them; shared by every clone (one principal).
+    pacer: Option<Arc<Pacer>>,
     /// When set, at most this many requests of this client (and its clones) are in flight;
     /// the rest wait for a permit before anything is sent.
     in_flight: Option<Arc<Semaphore>>,
@@ -245,6 +260,7 @@ impl BrokerClient {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             retry: RetryPolicy::default(),
             arm: None,
+            pacing: true,
         }
     }
 
@@ -313,11 +329,33 @@ impl BrokerClient {
         copy
     }
 
-    /// The same client with another clock for its retry waits (tests).
+    /// The same client with another clock for its retry and pacing waits (tests).
     pub fn with_clock(&self, clock: Arc<dyn Clock>) -> BrokerClient {
         let mut copy = self.clone();
+        if copy.pacer.is_some() {
+            copy.pacer = Some(Arc::new(Pacer::new(clock.clone())));
+        }
         copy.clock = clock;
         copy
+    }
+
+    /// The same client with pacing on or off (`-NoArmPacing`); turning it on starts from the
+    /// documented buckets. A classic client never paces.
+    pub fn with_pacing(&self, enabled: bool) -> BrokerClient {
+        let mut copy = self.clone();
+        copy.pacer = match (enabled, &self.pacer) {
+            (true, Some(pacer)) => Some(pacer.clone()),
+            (true, None) if matches!(self.backend, Backend::Arm(_)) => {
+                Some(Arc::new(Pacer::new(self.clock.clone())))
+            }
+            _ => None,
+        };
+        copy
+    }
+
+    /// Whether requests are paced to ARM's buckets.
+    pub fn pacing(&self) -> bool {
+        self.pacer.is_some()
     }
 
     /// The same client (same pool and tokens) for another tenant group (`Set-RdsContext`).
@@ -497,18 +535,22 @@ impl BrokerClient {
             })?),
             None => None,
         };
-        let mut notes = Vec::new();
+        let notes = std::sync::Mutex::new(Vec::new());
         let subject = operation.subject();
-        let mut observe = |notice: &RetryNotice| match &self.retry_observer {
-            Some(observer) => observer(&format!("{subject}: {}", notice.live_text())),
-            None => notes.push(notice.after_text()),
+        let mut observe = |notice: &RetryNotice| {
+            self.note(
+                &notes,
+                format!("{subject}: {}", notice.live_text()),
+                notice.after_text(),
+            )
         };
         let (result, history) = self
             .retry
             .run(self.clock.as_ref(), &mut observe, |_| {
-                self.attempt(request, operation)
+                self.attempt(request, operation, &notes)
             })
             .await;
+        let notes = notes.into_inner().unwrap_or_else(|p| p.into_inner());
         match result {
             Ok(answer) => Ok(Done {
                 answer,
@@ -524,13 +566,54 @@ impl BrokerClient {
         }
     }
 
-    /// One attempt, its failure classified by the backend.
+    /// A note for the admin: told live to the observer when there is one (a pipeline writes it
+    /// as a verbose record at once), else kept with the outcome.
+    fn note(&self, notes: &std::sync::Mutex<Vec<String>>, live: String, kept: String) {
+        match &self.retry_observer {
+            Some(observer) => observer(&live),
+            None => notes.lock().unwrap_or_else(|p| p.into_inner()).push(kept),
+        }
+    }
+
+    /// One attempt, paced to ARM's buckets, its failure classified by the backend.
     async fn attempt(
         &self,
         request: &Request,
         operation: &Operation<'_>,
+        notes: &std::sync::Mutex<Vec<String>>,
     ) -> Result<Answer, AttemptFailure> {
-        match self.transport.send(request).await {
+        let paced = match (&self.pacer, subscription_of(&request.url)) {
+            (Some(pacer), Some(subscription)) => {
+                let class = OperationClass::of(&request.method);
+                if let Some(note) = pacer.acquire(&subscription, class).await {
+                    self.note(notes, note.clone(), note);
+                }
+                Some((pacer, subscription, class))
+            }
+            _ => None,
+        };
+        let sent = self.transport.send(request).await;
+        if let Some((pacer, subscription, class)) = paced {
+            let seen = match &sent {
+                Ok(answer) | Err(Failure::Status(answer)) => Some(answer),
+                Err(_) => None,
+            };
+            let quota = match seen {
+                Some(answer) => pacer.observe(
+                    &subscription,
+                    class,
+                    answer.status.as_u16(),
+                    &answer.headers,
+                    answer.retry_after(),
+                ),
+                // No answer: the token may or may not have been spent; nothing to correct.
+                None => pacer.observe(&subscription, class, 0, &Default::default(), None),
+            };
+            if let Some(note) = quota {
+                self.note(notes, note.clone(), note);
+            }
+        }
+        match sent {
             Ok(answer) => Ok(answer),
             Err(Failure::Status(answer)) => {
                 let status = answer.status.as_u16();

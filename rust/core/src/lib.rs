@@ -20,6 +20,7 @@ mod backend;
 pub mod client;
 pub mod error;
 pub mod model;
+pub mod pacing;
 pub mod retry;
 pub mod route;
 pub mod signin;
