@@ -154,9 +154,24 @@ namespace RdsSessions
             ["CertificateNotFound"] = (ErrorCategory.ObjectNotFound, null),
             ["CertificatePasswordInvalid"] = (ErrorCategory.AuthenticationError, null),
             ["CertificateInvalid"] = (ErrorCategory.InvalidData, null),
+            // Azure Resource Manager.
+            ["SubscriptionNotFound"] = (ErrorCategory.ObjectNotFound, "Check the subscription id in the ARM mapping (Get-RdsArmMapping) and that the identity can see it."),
+            ["ResourceGroupNotFound"] = (ErrorCategory.ObjectNotFound, "Check the resource group in the ARM mapping (Get-RdsArmMapping)."),
+            ["ResourceLocked"] = (ErrorCategory.PermissionDenied, "Remove the resource lock on the host pool, its resource group or the subscription, or ask its owner to."),
+            ["AuthorizationFailed"] = (ErrorCategory.PermissionDenied, "Assign the identity the role 'Desktop Virtualization User Session Operator' on the host pool (or its resource group)."),
+            ["ApiVersionNotSupported"] = (ErrorCategory.InvalidArgument, "Set another api-version with Set-RdsArmMapping -ApiVersion."),
+            ["ArmMappingRequired"] = (ErrorCategory.InvalidOperation, "Map the tenants with Set-RdsArmMapping -TenantName <tenant> -SubscriptionId <id>, then run Add-RdsAccount again."),
+            ["ArmMappingInvalid"] = (ErrorCategory.InvalidData, "Correct the mapping file at the line and field named, or rewrite the entry with Set-RdsArmMapping."),
+            ["ArmMappingNotFound"] = (ErrorCategory.ObjectNotFound, "Add the tenant with Set-RdsArmMapping -TenantName <tenant> -SubscriptionId <id>."),
+            ["HostPoolAmbiguous"] = (ErrorCategory.InvalidResult, "Name the host pool's resource group with Set-RdsArmMapping -HostPoolName <name> -ResourceGroupName <group>."),
             // The module itself.
             [NoContext] = (ErrorCategory.InvalidOperation, "Run Add-RdsAccount -DeploymentUrl https://rdbroker.wvd.microsoft.com (with your credentials)."),
             [ConfirmationNotPossible] = (ErrorCategory.InvalidOperation, "Add -NoUserPrompt to run without confirmation."),
+            ["ContextNotFound"] = (ErrorCategory.ObjectNotFound, null),
+            ["InvalidTenantGroupName"] = (ErrorCategory.InvalidArgument, null),
+            ["InvalidRetrySettings"] = (ErrorCategory.InvalidArgument, null),
+            ["ArmHostPoolNameNeedsHostPoolName"] = (ErrorCategory.InvalidArgument, null),
+            ["ArmMappingNotWritten"] = (ErrorCategory.WriteError, null),
             ["NativeLibraryError"] = (ErrorCategory.NotSpecified, null),
         };
 
@@ -186,5 +201,18 @@ namespace RdsSessions
 
         /// <summary>Builds the ErrorRecord for a failed item; <paramref name="target"/> identifies it.</summary>
         internal static ErrorRecord ToErrorRecord(RdsBrokerException exception, object? target) => exception.ToErrorRecord(target);
+
+        /// <summary>An ErrorRecord of the module's own (not from the native library), its category from the table.</summary>
+        internal static ErrorRecord Record(Exception exception, string errorId, object? target)
+        {
+            (ErrorCategory category, string? action) = Describe(errorId, string.Empty);
+            var record = new ErrorRecord(exception, errorId, category, target);
+            if (action is not null)
+            {
+                record.ErrorDetails = new ErrorDetails(exception.Message) { RecommendedAction = action };
+            }
+
+            return record;
+        }
     }
 }

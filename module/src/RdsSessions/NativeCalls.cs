@@ -90,6 +90,14 @@ namespace RdsSessions
         private static Utf8String S(string? value, string parameter, int maxChars = NativeStrings.MaxChars) =>
             NativeStrings.From(value, parameter, maxChars);
 
+        /// <summary>A URL as a message may show it (the native library's one redaction function: never user-info or a query).</summary>
+        public static string ShownUrl(string url) =>
+            Interop.rds_shown_url(S(url.Length > MaxUrlChars ? url[..MaxUrlChars] : url, "DeploymentUrl", MaxUrlChars)).IntoString();
+
+        /// <summary>A value as a message may show it: quoted, control characters escaped, cut at 100 characters.</summary>
+        public static string Shown(string value) =>
+            Interop.rds_shown(S(value.Length > NativeStrings.MaxChars ? value[..NativeStrings.MaxChars] : value, "value")).IntoString();
+
         /// <summary>The retry settings Add-RdsAccount uses when none are given.</summary>
         public static RetrySettings DefaultRetrySettings() => Interop.rds_default_retry_settings();
 

@@ -46,6 +46,20 @@ pub fn rds_error_ids() -> ffi::String {
     ffi::String::from_string(lines.join("\n"))
 }
 
+/// A URL as every message shows it: quoted and cut, and not at all when it may hold a
+/// password or key (user-info, a query). The one redaction function, for the C# side too.
+#[ffi]
+pub fn rds_shown_url(url: ffi::String) -> ffi::String {
+    ffi::String::from_string(rds_core::shown_url(url.as_str()))
+}
+
+/// A user's value as every message shows it: quoted, control characters escaped, cut at 100
+/// characters with the length said.
+#[ffi]
+pub fn rds_shown(text: ffi::String) -> ffi::String {
+    ffi::String::from_string(rds_core::shown(text.as_str()))
+}
+
 /// The limits of the retry settings, as the core enforces them.
 #[ffi]
 pub fn rds_retry_limits() -> RetryLimits {
@@ -163,6 +177,8 @@ pub fn ffi_inventory() -> RustInventory {
         .register(function!(rds_version))
         .register(function!(rds_error_ids))
         .register(function!(rds_retry_limits))
+        .register(function!(rds_shown_url))
+        .register(function!(rds_shown))
         .register(function!(rds_default_retry_settings))
         .register(function!(rds_arm_mapping_entries))
         .register(function!(rds_arm_mapping_update))

@@ -30,11 +30,12 @@ namespace RdsSessions.Commands
             if (DeploymentUrl is not null
                 && !string.Equals(DeploymentUrl.TrimEnd('/'), context.DeploymentUrl, StringComparison.OrdinalIgnoreCase))
             {
-                WriteError(new ErrorRecord(
-                    new ItemNotFoundException($"There is no RDS context for {DeploymentUrl}; the current one is for {context.DeploymentUrl}."),
+                // Through the one redaction function: a URL typed with user:password@ is never shown.
+                string asked = NativeCalls.ShownUrl(DeploymentUrl);
+                WriteError(BrokerErrors.Record(
+                    new ItemNotFoundException($"There is no RDS context for {asked}; the current one is for {context.DeploymentUrl}."),
                     "ContextNotFound",
-                    ErrorCategory.ObjectNotFound,
-                    DeploymentUrl));
+                    asked));
                 return;
             }
 

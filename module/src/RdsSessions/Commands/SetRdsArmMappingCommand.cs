@@ -71,9 +71,9 @@ namespace RdsSessions.Commands
             string path = Path is null ? ArmMappingConfig.ConfiguredPath : GetUnresolvedProviderPathFromPSPath(Path);
             if (ArmHostPoolName is not null && HostPoolName is null)
             {
-                ThrowTerminatingError(new ErrorRecord(
+                ThrowTerminatingError(BrokerErrors.Record(
                     new ArgumentException("-ArmHostPoolName names the Azure host pool of one classic host pool: give that host pool with -HostPoolName."),
-                    "ArmHostPoolNameNeedsHostPoolName", ErrorCategory.InvalidArgument, ArmHostPoolName));
+                    "ArmHostPoolNameNeedsHostPoolName", null));
             }
 
             try
@@ -107,7 +107,7 @@ namespace RdsSessions.Commands
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                WriteError(new ErrorRecord(e, "ArmMappingNotWritten", ErrorCategory.WriteError, path));
+                WriteError(BrokerErrors.Record(e, "ArmMappingNotWritten", path));
             }
         }
 

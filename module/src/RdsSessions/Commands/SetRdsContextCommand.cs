@@ -65,7 +65,7 @@ namespace RdsSessions.Commands
                 }
                 catch (RdsBrokerException e)
                 {
-                    ThrowTerminatingError(new ErrorRecord(e, "InvalidTenantGroupName", e.Category, TenantGroupName));
+                    ThrowTerminatingError(BrokerErrors.Record(e, "InvalidTenantGroupName", NativeCalls.Shown(TenantGroupName)));
                     return;
                 }
 
@@ -78,7 +78,7 @@ namespace RdsSessions.Commands
             }
             catch (RdsBrokerException e)
             {
-                ThrowTerminatingError(new ErrorRecord(e, "InvalidRetrySettings", e.Category, null));
+                ThrowTerminatingError(BrokerErrors.Record(e, "InvalidRetrySettings", null));
                 return;
             }
 
