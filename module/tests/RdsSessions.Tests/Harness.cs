@@ -226,7 +226,7 @@ public static class Identities
     public const string SystemIdentityId = "33333333-3333-3333-3333-333333333333";
     public const string IdentityHeader = "emulator-test-identity-header-NOT-A-REAL-SECRET";
     public const string CertAppId = "55555555-5555-5555-5555-555555555555";
-    /// <summary>The public client the module signs users in with (rds-api.md §2.2).</summary>
+    /// <summary>The public client the module signs users in with (docs/service-facts.md §2.1-2.2).</summary>
     public const string ModulePublicClientId = "fa4345a4-a730-4230-84a8-7d9651b86739";
 }
 

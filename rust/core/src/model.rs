@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A user session as the broker lists it (`GET .../HostPools/{hp}/Sessions`, rds-api.md §1.8).
+/// A user session as the broker lists it (`GET .../HostPools/{hp}/Sessions`, docs/service-facts.md §1.2).
 ///
 /// `sessionState` and `applicationType` are open strings: the classic broker's
 /// enumerations are not documented (UNCONFIRMED), so unknown values must round-trip.

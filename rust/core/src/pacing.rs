@@ -1,5 +1,5 @@
 //! Pacing: spend Azure Resource Manager's token buckets the way ARM refills them, instead of
-//! provoking 429s (rds-api.md §4.6, arm-wire.md §4).
+//! provoking 429s (docs/service-facts.md §4).
 //!
 //! ARM throttles per principal, per subscription and per operation class (reads 250 then 25/s,
 //! deletes and writes 200 then 10/s; a global per-subscription bucket is 15 times larger). A

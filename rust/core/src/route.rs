@@ -9,7 +9,7 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use std::net::IpAddr;
 use url::Url;
 
-/// The tenant group `Add-RdsAccount` selects unless told otherwise (rds-api.md §1.1).
+/// The tenant group `Add-RdsAccount` selects unless told otherwise (docs/service-facts.md §1.1).
 pub const DEFAULT_TENANT_GROUP: &str = "Default Tenant Group";
 
 /// The longest name accepted. Classic names are far shorter (ARM caps host pools at 64

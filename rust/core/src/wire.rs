@@ -1,4 +1,4 @@
-//! Parsing broker error bodies defensively: both shapes seen in the wild (rds-api.md §1.6),
+//! Parsing broker error bodies defensively: both shapes seen in the wild (docs/service-facts.md §1.6),
 //! anything else yields no code and no message rather than a parse failure.
 
 use crate::error::service_text;

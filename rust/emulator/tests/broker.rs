@@ -405,7 +405,7 @@ async fn unknown_routes_are_404_and_wrong_methods_405() {
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     assert_eq!(unknown.json()["error"]["code"], "RouteNotFound");
 
-    // The path form without /TenantGroups is not served (see rds-api.md 1.1).
+    // The path form without /TenantGroups is not served (see docs/service-facts.md §1.1).
     let no_group = get(
         &emulator,
         "/RdsManagement/V1/Tenants/Contoso/HostPools/Pool-Desktop/Sessions",

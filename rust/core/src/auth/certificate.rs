@@ -1,5 +1,5 @@
 //! Client certificates (PFX or PEM) and the signed client assertion Entra ID accepts instead
-//! of a secret (rds-api.md §5.2).
+//! of a secret (docs/service-facts.md §2.3).
 
 use crate::error::{Error, ErrorCode, shown};
 use base64::Engine;

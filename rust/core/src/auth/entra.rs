@@ -1,4 +1,4 @@
-//! Microsoft Entra ID v2.0 token flows (rds-api.md §5) on the `oauth2` crate: client secret,
+//! Microsoft Entra ID v2.0 token flows (docs/service-facts.md §2.3) on the `oauth2` crate: client secret,
 //! client certificate (signed assertion), resource-owner password and device code.
 //!
 //! Why not `azure_identity`: its credentials refuse any authority host that is not HTTPS and
@@ -28,7 +28,7 @@ use url::Url;
 pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
 
 /// Client id used for user sign-in (password and device code). The classic "Windows Virtual
-/// Desktop Client" application seen in password-grant samples (rds-api.md §2.2). Which public
+/// Desktop Client" application seen in password-grant samples (docs/service-facts.md §2.1-2.2). Which public
 /// client the original module used is UNCONFIRMED; it can be overridden.
 pub const DEFAULT_PUBLIC_CLIENT_ID: &str = "fa4345a4-a730-4230-84a8-7d9651b86739";
 

@@ -1,6 +1,6 @@
 //! Managed identity: the Azure VM / VMSS instance metadata service (IMDS) and the App Service,
 //! Functions and Automation endpoint announced by `IDENTITY_ENDPOINT` / `IDENTITY_HEADER`
-//! (rds-api.md §5.3-5.5). No crate here lets these endpoints be pointed at a test server
+//! (docs/service-facts.md §2.4). No crate here lets these endpoints be pointed at a test server
 //! (azure_identity hard-codes the IMDS address), so this is a small hand-written client.
 
 use super::http::{AuthHttp, AuthHttpError};

@@ -25,7 +25,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, SystemTime};
 
-/// The classic broker's resource (token audience), rds-api.md §2.2.
+/// The classic broker's resource (token audience), docs/service-facts.md §2.1-2.2.
 pub const BROKER_RESOURCE: &str = "https://mrs-prod.ame.gbl/mrs-RDInfra-prod";
 
 /// The v2.0 scope for [`BROKER_RESOURCE`] (resource + `/.default`).

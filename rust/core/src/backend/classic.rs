@@ -1,5 +1,5 @@
 //! The Windows Virtual Desktop (classic) broker: `/RdsManagement/V1/TenantGroups/{tg}/...`
-//! routes, its bare-array session list, and what its error answers mean (rds-api.md §1).
+//! routes, its bare-array session list, and what its error answers mean (docs/service-facts.md §1).
 
 use super::{Operation, SessionAction};
 use crate::error::{ApiError, BrokerObject, Error, ErrorCode, shown};
@@ -11,7 +11,7 @@ use reqwest::Method;
 
 /// Body sent with action POSTs. The broker ignores it, but observed clients always send a
 /// JSON body with `Content-Type: application/json`; whether an empty body is accepted is
-/// UNCONFIRMED (rds-api.md §1.4), so send the safe `{}`.
+/// UNCONFIRMED (docs/service-facts.md §1.4), so send the safe `{}`.
 const ACTION_BODY: &str = "{}";
 
 /// A classic deployment and the tenant group of the context.
@@ -57,12 +57,12 @@ impl Classic {
         ]);
         let mut url = self.base.join(&parts);
         match action {
-            // Lowercase `true`: the literal the broker expects is UNCONFIRMED (rds-api.md §1.3);
+            // Lowercase `true`: the literal the broker expects is UNCONFIRMED (docs/service-facts.md §1.3);
             // lowercase matches .NET Uri formatting used by the client the route was taken from.
             SessionAction::Logoff { force: true } => {
                 url.query_pairs_mut().append_pair("force", "true");
             }
-            // Title and body travel URL-encoded in the query (rds-api.md §1.3).
+            // Title and body travel URL-encoded in the query (docs/service-facts.md §1.3).
             SessionAction::SendMessage { title, body } => {
                 url.query_pairs_mut()
                     .append_pair("MessageTitle", title)
@@ -149,7 +149,7 @@ impl Classic {
     }
 }
 
-/// Classifies a broker error code such as `TenantNotFound` (rds-api.md §1.6), falling back to
+/// Classifies a broker error code such as `TenantNotFound` (docs/service-facts.md §1.6), falling back to
 /// the message text the broker uses for vanished sessions ("User session ID not found").
 fn not_found_object(code: Option<&str>, message: Option<&str>) -> BrokerObject {
     let code = code.unwrap_or_default().to_ascii_lowercase();

@@ -3,7 +3,7 @@
 //! discovery by name where the mapping gives only a subscription), sessions are listed with
 //! `UserSessions_ListByHostPool` following `nextLink`, and logoff, disconnect and message are
 //! `DELETE .../userSessions/{id}`, `POST .../disconnect` and `POST .../sendMessage`
-//! (rds-api.md §4, arm-wire.md §2).
+//! (docs/service-facts.md §3).
 
 pub mod mapping;
 mod wire;
@@ -22,11 +22,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use wire::{ArmResource, ArmUserSession, Page, id_segment};
 
-/// The api-version sent unless the mapping says otherwise: the newest stable (arm-wire.md §2.1).
+/// The api-version sent unless the mapping says otherwise: the newest stable (docs/service-facts.md §3.1).
 pub const DEFAULT_API_VERSION: &str = "2025-10-10";
 
 /// The api-version used once ARM calls the first one invalid (a user saw 2025-10-10 refused in
-/// July 2026, arm-wire.md §2.1; 2024-04-03 is the stable Microsoft points to).
+/// July 2026, docs/service-facts.md §3.1; 2024-04-03 is the stable Microsoft points to).
 pub const FALLBACK_API_VERSION: &str = "2024-04-03";
 
 /// The public cloud's Resource Manager.
@@ -556,7 +556,7 @@ impl Arm {
                 }
             };
             let mut url = self.url(&pool_parts(&pool, &tail), version);
-            // Like Az, `force` is sent only when asked for (rds-api.md §4.2; what it changes on
+            // Like Az, `force` is sent only when asked for (docs/service-facts.md §3.2-3.3; what it changes on
             // ARM is UNCONFIRMED, the classic meaning is "remove even if the host is gone").
             if let SessionAction::Logoff { force: true } = action {
                 url.query_pairs_mut().append_pair("force", "true");

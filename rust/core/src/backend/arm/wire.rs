@@ -1,4 +1,4 @@
-//! ARM's JSON, as live traffic shows it (arm-wire.md §2.4): pages of `{"value":[...],
+//! ARM's JSON, as live traffic shows it (docs/service-facts.md §3.3): pages of `{"value":[...],
 //! "nextLink": <url or null>}`, resources with `id`, `name`, `type` and `properties`.
 
 use crate::model::UserSession;
@@ -110,7 +110,7 @@ impl ArmUserSession {
 mod tests {
     use super::*;
 
-    /// The shape of a live recording (arm-wire.md §2.4): three-part name, lower-cased type
+    /// The shape of a live recording (docs/service-facts.md §3.3): three-part name, lower-cased type
     /// segments in the id, live property order, `"nextLink": null`.
     const LIVE_PAGE: &str = r#"{"value":[{"id":"/subscriptions/11111111-1111-1111-1111-111111111111/resourcegroups/Contoso_Pool-Desktop/providers/Microsoft.DesktopVirtualization/hostpools/Pool-Desktop/sessionhosts/sh1.contoso.com/usersessions/17","name":"Pool-Desktop/sh1.contoso.com/17","type":"Microsoft.DesktopVirtualization/hostpools/sessionhosts/usersessions","systemData":null,"properties":{"createTime":"2026-11-23T21:04:00.0000000Z","userPrincipalName":"ana@contoso.com","sessionState":"Disconnected","applicationType":"Desktop","activeDirectoryUserName":"CONTOSO\\ana","objectId":"aaaaaaaa-0000-0000-0000-000000000001"}}],"nextLink":null}"#;
 
