@@ -91,7 +91,10 @@ probe_pwsh() {
   "
 }
 
+installed=0
+
 install_pwsh() {
+  installed=$((installed + 1))
   local target="$cache/pwsh-$pwsh_version" staging
   say "installing PowerShell $pwsh_version (dotnet tool) into $target"
   staging=$(mktemp -d "$cache/.pwsh-XXXXXX")
@@ -108,6 +111,7 @@ install_pwsh() {
 }
 
 install_pester() {
+  installed=$((installed + 1))
   local target="$cache/modules/Pester/$pester_version" staging source
   say "installing Pester $pester_version (NuGet package) into $target"
   staging=$(mktemp -d "$cache/.pester-XXXXXX")
@@ -177,6 +181,9 @@ if [ -z "$pester" ]; then
   [ -f "$pester" ] || die "Pester was installed but $pester is missing"
 fi
 
+if [ "$installed" -gt 0 ]; then
+  say "ready after ${SECONDS} s: pwsh $pwsh, Pester $pester"
+fi
 if [ "$format" = plain ]; then
   printf 'RDSSESSIONS_PWSH=%s\nRDSSESSIONS_PESTER=%s\nDOTNET_ROOT=%s\n' "$pwsh" "$pester" "$DOTNET_ROOT"
 else
