@@ -3,24 +3,29 @@
     Builds, tests and demonstrates the RdsSessions PowerShell module.
 
 .DESCRIPTION
-    The one entry point of the project, on Windows, Linux and macOS, from any current directory.
-    It drives cargo (the Rust library, the broker emulator and the binding generator) and dotnet
-    (the C# cmdlets, which also lay the module out), then checks that
-    out/RdsSessions/<version>/ holds every file the module needs. The version is read from
-    [workspace.package] in Cargo.toml, the one version number of the project.
+    The one implementation of the project's build, test and demo steps, on Windows, Linux and
+    macOS, from any current directory. scripts/build.sh, scripts/test.sh and scripts/demo.sh
+    install pwsh and Pester when needed (tools/install-toolchain.sh) and then run this script, so
+    the bash commands and the PowerShell commands cannot drift apart.
 
     Tasks run in the order given; Build runs at most once per invocation.
 
       Clean     Removes out/ and the dotnet bin/ and obj/ folders. With -Full it also runs
                 cargo clean (target/ is kept otherwise, because rebuilding it is slow).
-      Bindings  Regenerates bindings/Interop.cs from the Rust library (cargo run -p rds-bindgen).
-      Build     Builds the native library and the emulator (cargo build --release --locked),
-                fails if bindings/Interop.cs is stale, builds and lays out the module
-                (dotnet build), then asserts the layout.
-      Test      Build, then cargo test, dotnet test and, when Pester 5 is installed, the Pester
-                suites in a child pwsh (results in out/pester-results.xml).
-      Demo      Build, then starts the broker emulator and runs demo/demo.ps1 against it in a
-                child pwsh.
+      Bindings  Regenerates bindings/Interop.cs from the Rust library.
+      Build     One cargo invocation builds every workspace library and binary (release): the
+                native library, the emulator and the binding generator, with one feature set,
+                so a second build compiles nothing. Then it fails if bindings/Interop.cs is
+                stale, builds and lays out the module (dotnet build) and asserts the layout.
+      Test      Build, then every test of the project, each runner counted, ending with one
+                line "N passed, N failed":
+                  cargo fmt --check and cargo clippy -D warnings (one check each),
+                  cargo test (core against the emulator, the C ABI through dlopen, bindings),
+                  valgrind leak check of the C ABI tests (Linux, when installed; one check),
+                  dotnet test (xunit: the built module in the hosted engine),
+                  Pester (Pester/: the built module in real pwsh; results in out/test-results).
+      Demo      Build, then starts the broker emulator with its sample data and runs
+                demo/demo.ps1 against it in a child pwsh.
 
     On machines that cannot reach crates.io, the build first runs ../shared/cargo-offline.sh
     (or the script that $env:RDS_OFFLINE_MIRROR names) to point cargo at the local crate
@@ -37,6 +42,9 @@
 .PARAMETER Full
     With the Clean task, also run cargo clean (removes target/).
 
+.PARAMETER NoBuild
+    Test and Demo use what the last build left (after checking the layout) instead of building.
+
 .EXAMPLE
     ./build.ps1
 
@@ -45,7 +53,7 @@
 .EXAMPLE
     ./build.ps1 -Task Test
 
-    Builds, then runs the Rust, xunit and Pester tests.
+    Builds, then runs every test (the same as bash scripts/test.sh).
 
 .EXAMPLE
     ./build.ps1 Clean, Build -Configuration Debug
@@ -64,8 +72,9 @@
 
 .NOTES
     Requires PowerShell 7.4+, cargo (Rust 1.93+) and the .NET SDK (net8.0 for the module; the
-    xunit tests target net10.0). Pester 5 is optional: without it the Test task warns and skips
-    the Pester suites.
+    xunit tests target net10.0). The Test task needs Pester 5: it uses yours when it is recent
+    enough (tools/toolchain.json), otherwise it installs the pinned one into the project's cache
+    with tools/install-toolchain.sh. rustfmt, clippy and valgrind are used when installed.
 #>
 #Requires -Version 7.4
 [CmdletBinding()]
@@ -77,14 +86,27 @@ param(
     [ValidateSet('Release', 'Debug')]
     [string] $Configuration = 'Release',
 
-    [switch] $Full
+    [switch] $Full,
+
+    [switch] $NoBuild
 )
 
 Set-StrictMode -Version Latest
 $ErrorActionPreference = 'Stop'
+# Exit codes of native tools are checked by hand (Invoke-NativeCommand), with messages that say
+# what failed; a non-zero exit must not throw on its own in the middle of a test run.
+$PSNativeCommandUseErrorActionPreference = $false
+$ProgressPreference = 'SilentlyContinue'
+if ([Console]::IsOutputRedirected) {
+    # A log (CI, a pipe): plain text, not ANSI colour sequences, which pwsh writes to pipes too.
+    $PSStyle.OutputRendering = 'PlainText'
+}
 
 $script:RepoRoot = $PSScriptRoot
 $script:BuildDone = $false
+$script:TestSummary = $null
+
+Import-Module -Name (Join-Path $PSScriptRoot 'tools' 'RdsSessions.Dev.psm1') -Force
 
 #region Helpers
 
@@ -97,12 +119,16 @@ function Invoke-NativeCommand {
     <#
     .SYNOPSIS
         Runs a native tool from the repository root and throws, naming the command, when it fails.
+    .PARAMETER LogPath
+        Also writes the tool's standard output to this file (its standard error goes to the
+        console only), for the test runners whose results are read from it.
     #>
     [CmdletBinding()]
     param(
         [Parameter(Mandatory)] [string] $FilePath,
         [string[]] $ArgumentList = @(),
-        [string] $FailureMessage
+        [string] $FailureMessage,
+        [string] $LogPath
     )
 
     $commandLine = (@($FilePath) + $ArgumentList) -join ' '
@@ -115,7 +141,12 @@ function Invoke-NativeCommand {
     Write-Host "> $commandLine" -ForegroundColor DarkGray
     Push-Location -LiteralPath $script:RepoRoot
     try {
-        & $command.Source @ArgumentList | Out-Host
+        if ($LogPath) {
+            & $command.Source @ArgumentList | Tee-Object -FilePath $LogPath | Out-Host
+        }
+        else {
+            & $command.Source @ArgumentList | Out-Host
+        }
         $exitCode = $LASTEXITCODE
     }
     finally {
@@ -131,59 +162,9 @@ function Invoke-NativeCommand {
     }
 }
 
-function Get-ProjectVersion {
-    <#
-    .SYNOPSIS
-        The one version of the project: [workspace.package] version in Cargo.toml.
-    #>
-    $cargoToml = Join-Path $script:RepoRoot 'Cargo.toml'
-    $text = Get-Content -LiteralPath $cargoToml -Raw
-    $section = [regex]::Match($text, '(?ms)^\[workspace\.package\][^\n]*\n(?<body>.*?)(?=^\[|\z)')
-    if (-not $section.Success) {
-        throw "No [workspace.package] section in '$cargoToml'."
-    }
-    $version = [regex]::Match($section.Groups['body'].Value, '(?m)^[ \t]*version[ \t]*=[ \t]*"(?<version>[^"]+)"')
-    if (-not $version.Success) {
-        throw "No version in the [workspace.package] section of '$cargoToml'."
-    }
-    $version.Groups['version'].Value
-}
-
-function Get-NativeLayout {
-    <#
-    .SYNOPSIS
-        Where the module loader looks for the native library on this platform:
-        runtimes/<os>-<process architecture>/native/<file>.
-    #>
-    $architecture = [System.Runtime.InteropServices.RuntimeInformation]::ProcessArchitecture.ToString().ToLowerInvariant()
-    if ($IsWindows) {
-        $os = 'win'; $library = 'rds_sessions.dll'; $executableSuffix = '.exe'
-    }
-    elseif ($IsMacOS) {
-        $os = 'osx'; $library = 'librds_sessions.dylib'; $executableSuffix = ''
-    }
-    elseif ($IsLinux) {
-        $os = 'linux'; $library = 'librds_sessions.so'; $executableSuffix = ''
-    }
-    else {
-        throw 'Unsupported operating system: RdsSessions builds on Windows, Linux and macOS.'
-    }
-
-    [pscustomobject]@{
-        Rid              = "$os-$architecture"
-        LibraryName      = $library
-        ExecutableSuffix = $executableSuffix
-    }
-}
-
-function Get-ModuleDirectory {
-    Join-Path $script:RepoRoot 'out' 'RdsSessions' (Get-ProjectVersion)
-}
-
-function ConvertTo-QuotedContent {
-    # Escapes text for use inside a single-quoted PowerShell string.
-    param([Parameter(Mandatory)] [AllowEmptyString()] [string] $Text)
-    $Text.Replace("'", "''")
+function Test-CommandAvailable {
+    param([Parameter(Mandatory)] [string] $Name)
+    $null -ne (Get-Command -Name $Name -CommandType Application -ErrorAction SilentlyContinue)
 }
 
 function Invoke-OfflineMirrorSetup {
@@ -206,7 +187,7 @@ function Invoke-OfflineMirrorSetup {
         return
     }
 
-    if ($null -eq (Get-Command -Name 'bash' -CommandType Application -ErrorAction SilentlyContinue)) {
+    if (-not (Test-CommandAvailable 'bash')) {
         Write-Warning "bash was not found, so '$mirrorScript' was not run; cargo will use its configured sources."
         return
     }
@@ -214,24 +195,42 @@ function Invoke-OfflineMirrorSetup {
     Invoke-NativeCommand -FilePath 'bash' -ArgumentList @($mirrorScript)
 }
 
+function Get-RustBinaryPath {
+    param([Parameter(Mandatory)] [string] $Name)
+    Join-Path $script:RepoRoot 'target' 'release' ($Name + (Get-RdsPlatform).ExecutableSuffix)
+}
+
+function Invoke-CargoBuild {
+    <#
+    .SYNOPSIS
+        The only cargo build of the Build and Bindings tasks. Every workspace library and binary
+        in one invocation: cargo unifies features over the packages it is asked to build, so
+        building subsets (-p rds_sessions here, -p rds-bindgen there) gave rds_sessions two
+        feature sets that overwrote each other's cdylib, and every build recompiled it.
+    #>
+    Invoke-OfflineMirrorSetup
+    Write-Step 'Build: native library, broker emulator and binding generator (cargo, release)'
+    Invoke-NativeCommand -FilePath 'cargo' -ArgumentList @('build', '--release', '--locked', '--workspace', '--lib', '--bins')
+}
+
 function Assert-ModuleLayout {
     <#
     .SYNOPSIS
-        Fails unless out/RdsSessions/<version>/ holds every file of the allow-list and the
-        manifest carries the project version.
+        Fails unless out/RdsSessions/<version>/ holds every file of the allow-list, the manifest
+        carries the project version and the emulator is built.
     #>
-    $version = Get-ProjectVersion
-    $layout = Get-NativeLayout
-    $moduleDirectory = Get-ModuleDirectory
+    $version = Get-RdsProjectVersion
+    $platform = Get-RdsPlatform
+    $moduleDirectory = Get-RdsModuleDirectory
     $expected = @(
         'RdsSessions.psd1'
         'RdsSessions.dll'
         'RdsSessions.Format.ps1xml'
-        (Join-Path 'runtimes' $layout.Rid 'native' $layout.LibraryName)
+        (Join-Path 'runtimes' $platform.Rid 'native' $platform.LibraryName)
     )
     $missing = @($expected | Where-Object { -not (Test-Path -LiteralPath (Join-Path $moduleDirectory $_) -PathType Leaf) })
     if ($missing.Count -gt 0) {
-        throw "The module layout at '$moduleDirectory' is incomplete. Missing: $($missing -join ', ')."
+        throw "The module layout at '$moduleDirectory' is incomplete (run ./build.ps1). Missing: $($missing -join ', ')."
     }
 
     $manifest = Import-PowerShellDataFile -LiteralPath (Join-Path $moduleDirectory 'RdsSessions.psd1')
@@ -239,12 +238,12 @@ function Assert-ModuleLayout {
         throw "The laid-out manifest says ModuleVersion '$($manifest.ModuleVersion)', but Cargo.toml says '$version'."
     }
 
-    $emulator = Join-Path $script:RepoRoot 'target' 'release' ('rds-emulator' + $layout.ExecutableSuffix)
+    $emulator = Get-RdsEmulatorPath
     if (-not (Test-Path -LiteralPath $emulator -PathType Leaf)) {
-        throw "The broker emulator '$emulator' was not built."
+        throw "The broker emulator '$emulator' was not built (run ./build.ps1)."
     }
 
-    Write-Host "RdsSessions $version is laid out at $moduleDirectory ($($layout.Rid))." -ForegroundColor Green
+    Write-Host "RdsSessions $version is laid out at $moduleDirectory ($($platform.Rid))." -ForegroundColor Green
 }
 
 #endregion
@@ -259,6 +258,10 @@ function Invoke-CleanTask {
         (Join-Path $script:RepoRoot 'module' 'src' 'RdsSessions' 'obj')
         (Join-Path $script:RepoRoot 'module' 'tests' 'RdsSessions.Tests' 'bin')
         (Join-Path $script:RepoRoot 'module' 'tests' 'RdsSessions.Tests' 'obj')
+        (Join-Path $script:RepoRoot 'module' 'tools' 'RdsSessions.ScriptHost' 'bin')
+        (Join-Path $script:RepoRoot 'module' 'tools' 'RdsSessions.ScriptHost' 'obj')
+        (Join-Path $script:RepoRoot 'module' 'bench' 'RdsSessions.Benchmark' 'bin')
+        (Join-Path $script:RepoRoot 'module' 'bench' 'RdsSessions.Benchmark' 'obj')
     )
     foreach ($path in $paths) {
         if (Test-Path -LiteralPath $path) {
@@ -278,8 +281,10 @@ function Invoke-CleanTask {
 
 function Invoke-BindingsTask {
     Write-Step 'Bindings: regenerate bindings/Interop.cs'
-    Invoke-OfflineMirrorSetup
-    Invoke-NativeCommand -FilePath 'cargo' -ArgumentList @('run', '--release', '--locked', '-p', 'rds-bindgen')
+    # The same cargo build as the Build task (nothing to compile when it is current), then the
+    # generator binary it produced.
+    Invoke-CargoBuild
+    Invoke-NativeCommand -FilePath (Get-RustBinaryPath 'rds-bindgen')
 }
 
 function Invoke-BuildTask {
@@ -287,21 +292,15 @@ function Invoke-BuildTask {
         return
     }
 
-    Invoke-OfflineMirrorSetup
-
-    Write-Step 'Build: native library and broker emulator'
-    Invoke-NativeCommand -FilePath 'cargo' -ArgumentList @(
-        'build', '--release', '--locked', '-p', 'rds_sessions', '-p', 'rds-emulator'
-    )
+    Invoke-CargoBuild
 
     Write-Step 'Build: check that bindings/Interop.cs is current'
-    Invoke-NativeCommand -FilePath 'cargo' -ArgumentList @(
-        'run', '--release', '--locked', '-p', 'rds-bindgen', '--', '--check'
-    ) -FailureMessage 'bindings/Interop.cs does not match the Rust library: run ./build.ps1 -Task Bindings and commit the result.'
+    Invoke-NativeCommand -FilePath (Get-RustBinaryPath 'rds-bindgen') -ArgumentList @('--check') `
+        -FailureMessage 'bindings/Interop.cs does not match the Rust library: run ./build.ps1 -Task Bindings and commit the result.'
 
     Write-Step "Build: module ($Configuration)"
     Invoke-NativeCommand -FilePath 'dotnet' -ArgumentList @(
-        'build', (Join-Path $script:RepoRoot 'module' 'src' 'RdsSessions'), '-c', $Configuration, '--nologo'
+        'build', (Join-Path $script:RepoRoot 'module' 'src' 'RdsSessions'), '-c', $Configuration, '--nologo', '-v', 'quiet'
     )
 
     Write-Step 'Build: check the module layout'
@@ -309,78 +308,268 @@ function Invoke-BuildTask {
     $script:BuildDone = $true
 }
 
-function Invoke-PesterTests {
-    $pester = Get-Module -ListAvailable -Name 'Pester' |
-        Where-Object { $_.Version -ge [version]'5.0.0' } |
-        Sort-Object -Property Version -Descending |
-        Select-Object -First 1
-    if ($null -eq $pester) {
-        Write-Warning ('Pester 5 is not installed, so the Pester tests were skipped. ' +
-            'Install it with: Install-PSResource -Name Pester (or Install-Module -Name Pester -MinimumVersion 5.0 -Scope CurrentUser).')
-        return
+function Invoke-BuildOrCheck {
+    # Test and Demo: build, or with -NoBuild only check that a build is there.
+    if ($NoBuild) {
+        Assert-ModuleLayout
     }
+    else {
+        Invoke-BuildTask
+    }
+}
 
-    $outDirectory = Join-Path $script:RepoRoot 'out'
-    $null = New-Item -ItemType Directory -Path $outDirectory -Force
-    $resultPath = Join-Path $outDirectory 'pester-results.xml'
+function Invoke-TestRunner {
+    <#
+    .SYNOPSIS
+        Runs one test runner, times it and records its counts. -Action returns
+        @{ Passed; Failed; Skipped } (missing keys are 0); when it throws, the runner counts one
+        failure more than it reported, so a crash can never look like a pass.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $Name,
+        [Parameter(Mandatory)] [scriptblock] $Action,
+        [Parameter(Mandatory)] [AllowEmptyCollection()] [System.Collections.Generic.List[object]] $Results
+    )
 
-    # Runs in a child pwsh: the module's assemblies cannot be unloaded from this process, and
-    # -NonInteractive turns a forgotten -NoUserPrompt into an error instead of a hung prompt.
-    $command = @'
-Import-Module -Name '<PesterManifest>' -ErrorAction Stop
-$configuration = [PesterConfiguration]::Default
-$configuration.Run.Path = '<TestPath>'
-$configuration.Run.Exit = $true
-$configuration.Output.Verbosity = 'Detailed'
-$configuration.TestResult.Enabled = $true
-$configuration.TestResult.OutputFormat = 'NUnitXml'
-$configuration.TestResult.OutputPath = '<ResultPath>'
-Invoke-Pester -Configuration $configuration
-'@
-    $command = $command.Replace('<PesterManifest>', (ConvertTo-QuotedContent $pester.Path))
-    $command = $command.Replace('<TestPath>', (ConvertTo-QuotedContent (Join-Path $script:RepoRoot 'Pester')))
-    $command = $command.Replace('<ResultPath>', (ConvertTo-QuotedContent $resultPath))
-    $encoded = [Convert]::ToBase64String([System.Text.Encoding]::Unicode.GetBytes($command))
+    Write-Step "Test: $Name"
+    $watch = [System.Diagnostics.Stopwatch]::StartNew()
+    $counts = @{ Passed = 0; Failed = 0; Skipped = 0 }
+    $note = ''
+    try {
+        $reported = & $Action
+        if ($reported -is [System.Collections.IDictionary]) {
+            foreach ($key in 'Passed', 'Failed', 'Skipped') {
+                if ($reported.Contains($key)) { $counts[$key] = [int]$reported[$key] }
+            }
+            if ($reported.Contains('Note')) { $note = [string]$reported['Note'] }
+        }
+    }
+    catch {
+        Write-Host "$Name failed: $($_.Exception.Message)" -ForegroundColor Red
+        $counts.Failed++
+        $note = $_.Exception.Message
+    }
+    $watch.Stop()
+    $Results.Add([pscustomobject]@{
+            Runner  = $Name
+            Passed  = $counts.Passed
+            Failed  = $counts.Failed
+            Skipped = $counts.Skipped
+            Seconds = $watch.Elapsed.TotalSeconds
+            Note    = $note
+        })
+}
 
-    Write-Host "Pester $($pester.Version) from $($pester.ModuleBase)"
-    # Get-RdsPwshPath: the pwsh running this build, if possible (shared with the test suites).
-    . (Join-Path $script:RepoRoot 'Pester' 'common.ps1')
-    Invoke-NativeCommand -FilePath (Get-RdsPwshPath) -ArgumentList @(
-        '-NoLogo', '-NoProfile', '-NonInteractive', '-EncodedCommand', $encoded
-    ) -FailureMessage "Pester reported failures; see the output above and $resultPath."
+function Invoke-CheckRunner {
+    # A tool that passes or fails as a whole (fmt, clippy, valgrind): one check.
+    param([Parameter(Mandatory)] [scriptblock] $Action)
+    & $Action
+    @{ Passed = 1 }
+}
+
+function Get-CargoTestCounts {
+    # Sums cargo's "test result: ok. 12 passed; 0 failed; 1 ignored; ..." lines (libtest has no
+    # stable machine-readable output on the stable toolchain).
+    param([Parameter(Mandatory)] [string] $LogPath)
+    $counts = @{ Passed = 0; Failed = 0; Skipped = 0 }
+    foreach ($match in (Select-String -LiteralPath $LogPath -Pattern 'test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored')) {
+        $counts.Passed += [int]$match.Matches[0].Groups[1].Value
+        $counts.Failed += [int]$match.Matches[0].Groups[2].Value
+        $counts.Skipped += [int]$match.Matches[0].Groups[3].Value
+    }
+    $counts
+}
+
+function Get-TrxCounts {
+    # The counters of a Visual Studio test results file (dotnet test --logger trx).
+    param([Parameter(Mandatory)] [string] $Path)
+    $counters = ([xml](Get-Content -LiteralPath $Path -Raw)).TestRun.ResultSummary.Counters
+    @{
+        Passed  = [int]$counters.passed
+        Failed  = [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+        Skipped = [int]$counters.notExecuted
+    }
+}
+
+function Invoke-PesterRunner {
+    <#
+    .SYNOPSIS
+        Runs Pester/ in a child pwsh (tools/Invoke-RdsPester.ps1) and returns its counts, read from
+        the summary that script writes from Invoke-Pester's result object.
+    .DESCRIPTION
+        A child process, because the module's assemblies cannot be unloaded from this one, and
+        -NonInteractive turns a forgotten -NoUserPrompt into an error instead of a hung prompt.
+        -File (not -EncodedCommand) and -OutputFormat Text keep its output plain text in logs.
+    #>
+    param([Parameter(Mandatory)] [string] $ResultDirectory)
+
+    $pester = Get-RdsPesterManifest
+    $summaryPath = Join-Path $ResultDirectory 'pester-summary.json'
+    Remove-Item -LiteralPath $summaryPath -Force -ErrorAction SilentlyContinue
+    # The suites fail instead of skipping when the build is missing (see Pester/common.ps1).
+    $previous = $env:RDSSESSIONS_REQUIRE_BUILD
+    $env:RDSSESSIONS_REQUIRE_BUILD = '1'
+    try {
+        $failure = $null
+        try {
+            Invoke-NativeCommand -FilePath (Get-RdsPwshPath) -ArgumentList @(
+                '-NoLogo', '-NoProfile', '-NonInteractive', '-OutputFormat', 'Text',
+                '-File', (Join-Path $script:RepoRoot 'tools' 'Invoke-RdsPester.ps1'),
+                '-PesterManifest', $pester,
+                '-ResultDirectory', $ResultDirectory
+            )
+        }
+        catch {
+            # Failed tests make the exit code 1; the counts below tell how many.
+            $failure = $_
+        }
+    }
+    finally {
+        $env:RDSSESSIONS_REQUIRE_BUILD = $previous
+    }
+    if (-not (Test-Path -LiteralPath $summaryPath -PathType Leaf)) {
+        if ($failure) { throw $failure }
+        throw "Pester wrote no summary ('$summaryPath')."
+    }
+    $summary = Get-Content -LiteralPath $summaryPath -Raw | ConvertFrom-Json
+    $counts = @{ Passed = [int]$summary.Passed; Failed = [int]$summary.Failed; Skipped = [int]$summary.Skipped }
+    if ($failure -and $counts.Failed -eq 0) {
+        throw $failure
+    }
+    $counts
 }
 
 function Invoke-TestTask {
-    Invoke-BuildTask
+    $results = [System.Collections.Generic.List[object]]::new()
+    $resultDirectory = Join-Path $script:RepoRoot 'out' 'test-results'
+    if (Test-Path -LiteralPath $resultDirectory) {
+        Remove-Item -LiteralPath $resultDirectory -Recurse -Force
+    }
+    $null = New-Item -ItemType Directory -Path $resultDirectory -Force
 
-    Write-Step 'Test: cargo test'
-    Invoke-NativeCommand -FilePath 'cargo' -ArgumentList @('test', '--workspace', '--locked')
+    # The actions run in scopes of Invoke-TestRunner's, so they share state through this table.
+    $state = @{ Built = $false }
+    Invoke-TestRunner -Name 'build' -Results $results -Action {
+        Invoke-BuildOrCheck
+        $state.Built = $true
+    }
 
-    Write-Step "Test: dotnet test ($Configuration)"
-    Invoke-NativeCommand -FilePath 'dotnet' -ArgumentList @(
-        'test', (Join-Path $script:RepoRoot 'module' 'tests' 'RdsSessions.Tests'), '-c', $Configuration, '--nologo'
-    )
+    if (Test-CommandAvailable 'rustfmt') {
+        Invoke-TestRunner -Name 'cargo fmt --check' -Results $results -Action {
+            Invoke-CheckRunner { Invoke-NativeCommand -FilePath 'cargo' -ArgumentList @('fmt', '--all', '--check') }
+        }
+    }
+    else {
+        Write-Warning 'rustfmt is not installed; cargo fmt --check skipped (rustup component add rustfmt).'
+    }
 
-    Write-Step 'Test: Pester'
-    Invoke-PesterTests
+    if (Test-CommandAvailable 'cargo-clippy') {
+        Invoke-TestRunner -Name 'cargo clippy' -Results $results -Action {
+            Invoke-CheckRunner {
+                Invoke-NativeCommand -FilePath 'cargo' -ArgumentList @(
+                    'clippy', '--workspace', '--all-targets', '--locked', '--', '-D', 'warnings')
+            }
+        }
+    }
+    else {
+        Write-Warning 'clippy is not installed; cargo clippy skipped (rustup component add clippy).'
+    }
+
+    Invoke-TestRunner -Name 'cargo test' -Results $results -Action {
+        $log = Join-Path $resultDirectory 'cargo-test.log'
+        $failure = $null
+        try {
+            # Debug profile, its own artifacts: the release build above is left untouched.
+            # The C ABI tests dlopen target/debug/librds_sessions.so, which `cargo test` builds
+            # but leaves in deps/. `cargo build --all-targets` selects the same targets, and so
+            # the same features, as `cargo test --workspace`: it compiles nothing more and puts
+            # that very library in target/debug/ (a `cargo build -p rds_sessions` would compile
+            # it again with other features, and the two builds would keep replacing each other).
+            Invoke-NativeCommand -FilePath 'cargo' -ArgumentList @('build', '--workspace', '--all-targets', '--locked')
+            Invoke-NativeCommand -FilePath 'cargo' -ArgumentList @('test', '--workspace', '--locked', '--no-fail-fast') -LogPath $log
+        }
+        catch {
+            $failure = $_
+        }
+        $counts = if (Test-Path -LiteralPath $log) { Get-CargoTestCounts -LogPath $log } else { @{ Passed = 0; Failed = 0; Skipped = 0 } }
+        if ($failure -and $counts.Failed -eq 0) { throw $failure }
+        $counts
+    }
+
+    if ($IsLinux -and (Test-CommandAvailable 'valgrind')) {
+        Invoke-TestRunner -Name 'valgrind (C ABI tests)' -Results $results -Action {
+            Invoke-CheckRunner { Invoke-NativeCommand -FilePath 'bash' -ArgumentList @((Join-Path $script:RepoRoot 'scripts' 'valgrind.sh')) }
+        }
+    }
+    elseif ($IsLinux) {
+        Write-Warning 'valgrind is not installed; leak check skipped (Debian: apt-get install valgrind).'
+    }
+
+    Invoke-TestRunner -Name 'dotnet test (xunit)' -Results $results -Action {
+        if (-not $state.Built) { throw 'not run: the build failed' }
+        $trx = Join-Path $resultDirectory 'xunit.trx'
+        $failure = $null
+        try {
+            Invoke-NativeCommand -FilePath 'dotnet' -ArgumentList @(
+                'test', (Join-Path $script:RepoRoot 'module' 'tests' 'RdsSessions.Tests'), '-c', $Configuration, '--nologo',
+                '--logger', 'trx;LogFileName=xunit.trx', '--results-directory', $resultDirectory)
+        }
+        catch {
+            $failure = $_
+        }
+        if (-not (Test-Path -LiteralPath $trx)) {
+            if ($failure) { throw $failure }
+            throw "dotnet test wrote no results file ('$trx')."
+        }
+        $counts = Get-TrxCounts -Path $trx
+        if ($failure -and $counts.Failed -eq 0) { throw $failure }
+        $counts
+    }
+
+    Invoke-TestRunner -Name 'Pester (pwsh)' -Results $results -Action {
+        if (-not $state.Built) { throw 'not run: the build failed' }
+        Invoke-PesterRunner -ResultDirectory $resultDirectory
+    }
+
+    $script:TestSummary = $results
+}
+
+function Write-TestSummary {
+    # Per-runner counts and times, then the one line CI reads. The per-runner lines are laid out
+    # so that none of them looks like that final line.
+    param([Parameter(Mandatory)] [System.Collections.Generic.List[object]] $Results)
+
+    Write-Step 'Test summary'
+    foreach ($result in $Results) {
+        $line = '  {0,-24} passed {1,5}   failed {2,4}   skipped {3,4}   {4,7:N1} s' -f $result.Runner, $result.Passed, $result.Failed, $result.Skipped, $result.Seconds
+        if ($result.Failed -gt 0 -and $result.Note) {
+            $line += "   ($($result.Note))"
+        }
+        Write-Host $line
+    }
+    $passed = ($Results | Measure-Object -Property Passed -Sum).Sum
+    $failed = ($Results | Measure-Object -Property Failed -Sum).Sum
+    $seconds = ($Results | Measure-Object -Property Seconds -Sum).Sum
+    Write-Host ('  {0,-24} {1,7:N1} s' -f 'total time', $seconds)
+    Write-Host "$passed passed, $failed failed"
+    $failed
 }
 
 function Invoke-DemoTask {
-    Invoke-BuildTask
+    Invoke-BuildOrCheck
 
     Write-Step 'Demo'
-    # Start-RdsEmulator, Stop-RdsEmulator, Get-RdsModuleManifest and Get-RdsPwshPath.
-    . (Join-Path $script:RepoRoot 'Pester' 'common.ps1')
-
-    $emulator = Start-RdsEmulator
+    $emulator = Start-RdsEmulator -DataPath (Join-Path $script:RepoRoot 'rust' 'emulator' 'data' 'sample.json')
     try {
-        Write-Host "Broker emulator listening on $($emulator.Url)"
-        Invoke-NativeCommand -FilePath (Get-RdsPwshPath) -ArgumentList @(
-            '-NoLogo', '-NoProfile', '-NonInteractive',
-            '-File', (Join-Path $script:RepoRoot 'demo' 'demo.ps1'),
-            '-EmulatorUrl', $emulator.Url,
-            '-ManifestPath', (Get-RdsModuleManifest)
-        )
+        Write-Host "Broker emulator listening on $($emulator.Url) (sample data)"
+        $pwsh = Get-RdsPwshPath
+        # Not through Invoke-NativeCommand: the demo writes straight to this console, colours
+        # and table widths as pwsh shows them to a user.
+        & $pwsh -NoLogo -NoProfile -NonInteractive -File (Join-Path $script:RepoRoot 'demo' 'demo.ps1') `
+            -EmulatorUrl $emulator.Url -ManifestPath (Get-RdsModuleManifest)
+        if ($LASTEXITCODE -ne 0) {
+            throw "demo/demo.ps1 failed with exit code $LASTEXITCODE. The emulator's log:$([Environment]::NewLine)$($emulator.Stop(); $emulator.Output())"
+        }
     }
     finally {
         Stop-RdsEmulator -Emulator $emulator
@@ -400,3 +589,10 @@ foreach ($name in $Task) {
 }
 
 Write-Host "Done: $($Task -join ', ')." -ForegroundColor Green
+if ($null -ne $script:TestSummary) {
+    # Last, so "N passed, N failed" is the final line of the output.
+    $failedCount = Write-TestSummary -Results $script:TestSummary
+    if ($failedCount -gt 0) {
+        exit 1
+    }
+}

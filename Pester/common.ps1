@@ -1,78 +1,15 @@
 # Copyright (c) RdsSessions contributors. Licensed under the MIT License.
 #
-# Helpers shared by the Pester suites (dot-source it: . (Join-Path $PSScriptRoot 'common.ps1'))
-# and by the Demo task of build.ps1. This file only defines functions: dot-sourcing it has no
-# other effect. Inside these functions $PSScriptRoot is this file's folder (Pester/), wherever
-# they are called from.
+# Helpers shared by the Pester suites (dot-source it: . (Join-Path $PSScriptRoot 'common.ps1')).
+# Dot-sourcing it defines the functions below and imports tools/RdsSessions.Dev.psm1, the
+# project's dev tools (paths, version, pwsh, and Start-RdsEmulator/Stop-RdsEmulator, the one
+# PowerShell launcher of the broker emulator, which build.ps1 uses too); it has no other effect.
+# Inside these functions $PSScriptRoot is this file's folder (Pester/), wherever they are called from.
 
-#region Paths
+# -Global: the suites call these from their own scopes, in blocks Pester runs later.
+Import-Module -Name (Join-Path (Split-Path -Parent $PSScriptRoot) 'tools' 'RdsSessions.Dev.psm1') -Global
 
-function Get-RdsRepositoryRoot {
-    [CmdletBinding()]
-    [OutputType([string])]
-    param()
-
-    Split-Path -Parent $PSScriptRoot
-}
-
-function Get-RdsProjectVersion {
-    <#
-    .SYNOPSIS
-        The one version of the project: [workspace.package] version in Cargo.toml.
-    #>
-    [CmdletBinding()]
-    [OutputType([string])]
-    param()
-
-    $cargoToml = Join-Path (Get-RdsRepositoryRoot) 'Cargo.toml'
-    $text = Get-Content -LiteralPath $cargoToml -Raw
-    $section = [regex]::Match($text, '(?ms)^\[workspace\.package\][^\n]*\n(?<body>.*?)(?=^\[|\z)')
-    if (-not $section.Success) {
-        throw "No [workspace.package] section in '$cargoToml'."
-    }
-    $version = [regex]::Match($section.Groups['body'].Value, '(?m)^[ \t]*version[ \t]*=[ \t]*"(?<version>[^"]+)"')
-    if (-not $version.Success) {
-        throw "No version in the [workspace.package] section of '$cargoToml'."
-    }
-    $version.Groups['version'].Value
-}
-
-function Get-RdsModuleManifestPath {
-    <#
-    .SYNOPSIS
-        Where the build lays out the manifest: out/RdsSessions/<version>/RdsSessions.psd1 (it may not exist).
-    #>
-    [CmdletBinding()]
-    [OutputType([string])]
-    param()
-
-    Join-Path (Get-RdsRepositoryRoot) 'out' 'RdsSessions' (Get-RdsProjectVersion) 'RdsSessions.psd1'
-}
-
-function Get-RdsModuleManifest {
-    <#
-    .SYNOPSIS
-        The path of the BUILT module manifest; throws, telling to run ./build.ps1, when it is missing.
-    #>
-    [CmdletBinding()]
-    [OutputType([string])]
-    param()
-
-    $path = Get-RdsModuleManifestPath
-    if (-not (Test-Path -LiteralPath $path -PathType Leaf)) {
-        throw "The built module manifest '$path' does not exist. Run ./build.ps1 in the repository root first."
-    }
-    $path
-}
-
-function Get-RdsEmulatorPath {
-    [CmdletBinding()]
-    [OutputType([string])]
-    param()
-
-    $name = if ($IsWindows) { 'rds-emulator.exe' } else { 'rds-emulator' }
-    Join-Path (Get-RdsRepositoryRoot) 'target' 'release' $name
-}
+#region Build check
 
 function Get-RdsTestSkipReason {
     <#
@@ -82,6 +19,8 @@ function Get-RdsTestSkipReason {
     .PARAMETER SuiteName
         When given, a suite that cannot run is also announced with the warning
         "Skipping the <SuiteName> tests. <reason>".
+        When RDSSESSIONS_REQUIRE_BUILD is set (the test command sets it), a missing build is an
+        error instead: a run that is meant to test the build must not pass by skipping it.
     .EXAMPLE
         BeforeDiscovery { $skipReason = Get-RdsTestSkipReason -SuiteName 'Get-RdsUserSession' }
     #>
@@ -102,180 +41,13 @@ function Get-RdsTestSkipReason {
         return $null
     }
     $reason = 'Missing ' + ($missing -join ' and ') + '. Run ./build.ps1 in the repository root first.'
+    if ($env:RDSSESSIONS_REQUIRE_BUILD) {
+        throw "RDSSESSIONS_REQUIRE_BUILD is set: $reason"
+    }
     if ($SuiteName) {
         Write-Warning "Skipping the $SuiteName tests. $reason"
     }
     $reason
-}
-
-function Get-RdsPwshPath {
-    <#
-    .SYNOPSIS
-        The pwsh executable to start child processes with (the one running these tests, if possible).
-    #>
-    [CmdletBinding()]
-    [OutputType([string])]
-    param()
-
-    $name = if ($IsWindows) { 'pwsh.exe' } else { 'pwsh' }
-    $candidate = Join-Path $PSHOME $name
-    if (Test-Path -LiteralPath $candidate -PathType Leaf) {
-        return $candidate
-    }
-    $command = Get-Command -Name 'pwsh' -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1
-    if ($null -eq $command) {
-        throw 'pwsh (PowerShell 7) was not found; it is needed to start child PowerShell processes.'
-    }
-    $command.Source
-}
-
-#endregion
-
-#region Emulator process
-
-function Start-RdsEmulator {
-    <#
-    .SYNOPSIS
-        Starts target/release/rds-emulator on a free loopback port and returns
-        { Url; Process; ErrorOutput; Stop() }.
-    .DESCRIPTION
-        The emulator prints one stdout line when it is ready:
-        "RDS broker emulator listening on http://127.0.0.1:PORT". This waits for it in a bounded
-        number of 100 ms steps (counted iterations, not wall-clock time, since CI machines can
-        pause). stdin stays open: with --exit-on-stdin-eof the emulator stops when it is closed,
-        which Stop() does, and which also happens if this process dies.
-    .PARAMETER AccessToken
-        The bearer token the emulator accepts. Passed in the environment, not on the command line.
-    .PARAMETER DataPath
-        A seed JSON file; default: the emulator's built-in sample data.
-    .PARAMETER ReadyIterations
-        How many 100 ms waits for the "listening on" line before giving up.
-    #>
-    [CmdletBinding()]
-    param(
-        [ValidateNotNullOrEmpty()]
-        [string] $AccessToken = 'rds-emulator-token',
-
-        [string] $DataPath,
-
-        [ValidateRange(1, 100000)]
-        [int] $ReadyIterations = 100
-    )
-
-    $executable = Get-RdsEmulatorPath
-    if (-not (Test-Path -LiteralPath $executable -PathType Leaf)) {
-        throw "The broker emulator '$executable' does not exist. Run ./build.ps1 in the repository root first."
-    }
-
-    $startInfo = [System.Diagnostics.ProcessStartInfo]::new($executable)
-    $startInfo.UseShellExecute = $false
-    $startInfo.RedirectStandardInput = $true
-    $startInfo.RedirectStandardOutput = $true
-    $startInfo.RedirectStandardError = $true
-    $startInfo.StandardOutputEncoding = [System.Text.UTF8Encoding]::new($false)
-    $startInfo.StandardErrorEncoding = [System.Text.UTF8Encoding]::new($false)
-    $startInfo.ArgumentList.Add('--port')
-    $startInfo.ArgumentList.Add('0')
-    $startInfo.ArgumentList.Add('--exit-on-stdin-eof')
-    if ($DataPath) {
-        $startInfo.ArgumentList.Add('--data')
-        $startInfo.ArgumentList.Add($DataPath)
-    }
-    # Command lines are visible to other users of the machine; the environment is not.
-    $startInfo.Environment['RDS_EMULATOR_TOKEN'] = $AccessToken
-
-    $process = [System.Diagnostics.Process]::Start($startInfo)
-
-    # The emulator logs one stderr line per request. Drain it in the background so the pipe
-    # never fills up and blocks the emulator; the text is kept for error messages.
-    $errorOutput = $process.StandardError.ReadToEndAsync()
-    $firstLine = $process.StandardOutput.ReadLineAsync()
-
-    $line = $null
-    for ($i = 0; $i -lt $ReadyIterations; $i++) {
-        if ($firstLine.Wait(100)) {
-            $line = $firstLine.Result
-            break
-        }
-    }
-
-    $url = $null
-    if ($null -ne $line) {
-        $match = [regex]::Match($line, 'listening on (?<url>https?://\S+)')
-        if ($match.Success) {
-            $url = $match.Groups['url'].Value.TrimEnd('/')
-        }
-    }
-
-    if ($null -eq $url) {
-        if ($firstLine.IsCompleted) {
-            # stdout closed before a line came: the emulator is exiting; let it finish.
-            $null = $process.WaitForExit(2000)
-        }
-        $why = if ($process.HasExited) {
-            "it exited with code $($process.ExitCode)"
-        }
-        elseif ($null -eq $line) {
-            "it did not print its URL within $($ReadyIterations * 100) ms"
-        }
-        else {
-            "its first line was not the expected 'RDS broker emulator listening on <url>': '$line'"
-        }
-        if (-not $process.HasExited) {
-            try { $process.Kill($true) } catch { Write-Verbose "Could not kill the emulator: $_" }
-            $null = $process.WaitForExit(5000)
-        }
-        $stderrText = if ($errorOutput.Wait(2000)) { $errorOutput.Result } else { '(stderr not available)' }
-        $process.Dispose()
-        throw "The broker emulator '$executable' did not start: $why.$([Environment]::NewLine)stderr:$([Environment]::NewLine)$stderrText"
-    }
-
-    $emulator = [pscustomobject]@{
-        PSTypeName  = 'RdsSessions.Tests.Emulator'
-        Url         = $url
-        Process     = $process
-        ErrorOutput = $errorOutput
-    }
-    $emulator | Add-Member -MemberType ScriptMethod -Name Stop -Value {
-        $emulatorProcess = $this.Process
-        if ($null -eq $emulatorProcess) {
-            return
-        }
-        $this.Process = $null
-        try {
-            if (-not $emulatorProcess.HasExited) {
-                # --exit-on-stdin-eof: closing stdin is the clean way to stop it on every platform.
-                try { $emulatorProcess.StandardInput.Close() } catch { Write-Verbose "Could not close the emulator's stdin: $_" }
-                if (-not $emulatorProcess.WaitForExit(5000)) {
-                    $emulatorProcess.Kill($true)
-                    $null = $emulatorProcess.WaitForExit(5000)
-                }
-            }
-        }
-        finally {
-            $emulatorProcess.Dispose()
-        }
-    }
-    $emulator
-}
-
-function Stop-RdsEmulator {
-    <#
-    .SYNOPSIS
-        Stops an emulator that Start-RdsEmulator started; does nothing for $null or a stopped one.
-    #>
-    [CmdletBinding()]
-    param(
-        [Parameter(Position = 0, ValueFromPipeline)]
-        [AllowNull()]
-        [object] $Emulator
-    )
-
-    process {
-        if ($null -ne $Emulator) {
-            $Emulator.Stop()
-        }
-    }
 }
 
 #endregion

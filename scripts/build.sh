@@ -1,17 +1,14 @@
 #!/usr/bin/env bash
-# Builds everything the module and its tests need, on a machine with the .NET SDK and Rust
-# (no pwsh needed): the native library and the emulator (cargo, release), a check that the
-# committed C# bindings match the Rust FFI surface, and the module laid out at
-# out/RdsSessions/<version>/.
+# Builds everything the module and its tests need: ./build.ps1 -Task Build in pwsh (installed
+# into ~/.cache/rdssessions by tools/install-toolchain.sh when missing). One cargo invocation
+# builds the native library, the emulator and the binding generator (release); the committed C#
+# bindings are checked against the Rust FFI surface; dotnet lays the module out at
+# out/RdsSessions/<version>/. A second run with nothing changed compiles nothing.
+#   bash scripts/build.sh [build.ps1 parameters, e.g. -Configuration Debug]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-if [ -x ../shared/cargo-offline.sh ] || [ -f ../shared/cargo-offline.sh ]; then
-  bash ../shared/cargo-offline.sh >/dev/null
-fi
-echo "==> cargo build --release (native library, emulator)"
-cargo build --release --locked -p rds_sessions -p rds-emulator
-echo "==> bindings check"
-cargo run --quiet --locked -p rds-bindgen -- --check
-echo "==> dotnet build (module layout)"
-dotnet build module/src/RdsSessions -c Release --nologo -v quiet
+# shellcheck source=scripts/lib.sh
+. "$root/scripts/lib.sh"
+use_toolchain || { echo "build: installing pwsh failed (see above)" >&2; exit 1; }
+run_build_ps1 -Task Build "$@"

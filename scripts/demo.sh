@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# The main job against the embedded emulator, no Azure account and no pwsh needed:
-# builds, starts the broker emulator with the sample data, imports the built module into the
-# real PowerShell engine and logs sessions off through a pipeline, showing the emulator's
-# sessions before and after.
+# The main job against the embedded broker emulator, in real pwsh, no Azure account needed:
+# builds (quietly; the log is shown when it fails), starts the emulator with its sample data and
+# runs demo/demo.ps1 in pwsh, which shows each command as you would type it and what pwsh shows
+# for it: the sessions, a pipeline of Disconnected sessions into Invoke-RdsUserSessionLogoff, a
+# refused logoff on an unreachable host and the same with -Force, and the sessions again.
+# pwsh is installed into ~/.cache/rdssessions when missing (tools/install-toolchain.sh).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-bash scripts/build.sh >/dev/null 2>&1 || { echo "build failed; run bash scripts/build.sh to see why" >&2; exit 1; }
-dotnet build module/tools/RdsSessions.ScriptHost -c Release --nologo -v quiet >/dev/null
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+# shellcheck source=scripts/lib.sh
+. "$root/scripts/lib.sh"
+use_toolchain || { echo "demo: installing pwsh failed (see above)" >&2; exit 1; }
 
-coproc EMULATOR { exec target/release/rds-emulator --data rust/emulator/data/sample.json --port 0 --exit-on-stdin-eof 2>/dev/null; }
-trap 'exec {EMULATOR[1]}>&- 2>/dev/null || true; wait 2>/dev/null || true' EXIT
-read -r -t 30 ready <&"${EMULATOR[0]}"
-url=${ready##* }
-dotnet module/tools/RdsSessions.ScriptHost/bin/Release/net10.0/RdsSessions.ScriptHost.dll demo/demo.ps1 \
-  -EmulatorUrl "$url" -ManifestPath "$root/out/RdsSessions/$version/RdsSessions.psd1"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+echo "Building (a few minutes the first time)..."
+if ! run_build_ps1 -Task Build > "$log" 2>&1; then
+  tail -n 40 "$log" >&2
+  echo "demo: the build failed; the end of its output is above (all of it: bash scripts/build.sh)" >&2
+  exit 1
+fi
+run_build_ps1 -Task Demo -NoBuild

@@ -7,94 +7,42 @@ using System.Linq;
 using System.Net.Http;
 using System.Text;
 using System.Text.Json.Nodes;
+using RdsSessions.Tooling;
 
 namespace RdsSessions.Benchmark;
 
 /// <summary>
-/// The project's broker emulator as a child process on 127.0.0.1 (random port), with the admin
-/// routes the benchmark needs. It is started with --exit-on-stdin-eof, so it also dies when this
-/// process dies, however that happens.
+/// The project's broker emulator as a child process on 127.0.0.1 (random port), started by the
+/// shared launcher (module/tools/Shared/EmulatorLauncher.cs, also used by the xunit tests), with
+/// the admin routes the benchmark needs. It is started with --exit-on-stdin-eof, so it also dies
+/// when this process dies, however that happens.
 /// </summary>
 internal sealed class EmulatorProcess : IDisposable
 {
-    public const string Token = "rds-emulator-token";
+    public const string Token = EmulatorLauncher.DefaultToken;
     public const string TenantGroup = "Default Tenant Group";
     public const string Tenant = "Bulk";
     public const string HostPool = "Pool-Bulk";
 
-    private readonly Process _process;
+    private readonly EmulatorLauncher _launcher;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromMinutes(2) };
-    private readonly Queue<string> _stderrTail = new();
-    private long _stderrLines;
     private bool _disposed;
 
     public EmulatorProcess(string path)
     {
-        if (!File.Exists(path))
-        {
-            throw new InvalidOperationException(
-                $"The emulator binary {path} does not exist; build first: bash scripts/build.sh");
-        }
-
-        var psi = new ProcessStartInfo(path)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            // The emulator writes one stderr line per request; drain it (a full pipe would stall it).
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add("--port");
-        psi.ArgumentList.Add("0");
-        psi.ArgumentList.Add("--exit-on-stdin-eof");
-        _process = Process.Start(psi) ?? throw new InvalidOperationException("Could not start " + path);
-        _process.ErrorDataReceived += (_, e) =>
-        {
-            if (e.Data is null)
-            {
-                return;
-            }
-
-            lock (_stderrTail)
-            {
-                _stderrLines++;
-                _stderrTail.Enqueue(e.Data);
-                while (_stderrTail.Count > 20)
-                {
-                    _stderrTail.Dequeue();
-                }
-            }
-        };
-        _process.BeginErrorReadLine();
-
-        var line = _process.StandardOutput.ReadLineAsync();
-        if (!line.Wait(TimeSpan.FromSeconds(30)) || line.Result is null
-            || line.Result.IndexOf("http://", StringComparison.Ordinal) < 0)
-        {
-            Kill();
-            throw new InvalidOperationException("The emulator did not report its URL. stderr: " + StdErrTail());
-        }
-
-        // "RDS broker emulator listening on http://127.0.0.1:PORT"
-        Url = line.Result.Substring(line.Result.IndexOf("http://", StringComparison.Ordinal)).Trim();
+        // Only the last stderr lines are kept: a run logs one per request, and this process's
+        // memory growth is one of the measurements.
+        _launcher = new EmulatorLauncher(path, new EmulatorLaunchOptions { Token = Token, RetainLines = 20 });
+        Url = _launcher.Url;
     }
 
     public string Url { get; }
 
-    public int ProcessId => _process.Id;
+    public int ProcessId => _launcher.ProcessId;
 
-    public long StdErrLines
-    {
-        get { lock (_stderrTail) return _stderrLines; }
-    }
+    public long StdErrLines => _launcher.StdErrLineCount;
 
-    public string StdErrTail()
-    {
-        lock (_stderrTail)
-        {
-            return string.Join("\n", _stderrTail);
-        }
-    }
+    public string StdErrTail() => string.Join("\n", _launcher.StdErr());
 
     private void Send(HttpMethod method, string route, string? json)
     {
@@ -179,17 +127,6 @@ internal sealed class EmulatorProcess : IDisposable
             Ok: calls.Count == expected && exactlyOnce == expected && left == 0);
     }
 
-    private void Kill()
-    {
-        try
-        {
-            _process.Kill();
-        }
-        catch (InvalidOperationException)
-        {
-        }
-    }
-
     public void Dispose()
     {
         if (_disposed)
@@ -198,21 +135,7 @@ internal sealed class EmulatorProcess : IDisposable
         }
 
         _disposed = true;
-        try
-        {
-            // --exit-on-stdin-eof: closing stdin stops it; kill only if it does not stop in time.
-            _process.StandardInput.Close();
-            if (!_process.WaitForExit(5000))
-            {
-                Kill();
-                _process.WaitForExit(5000);
-            }
-        }
-        catch (InvalidOperationException)
-        {
-        }
-
-        _process.Dispose();
+        _launcher.Dispose();
         _http.Dispose();
     }
 }

@@ -17,6 +17,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Tasks;
+using RdsSessions.Tooling;
 using Xunit;
 
 namespace RdsSessions.Tests;
@@ -47,52 +48,22 @@ internal static class TestEnv
     public static string Version => Metadata("RdsVersion");
 }
 
-/// <summary>The project's broker emulator as a child process on 127.0.0.1 (random port).</summary>
+/// <summary>
+/// The project's broker emulator as a child process on 127.0.0.1 (random port), started by the
+/// shared launcher (module/tools/Shared/EmulatorLauncher.cs, also used by the benchmark), plus
+/// the admin routes the tests use.
+/// </summary>
 public sealed class Emulator : IDisposable
 {
-    public const string Token = "rds-emulator-token";
-    private readonly Process _process;
+    public const string Token = EmulatorLauncher.DefaultToken;
+    private readonly EmulatorLauncher _launcher;
     private readonly HttpClient _http = new();
 
     public Emulator()
     {
-        if (!File.Exists(TestEnv.EmulatorPath))
-        {
-            throw new InvalidOperationException(
-                $"The emulator binary {TestEnv.EmulatorPath} does not exist; build it with: cargo build --release -p rds-emulator");
-        }
-
-        var psi = new ProcessStartInfo(TestEnv.EmulatorPath)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add("--port");
-        psi.ArgumentList.Add("0");
-        psi.ArgumentList.Add("--exit-on-stdin-eof");
-        _process = Process.Start(psi)!;
-        _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (StdErr) StdErr.Add(e.Data); } };
-        _process.BeginErrorReadLine();
-
-        var line = _process.StandardOutput.ReadLineAsync();
-        if (!line.Wait(TimeSpan.FromSeconds(30)) || line.Result is null)
-        {
-            _process.Kill();
-            throw new InvalidOperationException("The emulator did not report its URL: " + string.Join("\n", StdErr));
-        }
-
-        Url = line.Result.Substring(line.Result.IndexOf("http://", StringComparison.Ordinal)).Trim();
-        // Keep reading stdout: anything the emulator prints later is part of its log (and a
-        // full pipe would block it).
-        _ = Task.Run(async () =>
-        {
-            while (await _process.StandardOutput.ReadLineAsync().ConfigureAwait(false) is string more)
-            {
-                lock (StdOut) StdOut.Add(more);
-            }
-        });
+        // Every line is kept: the secrets tests search all of the emulator's output.
+        _launcher = new EmulatorLauncher(TestEnv.EmulatorPath, new EmulatorLaunchOptions { Token = Token });
+        Url = _launcher.Url;
 
         // The sample's test identities (applications, user, managed identity), plus the public
         // client the module uses for user sign-in, so every seed can sign in.
@@ -110,19 +81,15 @@ public sealed class Emulator : IDisposable
 
     public string Url { get; }
 
-    public List<string> StdErr { get; } = new();
+    /// <summary>What the emulator wrote to stderr so far (one line per request).</summary>
+    public List<string> StdErr => _launcher.StdErr();
 
     /// <summary>Stdout after the line announcing the URL.</summary>
-    public List<string> StdOut { get; } = new();
+    public List<string> StdOut => _launcher.StdOut().Skip(1).ToList();
 
     /// <summary>Everything the emulator logged so far: stderr, stdout and the request log.</summary>
-    public string Logs()
-    {
-        string stderr, stdout;
-        lock (StdErr) stderr = string.Join("\n", StdErr);
-        lock (StdOut) stdout = string.Join("\n", StdOut);
-        return stderr + "\n" + stdout + "\n" + Requests().ToJsonString();
-    }
+    public string Logs() =>
+        string.Join("\n", StdErr) + "\n" + string.Join("\n", StdOut) + "\n" + Requests().ToJsonString();
 
     public void SetState(JsonNode seed)
     {
@@ -183,19 +150,7 @@ public sealed class Emulator : IDisposable
 
     public void Dispose()
     {
-        try
-        {
-            _process.StandardInput.Close();
-            if (!_process.WaitForExit(5000))
-            {
-                _process.Kill();
-            }
-        }
-        catch (InvalidOperationException)
-        {
-        }
-
-        _process.Dispose();
+        _launcher.Dispose();
         _http.Dispose();
     }
 }
