@@ -186,7 +186,7 @@ Describe 'The session family and its concurrent pipeline' -Tag 'Integration', 'S
             $exported = @((Get-Module -Name 'RdsSessions').ExportedCmdlets.Keys | Sort-Object)
 
             $exported -join ', ' |
-                Should -BeExactly 'Add-RdsAccount, Disconnect-RdsUserSession, Get-RdsContext, Get-RdsUserSession, Invoke-RdsUserSessionLogoff, Send-RdsUserSessionMessage, Set-RdsContext'
+                Should -BeExactly 'Add-RdsAccount, Disconnect-RdsUserSession, Get-RdsArmMapping, Get-RdsContext, Get-RdsUserSession, Invoke-RdsUserSessionLogoff, Send-RdsUserSessionMessage, Set-RdsArmMapping, Set-RdsContext'
         }
 
         It '<CommandName>: -<ParameterName> is a mandatory <TypeName> at position <Position>, bound from the pipeline by value and by property name' -ForEach $identityParameterCases {

@@ -92,11 +92,33 @@ namespace RdsSessions
 
         /// <summary>A URL as a message may show it (the native library's one redaction function: never user-info or a query).</summary>
         public static string ShownUrl(string url) =>
-            Interop.rds_shown_url(S(url.Length > MaxUrlChars ? url[..MaxUrlChars] : url, "DeploymentUrl", MaxUrlChars)).IntoString();
+            Interop.rds_shown_url(S(Displayable(url, MaxUrlChars), "DeploymentUrl", MaxUrlChars)).IntoString();
 
         /// <summary>A value as a message may show it: quoted, control characters escaped, cut at 100 characters.</summary>
         public static string Shown(string value) =>
-            Interop.rds_shown(S(value.Length > NativeStrings.MaxChars ? value[..NativeStrings.MaxChars] : value, "value")).IntoString();
+            Interop.rds_shown(S(Displayable(value, NativeStrings.MaxChars), "value")).IntoString();
+
+        /// <summary>
+        /// A value that is only shown, never sent, made marshallable: cut to <paramref name="max"/>
+        /// characters and unpaired surrogates replaced, so showing a refused value cannot fail again.
+        /// </summary>
+        private static string Displayable(string value, int max)
+        {
+            var chars = (value.Length > max ? value[..max] : value).ToCharArray();
+            for (int i = 0; i < chars.Length; i++)
+            {
+                if (char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1]))
+                {
+                    i++;
+                }
+                else if (char.IsSurrogate(chars[i]))
+                {
+                    chars[i] = '\uFFFD';
+                }
+            }
+
+            return new string(chars);
+        }
 
         /// <summary>The retry settings Add-RdsAccount uses when none are given.</summary>
         public static RetrySettings DefaultRetrySettings() => Interop.rds_default_retry_settings();
