@@ -129,7 +129,7 @@ impl Admin {
     /// Adds or replaces a generated host pool (built before the lock is taken).
     pub(crate) fn generate(&self, spec: &GenerateSpec) -> Result<GeneratedPool, GenerateError> {
         let pool = spec.host_pool()?;
-        Ok(self.state.with(|inner| spec.insert(&mut inner.seed, pool)))
+        self.state.with(|inner| spec.insert(&mut inner.seed, pool))
     }
 
     /// The request log switch and capacity.

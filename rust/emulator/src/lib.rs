@@ -70,8 +70,9 @@ mod secret;
 mod server;
 mod state;
 
+pub use http::auth::STATIC_ARM_PRINCIPAL_ID;
 pub use identity::config::{
-    ApplicationConfig, BROKER_RESOURCE, BROKER_SCOPE, DEFAULT_TENANT,
+    ARM_RESOURCE, ARM_SCOPE, ApplicationConfig, BROKER_RESOURCE, BROKER_SCOPE, DEFAULT_TENANT,
     DEFAULT_TOKEN_LIFETIME_SECONDS, DeviceCodeConfig, IdentityConfig, ManagedIdentityConfig,
     UserConfig,
 };
@@ -87,6 +88,7 @@ pub use knobs::latency::{LatencyConfig, LatencySampler};
 pub use model::{HostPool, Seed, SentMessage, Session, SessionHost, Tenant, TenantGroup};
 pub use record::RequestRecord;
 pub use server::{
-    BackgroundEmulator, DEFAULT_ACCESS_TOKEN, Emulator, EmulatorConfig, EmulatorHandle,
+    BackgroundEmulator, DEFAULT_ACCESS_TOKEN, DEFAULT_ARM_ACCESS_TOKEN, Emulator, EmulatorConfig,
+    EmulatorHandle,
 };
 pub use state::{DEFAULT_REQUEST_LOG_CAPACITY, EmulatorSettings};

@@ -12,7 +12,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use rds_emulator::{
-    DEFAULT_ACCESS_TOKEN, Emulator, EmulatorConfig, EmulatorSettings, FaultConfig, Seed,
+    DEFAULT_ACCESS_TOKEN, DEFAULT_ARM_ACCESS_TOKEN, Emulator, EmulatorConfig, EmulatorSettings,
+    FaultConfig, Seed,
 };
 use tokio::sync::{broadcast, oneshot};
 
@@ -45,6 +46,16 @@ struct Args {
         default_value = DEFAULT_ACCESS_TOKEN
     )]
     token: String,
+
+    /// Bearer token the ARM routes (`/subscriptions/...`) accept besides the ARM tokens the
+    /// emulated Entra ID issues. Prefer the environment variable.
+    #[arg(
+        long,
+        env = "RDS_EMULATOR_ARM_TOKEN",
+        hide_env_values = true,
+        default_value = DEFAULT_ARM_ACCESS_TOKEN
+    )]
+    arm_token: String,
 
     /// Lifetime in seconds of the access tokens the emulated Entra ID issues (overrides the
     /// data file's identity.tokenLifetimeSeconds; default 3600). Short lifetimes demonstrate
@@ -114,6 +125,9 @@ async fn run(args: Args) -> Result<(), String> {
     if args.token.is_empty() {
         return Err("the access token must not be empty".to_owned());
     }
+    if args.arm_token.is_empty() {
+        return Err("the ARM access token must not be empty".to_owned());
+    }
     let mut seed = match &args.data {
         Some(path) => Seed::from_file(path).map_err(|e| e.to_string())?,
         None => Seed::sample(),
@@ -154,6 +168,7 @@ async fn run(args: Args) -> Result<(), String> {
     let config = EmulatorConfig {
         bind,
         access_token: args.token,
+        arm_access_token: args.arm_token,
         seed,
     };
     let emulator = Emulator::start(config)

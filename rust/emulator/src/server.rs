@@ -25,20 +25,29 @@ use crate::model::Seed;
 use crate::record::RequestRecord;
 use crate::state::{EmulatorSettings, SharedState};
 
-/// The bearer token the emulator accepts unless configured otherwise.
+/// The bearer token the classic broker routes accept unless configured otherwise.
 pub const DEFAULT_ACCESS_TOKEN: &str = "rds-emulator-token";
+
+/// The bearer token the ARM routes accept unless configured otherwise (the ARM counterpart of
+/// [`DEFAULT_ACCESS_TOKEN`]; its principal is [`crate::STATIC_ARM_PRINCIPAL_ID`]).
+pub const DEFAULT_ARM_ACCESS_TOKEN: &str = "rds-emulator-arm-token";
 
 /// How long [`Emulator::shutdown`] waits for in-flight requests before cutting them off.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// How to start an emulator. `EmulatorConfig::default()` listens on a random loopback port,
-/// accepts [`DEFAULT_ACCESS_TOKEN`] and serves [`Seed::sample`].
+/// accepts [`DEFAULT_ACCESS_TOKEN`] on the classic routes and [`DEFAULT_ARM_ACCESS_TOKEN`] on
+/// the ARM routes, and serves [`Seed::sample`].
 #[derive(Clone)]
 pub struct EmulatorConfig {
     /// Address to listen on; port 0 picks a free port. Default `127.0.0.1:0`.
     pub bind: SocketAddr,
-    /// The token a request must send as `Authorization: Bearer <token>`. Must not be empty.
+    /// The token a classic broker request may send as `Authorization: Bearer <token>` (besides
+    /// the classic tokens the emulated Entra ID issues). Must not be empty.
     pub access_token: String,
+    /// The token an ARM request may send as `Authorization: Bearer <token>` (besides the ARM
+    /// tokens the emulated Entra ID issues). Must not be empty.
+    pub arm_access_token: String,
     /// The initial broker data.
     pub seed: Seed,
 }
@@ -48,6 +57,7 @@ impl Default for EmulatorConfig {
         Self {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             access_token: DEFAULT_ACCESS_TOKEN.to_owned(),
+            arm_access_token: DEFAULT_ARM_ACCESS_TOKEN.to_owned(),
             seed: Seed::sample(),
         }
     }
@@ -59,6 +69,7 @@ impl fmt::Debug for EmulatorConfig {
         f.debug_struct("EmulatorConfig")
             .field("bind", &self.bind)
             .field("access_token", &"<redacted>")
+            .field("arm_access_token", &"<redacted>")
             .field("seed", &self.seed)
             .finish()
     }
@@ -212,12 +223,18 @@ impl Emulator {
     /// (connections made from then on are queued and served).
     ///
     /// Must be called from within a tokio runtime. Fails when the address cannot be bound or
-    /// the access token is empty.
+    /// an access token is empty.
     pub async fn start(config: EmulatorConfig) -> io::Result<Emulator> {
         if config.access_token.is_empty() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "the access token must not be empty",
+            ));
+        }
+        if config.arm_access_token.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the ARM access token must not be empty",
             ));
         }
         let listener = TcpListener::bind(config.bind).await?;
@@ -226,6 +243,7 @@ impl Emulator {
         let app = App::new(
             state.clone(),
             &config.access_token,
+            &config.arm_access_token,
             &format!("http://{addr}"),
         );
         let router = router(app);

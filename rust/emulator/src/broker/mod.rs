@@ -6,5 +6,6 @@
 //! the wire is the flavour's business.
 
 pub(crate) mod actions;
+pub(crate) mod arm_config;
 pub(crate) mod error;
 pub(crate) mod lookup;

@@ -25,6 +25,8 @@ const CREATE_TIME_SPREAD_SECONDS: u64 = 7 * 86_400;
 /// JSON, every field optional (defaults shown):
 /// `{"tenantGroup":"Default Tenant Group","tenant":"Bulk","hostPool":"Pool-Bulk","hosts":40,
 ///   "sessionsPerHost":250,"firstSessionId":1,"domain":"bulk.test","unreachableHosts":0}`
+/// plus the optional ARM coordinates `subscriptionId` (the tenant's, see
+/// [`GenerateSpec::subscription_id`]), `armResourceGroup` and `armName` (the pool's).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct GenerateSpec {
@@ -44,6 +46,17 @@ pub struct GenerateSpec {
     pub domain: String,
     /// How many of the hosts (the last ones) are unreachable (`reachable: false`).
     pub unreachable_hosts: u32,
+    /// The tenant's Azure subscription, set when the tenant is created or has none yet (a
+    /// tenant in another subscription is refused). Default: none, so the tenant keeps its own
+    /// or the derived one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<String>,
+    /// The pool's ARM resource group (default: its tenant's, else `{Tenant}_{HostPool}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arm_resource_group: Option<String>,
+    /// The pool's ARM name (default: `hostPool`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arm_name: Option<String>,
 }
 
 impl Default for GenerateSpec {
@@ -57,6 +70,9 @@ impl Default for GenerateSpec {
             first_session_id: 1,
             domain: "bulk.test".to_owned(),
             unreachable_hosts: 0,
+            subscription_id: None,
+            arm_resource_group: None,
+            arm_name: None,
         }
     }
 }
@@ -74,6 +90,16 @@ pub struct GeneratedPool {
     pub sessions: u64,
     /// True when a pool of that name existed and was replaced.
     pub replaced: bool,
+    /// The pool's ARM coordinates: its tenant's subscription id,
+    #[serde(default)]
+    pub subscription_id: String,
+    /// its resource group,
+    #[serde(default)]
+    pub resource_group: String,
+    /// and its ARM name (so `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}/
+    /// providers/Microsoft.DesktopVirtualization/hostPools/{armHostPoolName}` addresses it).
+    #[serde(default)]
+    pub arm_host_pool_name: String,
 }
 
 /// Why a [`GenerateSpec`] cannot be applied.
@@ -111,6 +137,20 @@ impl GenerateSpec {
                 return Err(GenerateError::new(format!("'{name}' must not be empty")));
             }
         }
+        if let Some(id) = &self.subscription_id
+            && uuid::Uuid::try_parse(id).is_err()
+        {
+            return Err(GenerateError::new(format!(
+                "'subscriptionId' must be a GUID, got '{id}'"
+            )));
+        }
+        // The same checks as a seed's (names, characters, lengths).
+        let coordinates = serde_json::json!({
+            "name": "p", "armResourceGroup": self.arm_resource_group,
+            "armName": self.arm_name, "sessionHosts": []
+        });
+        serde_json::from_value::<HostPool>(coordinates)
+            .map_err(|e| GenerateError::new(e.to_string()))?;
         let total = u64::from(self.hosts) * u64::from(self.sessions_per_host);
         if total > MAX_GENERATED_SESSIONS {
             return Err(GenerateError::new(format!(
@@ -145,6 +185,7 @@ impl GenerateSpec {
             .map(|host| SessionHost {
                 name: format!("host-{:04}.{}", host + 1, self.domain),
                 reachable: host < first_unreachable,
+                allow_new_session: true,
                 sessions: (0..self.sessions_per_host)
                     .map(|offset| {
                         n += 1;
@@ -172,7 +213,10 @@ impl GenerateSpec {
             .collect();
         Ok(HostPool {
             name: self.host_pool.clone(),
+            arm_resource_group: self.arm_resource_group.clone(),
+            arm_name: self.arm_name.clone(),
             session_hosts,
+            ..HostPool::default()
         })
     }
 
@@ -180,11 +224,29 @@ impl GenerateSpec {
     /// the pool of that name. Everything else in the seed, identity included, stays as it is.
     pub fn apply(&self, seed: &mut Seed) -> Result<GeneratedPool, GenerateError> {
         let pool = self.host_pool()?;
-        Ok(self.insert(seed, pool))
+        self.insert(seed, pool)
     }
 
-    /// Adds or replaces `pool` (built by [`GenerateSpec::host_pool`]) in `seed`.
-    pub(crate) fn insert(&self, seed: &mut Seed, pool: HostPool) -> GeneratedPool {
+    /// Adds or replaces `pool` (built by [`GenerateSpec::host_pool`]) in `seed`. Fails, changing
+    /// nothing, when the tenant is in another subscription than `subscriptionId` or the pool's
+    /// ARM id is another pool's.
+    pub(crate) fn insert(
+        &self,
+        seed: &mut Seed,
+        pool: HostPool,
+    ) -> Result<GeneratedPool, GenerateError> {
+        let mut candidate = seed.clone();
+        let summary = self.insert_unchecked(&mut candidate, pool)?;
+        candidate.check_arm_ids().map_err(GenerateError::new)?;
+        *seed = candidate;
+        Ok(summary)
+    }
+
+    fn insert_unchecked(
+        &self,
+        seed: &mut Seed,
+        pool: HostPool,
+    ) -> Result<GeneratedPool, GenerateError> {
         let group = match seed
             .tenant_groups
             .iter()
@@ -205,13 +267,27 @@ impl GenerateSpec {
             None => {
                 group.tenants.push(Tenant {
                     name: self.tenant.clone(),
-                    forbidden: false,
-                    host_pools: Vec::new(),
+                    ..Tenant::default()
                 });
                 let last = group.tenants.len() - 1;
                 &mut group.tenants[last]
             }
         };
+        if let Some(wanted) = &self.subscription_id {
+            match &tenant.azure_subscription_id {
+                Some(current) if !current.eq_ignore_ascii_case(wanted) => {
+                    return Err(GenerateError::new(format!(
+                        "tenant '{}' is in subscription '{current}', not '{wanted}'",
+                        self.tenant
+                    )));
+                }
+                Some(_) => {}
+                None => tenant.azure_subscription_id = Some(wanted.clone()),
+            }
+        }
+        let subscription_id = tenant.subscription_id(&self.tenant_group);
+        let resource_group = pool.resource_group(tenant);
+        let arm_host_pool_name = pool.arm_name().to_owned();
         let replaced = match tenant
             .host_pools
             .iter_mut()
@@ -226,14 +302,17 @@ impl GenerateSpec {
                 false
             }
         };
-        GeneratedPool {
+        Ok(GeneratedPool {
             tenant_group: self.tenant_group.clone(),
             tenant: self.tenant.clone(),
             host_pool: self.host_pool.clone(),
             hosts: self.hosts,
             sessions: u64::from(self.hosts) * u64::from(self.sessions_per_host),
             replaced,
-        }
+            subscription_id,
+            resource_group,
+            arm_host_pool_name,
+        })
     }
 }
 
@@ -302,6 +381,47 @@ mod tests {
     }
 
     #[test]
+    fn the_summary_names_the_arm_coordinates() {
+        let mut seed = Seed::sample();
+        let derived = GenerateSpec {
+            hosts: 1,
+            sessions_per_host: 1,
+            ..GenerateSpec::default()
+        };
+        let summary = derived.apply(&mut seed).expect("applies");
+        assert_eq!(summary.resource_group, "Bulk_Pool-Bulk");
+        assert_eq!(summary.arm_host_pool_name, "Pool-Bulk");
+        assert!(uuid::Uuid::try_parse(&summary.subscription_id).is_ok());
+        let chosen = GenerateSpec {
+            tenant: "Contoso".into(),
+            host_pool: "Pool-Big".into(),
+            subscription_id: Some("AAAAAAAA-1111-4aaa-8aaa-000000000001".into()),
+            arm_resource_group: Some("rg-big".into()),
+            arm_name: Some("hp-big".into()),
+            ..derived.clone()
+        };
+        let summary = chosen.apply(&mut seed).expect("applies");
+        assert_eq!(
+            (summary.subscription_id.as_str(), summary.resource_group.as_str()),
+            ("aaaaaaaa-1111-4aaa-8aaa-000000000001", "rg-big")
+        );
+        let other_subscription = GenerateSpec {
+            subscription_id: Some("bbbbbbbb-2222-4bbb-8bbb-000000000002".into()),
+            ..chosen.clone()
+        };
+        assert!(other_subscription.apply(&mut seed).is_err());
+        // Another pool with the same ARM id is refused, and nothing changes.
+        let before = seed.clone();
+        let clash = GenerateSpec {
+            host_pool: "Pool-Other".into(),
+            ..chosen
+        };
+        let error = clash.apply(&mut seed).expect_err("same ARM id");
+        assert!(error.to_string().contains("hp-big"), "{error}");
+        assert_eq!(seed, before);
+    }
+
+    #[test]
     fn invalid_specs_are_refused() {
         for spec in [
             GenerateSpec {
@@ -320,6 +440,14 @@ mod tests {
             },
             GenerateSpec {
                 unreachable_hosts: 41,
+                ..GenerateSpec::default()
+            },
+            GenerateSpec {
+                subscription_id: Some("not-a-guid".into()),
+                ..GenerateSpec::default()
+            },
+            GenerateSpec {
+                arm_resource_group: Some("a/b".into()),
                 ..GenerateSpec::default()
             },
         ] {

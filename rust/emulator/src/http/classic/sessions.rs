@@ -18,6 +18,7 @@ use crate::clock::now_rfc3339_millis;
 use crate::http::app::App;
 use crate::http::auth::Authentication;
 use crate::http::frame;
+use crate::identity::audience::Api;
 use crate::http::reply::{Reply, fault_reply, garbage_response, json_response};
 use crate::knobs::activity::{Done, SessionTarget};
 use crate::knobs::fault_sequence::Fault;
@@ -28,7 +29,7 @@ use crate::record::RequestRecord;
 /// Every request no other route takes is a classic broker request, including unknown paths, so
 /// clients that build a wrong URL see the broker's own 404 body and show up in the request log.
 pub(crate) async fn handler(State(app): State<App>, request: Request) -> Response {
-    frame::serve(&app, request, |app, parts, authentication, record| {
+    frame::serve(&app, request, Api::Classic, |_| false, |app, parts, authentication, _body, record| {
         dispatch(app, parts, authentication, record)
             .unwrap_or_else(|error| Reply::Now(error.into_response()))
     })
