@@ -243,7 +243,11 @@ impl HostPool {
     /// group name: every character other than a letter, digit, `_`, `-`, `.`, `(` or `)`
     /// becomes `-`, a trailing `.` becomes `-`, and the name is cut to 90 characters.
     pub fn resource_group(&self, tenant: &Tenant) -> String {
-        if let Some(group) = self.arm_resource_group.as_ref().or(tenant.resource_group.as_ref()) {
+        if let Some(group) = self
+            .arm_resource_group
+            .as_ref()
+            .or(tenant.resource_group.as_ref())
+        {
             return group.clone();
         }
         let mut name: String = format!("{}_{}", tenant.name, self.name)
@@ -266,6 +270,11 @@ impl HostPool {
     /// The pool's ARM `location`.
     pub fn location(&self) -> &str {
         self.location.as_deref().unwrap_or(DEFAULT_LOCATION)
+    }
+
+    /// The most sessions per session host (`maxSessionLimit`, default 999999).
+    pub fn max_session_limit(&self) -> u32 {
+        self.max_session_limit.unwrap_or(DEFAULT_MAX_SESSION_LIMIT)
     }
 }
 
@@ -534,7 +543,10 @@ mod tests {
         assert_eq!(apps.arm_name(), "hp-contoso-apps");
         // Fabrikam's pools are in its default group; one shares a name with Contoso's pool.
         assert_eq!(fabrikam.host_pools[1].arm_name(), "Pool-Desktop");
-        assert_eq!(fabrikam.host_pools[1].resource_group(fabrikam), "rg-fabrikam-avd");
+        assert_eq!(
+            fabrikam.host_pools[1].resource_group(fabrikam),
+            "rg-fabrikam-avd"
+        );
 
         let odd = Tenant {
             name: "My Tenant".into(),
@@ -562,8 +574,16 @@ mod tests {
             )
         };
         for (tenant, pool, reason) in [
-            (r#""azureSubscriptionId":"not-a-guid","#, "", "not a subscription id"),
-            ("", r#""armResourceGroup":"a/b","#, "not a valid resource group"),
+            (
+                r#""azureSubscriptionId":"not-a-guid","#,
+                "",
+                "not a subscription id",
+            ),
+            (
+                "",
+                r#""armResourceGroup":"a/b","#,
+                "not a valid resource group",
+            ),
             ("", r#""armName":"x","#, "not a valid ARM host pool name"),
             ("", "", "two host pools have the ARM id"),
         ] {

@@ -8,4 +8,5 @@
 pub(crate) mod actions;
 pub(crate) mod arm_config;
 pub(crate) mod error;
+pub(crate) mod hosts;
 pub(crate) mod lookup;

@@ -245,7 +245,9 @@ mod tests {
         };
         let classic = token(BROKER_RESOURCE);
         assert_eq!(
-            authenticate(&app, &classic, Api::Classic).caller().as_deref(),
+            authenticate(&app, &classic, Api::Classic)
+                .caller()
+                .as_deref(),
             Some("app-7")
         );
         assert_eq!(
@@ -260,7 +262,10 @@ mod tests {
         };
         assert_eq!(principal.app_id.as_deref(), Some("app-7"));
         assert!(principal.is_named_by("APP-7"));
-        assert!(!authorized(&app, &[arm["authorization"].to_str().expect("ascii")]));
+        assert!(!authorized(
+            &app,
+            &[arm["authorization"].to_str().expect("ascii")]
+        ));
         let other = new_app();
         assert_eq!(
             authenticate(&other, &classic, Api::Classic),

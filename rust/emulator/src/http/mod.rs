@@ -8,11 +8,13 @@
 //!   latency, authentication, request log, injected faults);
 //! * `app.rs`: what every handler shares.
 
+pub(crate) mod action;
 pub(crate) mod admin;
 pub(crate) mod app;
 pub(crate) mod auth;
 pub(crate) mod classic;
 pub(crate) mod frame;
 pub(crate) mod identity;
+pub(crate) mod path;
 pub(crate) mod reply;
 pub(crate) mod router;

@@ -66,9 +66,12 @@ impl Resource {
     /// URI with or without its trailing slash, compared case-insensitively.
     pub(crate) fn from_resource(resource: &str) -> Option<Resource> {
         let wanted = resource.trim_end_matches('/');
-        [BROKER, ARM, ARM_CORE]
-            .into_iter()
-            .find(|known| known.audience.trim_end_matches('/').eq_ignore_ascii_case(wanted))
+        [BROKER, ARM, ARM_CORE].into_iter().find(|known| {
+            known
+                .audience
+                .trim_end_matches('/')
+                .eq_ignore_ascii_case(wanted)
+        })
     }
 
     /// The resource a v2.0 scope item names: `<resource>/.default` (Entra's rule: the resource
@@ -114,17 +117,29 @@ mod tests {
             Resource::from_scope("HTTPS://management.core.windows.net//.DEFAULT"),
             Some(ARM_CORE)
         );
-        assert_eq!(Resource::from_scope("https://graph.microsoft.com/.default"), None);
+        assert_eq!(
+            Resource::from_scope("https://graph.microsoft.com/.default"),
+            None
+        );
         assert_eq!(Resource::from_scope(BROKER_RESOURCE), None);
         assert_eq!(Resource::from_scope("/.default"), None);
     }
 
     #[test]
     fn resources_and_audiences() {
-        assert_eq!(Resource::from_resource("https://management.azure.com"), Some(ARM));
-        assert_eq!(Resource::from_resource(&format!("{BROKER_RESOURCE}/")), Some(BROKER));
+        assert_eq!(
+            Resource::from_resource("https://management.azure.com"),
+            Some(ARM)
+        );
+        assert_eq!(
+            Resource::from_resource(&format!("{BROKER_RESOURCE}/")),
+            Some(BROKER)
+        );
         assert_eq!(api_of_audience(ARM_RESOURCE), Some(Api::Arm));
-        assert_eq!(api_of_audience("https://management.core.windows.net"), Some(Api::Arm));
+        assert_eq!(
+            api_of_audience("https://management.core.windows.net"),
+            Some(Api::Arm)
+        );
         assert_eq!(api_of_audience(BROKER_RESOURCE), Some(Api::Classic));
         assert_eq!(api_of_audience("https://graph.microsoft.com"), None);
     }

@@ -56,7 +56,10 @@ pub(crate) enum PollOutcome {
     Declined,
     AlreadyRedeemed,
     /// Approved: issue a token for this user and resource (the code is now redeemed).
-    Approved { username: String, resource: Resource },
+    Approved {
+        username: String,
+        resource: Resource,
+    },
 }
 
 /// All device codes of one emulator.

@@ -27,7 +27,7 @@ impl Directory {
     }
 
     /// The `tid`: the first configured tenant that is a GUID, else the first one.
-    pub(super) fn tenant_id(&self) -> String {
+    pub(crate) fn tenant_id(&self) -> String {
         self.0
             .tenants
             .iter()

@@ -307,7 +307,14 @@ mod tests {
     fn issued_tokens_pass_until_they_expire() {
         let authority = TokenAuthority::new();
         let token = authority
-            .issue(&app(), BROKER_RESOURCE, "http://127.0.0.1:1", "tid", NOW, 10)
+            .issue(
+                &app(),
+                BROKER_RESOURCE,
+                "http://127.0.0.1:1",
+                "tid",
+                NOW,
+                10,
+            )
             .token;
         assert_eq!(valid_caller(&authority.check(&token, NOW)), Some("app-1"));
         assert_eq!(

@@ -402,7 +402,10 @@ mod tests {
         };
         let summary = chosen.apply(&mut seed).expect("applies");
         assert_eq!(
-            (summary.subscription_id.as_str(), summary.resource_group.as_str()),
+            (
+                summary.subscription_id.as_str(),
+                summary.resource_group.as_str()
+            ),
             ("aaaaaaaa-1111-4aaa-8aaa-000000000001", "rg-big")
         );
         let other_subscription = GenerateSpec {

@@ -130,7 +130,10 @@ pub(crate) enum Admission {
     /// Limiting is off.
     Unlimited,
     /// A token was taken from both buckets; what is left in each (whole tokens).
-    Admitted { remaining: u64, global_remaining: u64 },
+    Admitted {
+        remaining: u64,
+        global_remaining: u64,
+    },
     /// A bucket is empty: nothing was taken. `global` when it is the global one (the
     /// principal's still has tokens).
     Throttled {
@@ -158,8 +161,8 @@ impl Bucket {
     /// The bucket refilled up to `now`.
     fn refill(&mut self, config: BucketConfig, now: Instant) {
         let elapsed = now.saturating_duration_since(self.updated).as_secs_f64();
-        self.tokens = (self.tokens + elapsed * f64::from(config.per_second))
-            .min(f64::from(config.burst));
+        self.tokens =
+            (self.tokens + elapsed * f64::from(config.per_second)).min(f64::from(config.burst));
         self.updated = now;
     }
 
@@ -234,7 +237,11 @@ impl RateLimiter {
         config: BucketConfig,
         now: Instant,
     ) -> Bucket {
-        let key = (principal.to_ascii_lowercase(), subscription.to_owned(), class);
+        let key = (
+            principal.to_ascii_lowercase(),
+            subscription.to_owned(),
+            class,
+        );
         let mut bucket = self.buckets.get(&key).copied().unwrap_or(Bucket {
             tokens: f64::from(config.burst),
             updated: now,
@@ -243,8 +250,18 @@ impl RateLimiter {
         bucket
     }
 
-    fn store(&mut self, principal: &str, subscription: &str, class: OperationClass, bucket: Bucket) {
-        let key = (principal.to_ascii_lowercase(), subscription.to_owned(), class);
+    fn store(
+        &mut self,
+        principal: &str,
+        subscription: &str,
+        class: OperationClass,
+        bucket: Bucket,
+    ) {
+        let key = (
+            principal.to_ascii_lowercase(),
+            subscription.to_owned(),
+            class,
+        );
         self.buckets.insert(key, bucket);
     }
 }
@@ -301,8 +318,14 @@ mod tests {
         let delete = |limiter: &mut RateLimiter, at| {
             limiter.admit(&config, "p", "s", OperationClass::Deletes, at)
         };
-        assert!(matches!(delete(&mut limiter, t0), Admission::Admitted { remaining: 1, .. }));
-        assert!(matches!(delete(&mut limiter, t0), Admission::Admitted { remaining: 0, .. }));
+        assert!(matches!(
+            delete(&mut limiter, t0),
+            Admission::Admitted { remaining: 1, .. }
+        ));
+        assert!(matches!(
+            delete(&mut limiter, t0),
+            Admission::Admitted { remaining: 0, .. }
+        ));
         assert_eq!(
             delete(&mut limiter, t0),
             Admission::Throttled {
@@ -313,9 +336,15 @@ mod tests {
             }
         );
         let later = t0 + Duration::from_millis(1100);
-        assert!(matches!(delete(&mut limiter, later), Admission::Admitted { remaining: 0, .. }));
+        assert!(matches!(
+            delete(&mut limiter, later),
+            Admission::Admitted { remaining: 0, .. }
+        ));
         limiter.reset();
-        assert!(matches!(delete(&mut limiter, later), Admission::Admitted { remaining: 1, .. }));
+        assert!(matches!(
+            delete(&mut limiter, later),
+            Admission::Admitted { remaining: 1, .. }
+        ));
         let off = RateLimitConfig {
             enabled: false,
             ..config
