@@ -70,6 +70,10 @@ mod secret;
 mod server;
 mod state;
 
+pub use broker::arm_config::{
+    ArmConfig, BuiltInRole, DEFAULT_ARM_API_VERSIONS, DEFAULT_ARM_PAGE_SIZE, LockLevel,
+    MissingSessionOnDelete, ResourceLock, RoleAssignment,
+};
 pub use http::auth::STATIC_ARM_PRINCIPAL_ID;
 pub use identity::config::{
     ARM_RESOURCE, ARM_SCOPE, ApplicationConfig, BROKER_RESOURCE, BROKER_SCOPE, DEFAULT_TENANT,
@@ -77,7 +81,10 @@ pub use identity::config::{
     UserConfig,
 };
 pub use identity::jwt::IssuedToken;
-pub use knobs::activity::{Activity, DisconnectRecord, LogoffRecord, MessageRecord, SessionCalls};
+pub use knobs::activity::{
+    Activity, ApiFlavour, ArmActivity, ClassCounts, DisconnectRecord, LogoffRecord, MessageRecord,
+    SessionCalls,
+};
 pub use knobs::fault_sequence::{FaultCounts, FaultSampler, FaultStats};
 pub use knobs::faults::{
     DEFAULT_RETRY_AFTER_SECONDS, DEFAULT_SERVER_ERROR_STATUSES, DEFAULT_STALL_MS, FaultConfig,
@@ -85,7 +92,11 @@ pub use knobs::faults::{
 };
 pub use knobs::generate::{GenerateError, GenerateSpec, GeneratedPool, MAX_GENERATED_SESSIONS};
 pub use knobs::latency::{LatencyConfig, LatencySampler};
-pub use model::{HostPool, Seed, SentMessage, Session, SessionHost, Tenant, TenantGroup};
+pub use knobs::rate_limits::{BucketConfig, OperationClass, RateLimitConfig};
+pub use model::{
+    DEFAULT_LOCATION, DEFAULT_MAX_SESSION_LIMIT, HostPool, LoadBalancerType, Seed, SentMessage,
+    Session, SessionHost, Tenant, TenantGroup,
+};
 pub use record::RequestRecord;
 pub use server::{
     BackgroundEmulator, DEFAULT_ACCESS_TOKEN, DEFAULT_ARM_ACCESS_TOKEN, Emulator, EmulatorConfig,

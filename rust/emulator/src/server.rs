@@ -13,6 +13,7 @@ use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::admin::Admin;
+use crate::broker::arm_config::ArmConfig;
 use crate::http::app::App;
 use crate::http::router::router;
 use crate::identity::jwt::IssuedToken;
@@ -106,9 +107,9 @@ impl EmulatorHandle {
         self.admin.state()
     }
 
-    /// Replaces the broker data (and identity, latency and fault configuration) and clears the
-    /// request log, the activity record, the fault counters, the issued-token list and pending
-    /// device codes.
+    /// Replaces the broker data (and identity, latency, fault and ARM configuration) and clears
+    /// the request log, the activity record, the fault counters, the issued-token list, pending
+    /// device codes and the ARM rate-limit buckets.
     pub fn set_state(&self, seed: Seed) {
         self.admin.set_state(seed);
     }
@@ -189,6 +190,23 @@ impl EmulatorHandle {
     /// Adds (or replaces) a generated host pool, keeping everything else.
     pub fn generate(&self, spec: &GenerateSpec) -> Result<GeneratedPool, GenerateError> {
         self.admin.generate(spec)
+    }
+
+    /// The ARM flavour's settings in force (api-versions, page size, missing-session answer,
+    /// rate limits, role assignments, locks); the defaults when the state has none.
+    pub fn arm(&self) -> ArmConfig {
+        self.admin.arm()
+    }
+
+    /// Replaces the ARM flavour's settings (stored in the state's `arm`) and refills the
+    /// rate-limit buckets. Not validated beyond the types.
+    pub fn set_arm(&self, config: ArmConfig) {
+        self.admin.set_arm(config);
+    }
+
+    /// Refills every ARM rate-limit bucket.
+    pub fn reset_arm_rate_limits(&self) {
+        self.admin.reset_rate_limits();
     }
 
     /// The request log switch and capacity.

@@ -85,7 +85,7 @@ pub(crate) fn find_host<'s>(
 }
 
 /// The position of a session on its host (404 `SessionNotFound` when it is not there).
-pub(super) fn find_session(
+pub(crate) fn find_session(
     host: &SessionHost,
     session_id: i32,
     text: &str,

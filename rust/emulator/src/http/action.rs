@@ -4,19 +4,19 @@
 //! the outcome in its own shape.
 
 use super::app::App;
-use crate::broker::error::BrokerError;
 use crate::clock::now_rfc3339_millis;
 use crate::knobs::activity::{Done, SessionTarget};
 use crate::knobs::fault_sequence::Fault;
 use crate::knobs::faults::FaultRoute;
 use crate::model::{Action, Seed};
 
-/// One state-changing request, as [`StateAction::run`] carries it out.
-pub(crate) struct StateAction<'a, T, R, P, C, A>
+/// One state-changing request, as [`StateAction::run`] carries it out; `E` is the error its
+/// checks fail with (the flavour's).
+pub(crate) struct StateAction<'a, T, R, E, P, C, A>
 where
     P: FnOnce(&str) -> T,
-    C: FnOnce(&mut Seed, &T) -> Result<(), BrokerError>,
-    A: FnOnce(&mut Seed, T) -> Result<(Option<Done>, R), BrokerError>,
+    C: FnOnce(&mut Seed, &T) -> Result<(), E>,
+    A: FnOnce(&mut Seed, T) -> Result<(Option<Done>, R), E>,
 {
     /// The route, as fault injection names it.
     pub fault_route: FaultRoute,
@@ -42,16 +42,16 @@ pub(crate) struct Outcome<R> {
     pub result: Option<R>,
 }
 
-impl<T, R, P, C, A> StateAction<'_, T, R, P, C, A>
+impl<T, R, E, P, C, A> StateAction<'_, T, R, E, P, C, A>
 where
     P: FnOnce(&str) -> T,
-    C: FnOnce(&mut Seed, &T) -> Result<(), BrokerError>,
-    A: FnOnce(&mut Seed, T) -> Result<(Option<Done>, R), BrokerError>,
+    C: FnOnce(&mut Seed, &T) -> Result<(), E>,
+    A: FnOnce(&mut Seed, T) -> Result<(Option<Done>, R), E>,
 {
     /// Runs the action under the state's lock: counts the request for its session, prepares
     /// what the action needs, draws the request's fault (after the checks), applies the action
     /// unless the fault stops it and records it in the activity record.
-    pub(crate) fn run(self, app: &App) -> Result<Outcome<R>, BrokerError> {
+    pub(crate) fn run(self, app: &App) -> Result<Outcome<R>, E> {
         let Self {
             fault_route,
             counted,

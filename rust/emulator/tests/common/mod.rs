@@ -5,6 +5,7 @@
     reason = "each test binary uses a different subset of the helpers"
 )]
 
+pub mod arm;
 pub mod entra;
 pub mod process;
 
