@@ -232,14 +232,26 @@ fn check_scope(seed: &Seed, request: &ArmRequest<'_>) -> Result<Visibility, ArmE
         request.route,
         ArmRoute::ListHostPools | ArmRoute::ListHostPoolsByResourceGroup
     );
-    let visibility = if request.allowed(action, &request.scope) {
+    // A host pool list is authorized at the scope it lists (the subscription or the resource
+    // group, INFERRED as ARM does for provider lists); everything else at its own path.
+    let scope = if lists_host_pools {
+        let cut = request
+            .scope
+            .to_ascii_lowercase()
+            .rfind("/providers/")
+            .unwrap_or(request.scope.len());
+        &request.scope[..cut]
+    } else {
+        request.scope.as_str()
+    };
+    let visibility = if request.allowed(action, scope) {
         Visibility::All
     } else if lists_host_pools
         && access::is_allowed_below(
             &request.config.role_assignments,
             |id| request.principal.is_named_by(id),
             action,
-            &request.scope,
+            scope,
         )
     {
         Visibility::Readable
@@ -248,7 +260,7 @@ fn check_scope(seed: &Seed, request: &ArmRequest<'_>) -> Result<Visibility, ArmE
             client: request.principal.client_name().to_owned(),
             object_id: request.principal.object_id.clone(),
             action: action.to_owned(),
-            scope: request.scope.clone(),
+            scope: scope.to_owned(),
         });
     };
     if let Some(resource_group) = &params.resource_group
