@@ -7,7 +7,8 @@ use std::time::Instant;
 use serde::Deserialize;
 use tokio::sync::broadcast;
 
-use crate::broker::arm_config::{ArmConfig, ResourceLock, RoleAssignment};
+use crate::broker::arm;
+use crate::broker::arm_config::{ArmConfig, ArmHostPool, ResourceLock, RoleAssignment};
 use crate::identity::directory::Directory;
 use crate::identity::jwt::IssuedToken;
 use crate::knobs::activity::{Activity, ActivityLog};
@@ -78,6 +79,11 @@ impl Admin {
     /// The ARM settings in force (the defaults when the state has none).
     pub(crate) fn arm(&self) -> ArmConfig {
         self.state.with(|inner| inner.arm())
+    }
+
+    /// Where every host pool is under ARM.
+    pub(crate) fn arm_host_pools(&self) -> Vec<ArmHostPool> {
+        self.state.with(|inner| arm::mapping(&inner.seed))
     }
 
     /// Replaces the ARM settings; the rate-limit buckets are refilled.

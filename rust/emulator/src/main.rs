@@ -1,4 +1,6 @@
-//! `rds-emulator`: runs the RDS broker emulator as a standalone process.
+//! `rds-emulator`: runs the RDS broker emulator as a standalone process: the classic broker
+//! (`/RdsManagement/V1/...`) and, over the same data, its Azure Resource Manager flavour
+//! (`/subscriptions/...`).
 //!
 //! Prints exactly one line to stdout once listening,
 //! `RDS broker emulator listening on http://127.0.0.1:PORT`, which other programs read to find
@@ -17,7 +19,7 @@ use rds_emulator::{
 };
 use tokio::sync::{broadcast, oneshot};
 
-/// Windows Virtual Desktop (classic) RDS broker emulator.
+/// Windows Virtual Desktop (classic) RDS broker emulator, with its Azure Resource Manager flavour.
 #[derive(Parser)]
 #[command(name = "rds-emulator", version, about, long_about = None)]
 struct Args {
@@ -56,6 +58,16 @@ struct Args {
         default_value = DEFAULT_ARM_ACCESS_TOKEN
     )]
     arm_token: String,
+
+    /// Do not rate-limit ARM requests (no 429, no x-ms-ratelimit-* headers); overrides the
+    /// data file's arm.rateLimits.enabled.
+    #[arg(long)]
+    no_arm_rate_limits: bool,
+
+    /// Items per page of ARM lists when the client sends no pageSize (overrides the data
+    /// file's arm.pageSize; default 100).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    arm_page_size: Option<u32>,
 
     /// Lifetime in seconds of the access tokens the emulated Entra ID issues (overrides the
     /// data file's identity.tokenLifetimeSeconds; default 3600). Short lifetimes demonstrate
@@ -147,6 +159,15 @@ async fn run(args: Args) -> Result<(), String> {
         }
         if let Some(value) = args.latency_seed {
             latency.seed = Some(value);
+        }
+    }
+    if args.no_arm_rate_limits || args.arm_page_size.is_some() {
+        let arm = seed.arm.get_or_insert_with(Default::default);
+        if args.no_arm_rate_limits {
+            arm.rate_limits.enabled = false;
+        }
+        if let Some(size) = args.arm_page_size {
+            arm.page_size = usize::try_from(size).unwrap_or(usize::MAX);
         }
     }
     if let Some(path) = &args.faults {

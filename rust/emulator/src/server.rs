@@ -13,7 +13,7 @@ use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::admin::Admin;
-use crate::broker::arm_config::ArmConfig;
+use crate::broker::arm_config::{ArmConfig, ArmHostPool};
 use crate::http::app::App;
 use crate::http::router::router;
 use crate::identity::jwt::IssuedToken;
@@ -202,6 +202,12 @@ impl EmulatorHandle {
     /// rate-limit buckets. Not validated beyond the types.
     pub fn set_arm(&self, config: ArmConfig) {
         self.admin.set_arm(config);
+    }
+
+    /// Where every host pool is under ARM (subscription, resource group, ARM name, id), in the
+    /// order of the state.
+    pub fn arm_host_pools(&self) -> Vec<ArmHostPool> {
+        self.admin.arm_host_pools()
     }
 
     /// Refills every ARM rate-limit bucket.

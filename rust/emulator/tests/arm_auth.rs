@@ -360,3 +360,35 @@ fn the_binary_takes_the_arm_token_from_a_flag_or_the_environment() {
         assert!(process.close_stdin_and_wait().success());
     }
 }
+
+#[test]
+fn the_binary_can_switch_arm_rate_limits_off_and_set_the_page_size() {
+    let path = format!("{}/userSessions?api-version={API}", desktop());
+    let auth = format!("Bearer {DEFAULT_ARM_ACCESS_TOKEN}");
+    let mut process = EmulatorProcess::start(
+        &["--no-arm-rate-limits", "--arm-page-size", "2"],
+        &[],
+        false,
+    );
+    let (status, body) =
+        blocking_request(&process.url, "GET", &path, &[("Authorization", &auth)], "");
+    assert_eq!(status, 200);
+    let page: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(page["value"].as_array().map(Vec::len), Some(2));
+    assert!(
+        page["nextLink"]
+            .as_str()
+            .is_some_and(|link| link.contains("pageSize=2"))
+    );
+    let (status, state) =
+        blocking_request(&process.url, "GET", "/_emulator/arm/ratelimits", &[], "");
+    assert_eq!(status, 200);
+    assert!(state.contains("\"enabled\":false"), "{state}");
+    assert!(process.close_stdin_and_wait().success());
+    let refused = std::process::Command::new(common::process::BINARY)
+        .args(["--arm-page-size", "0"])
+        .output()
+        .expect("runs");
+    assert!(!refused.status.success());
+    assert!(refused.stdout.is_empty(), "no URL announced");
+}

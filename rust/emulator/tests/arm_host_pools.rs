@@ -282,7 +282,7 @@ async fn defaults_reach_seeds_and_generated_pools_without_arm_fields() {
         ..Seed::default()
     };
     let emulator = start_with_seed(seed).await;
-    let summary = emulator
+    emulator
         .generate(&GenerateSpec {
             tenant: "Plain Tenant".to_owned(),
             host_pool: "Pool-Bulk".to_owned(),
@@ -291,8 +291,19 @@ async fn defaults_reach_seeds_and_generated_pools_without_arm_fields() {
             ..GenerateSpec::default()
         })
         .expect("generated");
-    assert_eq!(summary.resource_group, "Plain-Tenant_Pool-Bulk");
-    let subscription = summary.subscription_id.clone();
+    // The mapping says where each classic pool is (as the migration tool's CSV did).
+    let mapping = admin_get(&emulator, "arm/hostPools").await;
+    let generated = &mapping[1];
+    assert_eq!(generated["tenant"], "Plain Tenant");
+    assert_eq!(generated["hostPool"], "Pool-Bulk");
+    assert_eq!(generated["resourceGroup"], "Plain-Tenant_Pool-Bulk");
+    assert_eq!(generated["armHostPoolName"], "Pool-Bulk");
+    let subscription = generated["subscriptionId"]
+        .as_str()
+        .expect("subscription")
+        .to_owned();
+    assert!(uuid::Uuid::try_parse(&subscription).is_ok());
+    assert_eq!(mapping[0]["subscriptionId"], subscription.as_str());
     let listed = get(&emulator, &subscription_pools(&subscription))
         .await
         .json();
@@ -308,8 +319,7 @@ async fn defaults_reach_seeds_and_generated_pools_without_arm_fields() {
     let sessions = get(
         &emulator,
         &format!(
-            "/subscriptions/{subscription}/resourceGroups/{}/providers/Microsoft.DesktopVirtualization/hostPools/{}/userSessions",
-            summary.resource_group, summary.arm_host_pool_name
+            "/subscriptions/{subscription}/resourceGroups/Plain-Tenant_Pool-Bulk/providers/Microsoft.DesktopVirtualization/hostPools/Pool-Bulk/userSessions"
         ),
     )
     .await

@@ -29,16 +29,18 @@ async fn all_pages(emulator: &Emulator, first: &str) -> Vec<Value> {
 }
 
 async fn bulk(emulator: &Emulator, hosts: u32, per_host: u32) -> String {
-    let summary = emulator
+    emulator
         .generate(&GenerateSpec {
             hosts,
             sessions_per_host: per_host,
             ..GenerateSpec::default()
         })
         .expect("generated");
+    let mapping = emulator.arm_host_pools();
+    let bulk = mapping.iter().find(|p| p.tenant == "Bulk").expect("mapped");
     format!(
         "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.DesktopVirtualization/hostPools/{}",
-        summary.subscription_id, summary.resource_group, summary.arm_host_pool_name
+        bulk.subscription_id, bulk.resource_group, bulk.arm_host_pool_name
     )
 }
 

@@ -5,6 +5,7 @@
 //! ARM compares names case-insensitively but answers with the stored case, so every lookup
 //! here compares case-insensitively and hands back the stored objects.
 
+use super::arm_config::ArmHostPool;
 use super::lookup::PoolAddress;
 use crate::model::{HostPool, Seed, Session, SessionHost, Tenant};
 
@@ -78,6 +79,22 @@ pub(crate) fn arm_pools(seed: &Seed) -> Vec<ArmPool<'_>> {
         }
     }
     pools
+}
+
+/// Where every host pool is under ARM, in seed order.
+pub(crate) fn mapping(seed: &Seed) -> Vec<ArmHostPool> {
+    arm_pools(seed)
+        .into_iter()
+        .map(|pool| ArmHostPool {
+            tenant_group: pool.tenant_group.to_owned(),
+            tenant: pool.tenant.name.clone(),
+            host_pool: pool.pool.name.clone(),
+            id: pool.id(),
+            arm_host_pool_name: pool.name().to_owned(),
+            subscription_id: pool.subscription,
+            resource_group: pool.resource_group,
+        })
+        .collect()
 }
 
 /// Whether a subscription exists: some tenant is in it.
@@ -258,6 +275,16 @@ mod tests {
             "rg-fabrikam-avd"
         ));
         assert!(!resource_group_exists(&seed, SUBSCRIPTION, "Contoso"));
+        let rows = mapping(&seed);
+        assert_eq!(rows.len(), 4);
+        assert_eq!(
+            (
+                rows[1].host_pool.as_str(),
+                rows[1].resource_group.as_str(),
+                rows[1].arm_host_pool_name.as_str()
+            ),
+            ("Pool-Apps", "rg-avd-apps", "hp-contoso-apps")
+        );
     }
 
     #[test]

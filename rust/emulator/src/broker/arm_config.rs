@@ -66,6 +66,23 @@ impl Default for ArmConfig {
     }
 }
 
+/// Where a classic host pool is under ARM: one row of `GET /_emulator/arm/hostPools`, like the
+/// migration tool's mapping (`Get-RdsHostPoolMigrationMapping`).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ArmHostPool {
+    /// The classic names.
+    pub tenant_group: String,
+    pub tenant: String,
+    pub host_pool: String,
+    /// The ARM coordinates.
+    pub subscription_id: String,
+    pub resource_group: String,
+    pub arm_host_pool_name: String,
+    /// The resource id as the service writes it (type segments in lower case).
+    pub id: String,
+}
+
 /// What a logoff (`DELETE`) of a user session that does not exist answers.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::app::App;
 use crate::admin::{Admin, ArmUpdate, SettingsUpdate};
-use crate::broker::arm_config::{ArmConfig, ResourceLock, RoleAssignment};
+use crate::broker::arm_config::{ArmConfig, ArmHostPool, ResourceLock, RoleAssignment};
 use crate::identity::jwt::IssuedToken;
 use crate::knobs::activity::Activity;
 use crate::knobs::fault_sequence::FaultStats;
@@ -49,6 +49,7 @@ pub(crate) fn routes() -> Router<App> {
         .route("/_emulator/devicecode/approve", post(approve_device_code))
         .route("/_emulator/devicecode/deny", post(deny_device_code))
         .route("/_emulator/arm", get(arm).put(update_arm))
+        .route("/_emulator/arm/hostPools", get(arm_host_pools))
         .route(
             "/_emulator/arm/ratelimits",
             get(rate_limits)
@@ -72,6 +73,11 @@ pub(crate) fn routes() -> Router<App> {
 /// `GET /_emulator/arm`: the ARM settings in force.
 async fn arm(State(admin): State<Admin>) -> Json<ArmConfig> {
     Json(admin.arm())
+}
+
+/// `GET /_emulator/arm/hostPools`: where every host pool is under ARM.
+async fn arm_host_pools(State(admin): State<Admin>) -> Json<Vec<ArmHostPool>> {
+    Json(admin.arm_host_pools())
 }
 
 /// `PUT /_emulator/arm`: changes the named ARM settings, answers all of them.

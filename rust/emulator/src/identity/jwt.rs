@@ -12,6 +12,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
+use super::config::BROKER_RESOURCE;
+
 /// One access token the emulator issued (never the token itself).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -29,12 +31,24 @@ pub struct IssuedToken {
     /// The tenant segment the request used (`None` for managed identity endpoints).
     pub tenant: Option<String>,
     /// The token's `aud`: the classic broker's resource or ARM's (`https://management.azure.com/`).
-    #[serde(default)]
+    /// Omitted from the JSON for classic tokens (so their records read as before).
+    #[serde(
+        default = "classic_audience",
+        skip_serializing_if = "is_classic_audience"
+    )]
     pub audience: String,
     /// Epoch seconds (`iat`).
     pub issued_at: u64,
     /// Epoch seconds (`exp`).
     pub expires_at: u64,
+}
+
+fn classic_audience() -> String {
+    BROKER_RESOURCE.to_owned()
+}
+
+fn is_classic_audience(audience: &str) -> bool {
+    audience == BROKER_RESOURCE
 }
 
 impl IssuedToken {
@@ -278,7 +292,6 @@ pub(crate) fn stable_guid(seed: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity::config::BROKER_RESOURCE;
     use serde_json::json;
 
     /// The caller of a valid token, `None` otherwise.

@@ -37,11 +37,14 @@ pub struct Activity {
     /// Broker requests handled since the last reset (whether or not the request log is on),
     /// classic and ARM.
     pub broker_requests: u64,
-    /// ARM requests per operation class, and how many of them were answered 429.
+    /// ARM requests per operation class, and how many of them were answered 429. Omitted from
+    /// the JSON until an ARM request was made (so a classic-only record reads as before).
+    #[serde(skip_serializing_if = "ArmActivity::is_empty")]
     pub arm: ArmActivity,
 }
 
-/// Which API a session action came through.
+/// Which API a session action came through. In the JSON of a record, `"flavour": "arm"`; a
+/// record without `flavour` is a classic one.
 #[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "camelCase")]
 pub enum ApiFlavour {
@@ -61,6 +64,19 @@ pub struct ArmActivity {
     pub requests: ClassCounts,
     /// ARM requests answered 429 (by the rate limits or an injected `throttle`).
     pub throttled: ClassCounts,
+}
+
+impl ArmActivity {
+    /// True before any ARM request.
+    pub fn is_empty(&self) -> bool {
+        self.requests.total() == 0 && self.throttled.total() == 0
+    }
+}
+
+impl ApiFlavour {
+    fn is_classic(&self) -> bool {
+        *self == Self::Classic
+    }
 }
 
 /// A count per ARM operation class.
@@ -123,9 +139,9 @@ pub struct LogoffRecord {
     pub forced: bool,
     /// When it happened, RFC 3339 UTC with milliseconds.
     pub at: String,
-    /// The API it came through (`classic` or `arm`); the names above are the classic ones in
-    /// both cases (an ARM logoff is recorded under the classic tenant, pool and host names).
-    #[serde(default)]
+    /// The API it came through; the names above are the classic ones in both cases (an ARM
+    /// logoff is recorded under the classic tenant, pool and host names).
+    #[serde(default, skip_serializing_if = "ApiFlavour::is_classic")]
     pub flavour: ApiFlavour,
 }
 
@@ -141,7 +157,7 @@ pub struct DisconnectRecord {
     /// When it happened, RFC 3339 UTC with milliseconds.
     pub at: String,
     /// The API it came through.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "ApiFlavour::is_classic")]
     pub flavour: ApiFlavour,
 }
 
@@ -159,7 +175,7 @@ pub struct MessageRecord {
     /// When it happened, RFC 3339 UTC with milliseconds.
     pub at: String,
     /// The API it came through.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "ApiFlavour::is_classic")]
     pub flavour: ApiFlavour,
 }
 
@@ -437,7 +453,7 @@ mod tests {
             serde_json::json!({
                 "logoffs": [{"tenantGroup": "g", "tenant": "t", "hostPool": "p",
                     "sessionHost": "h", "sessionId": 7, "forced": true,
-                    "at": "2026-01-01T00:00:00.000Z", "flavour": "classic"}],
+                    "at": "2026-01-01T00:00:00.000Z"}],
                 "disconnects": [],
                 "messages": [],
                 "callsPerSession": [{"tenantGroup": "g", "tenant": "t", "hostPool": "p",
@@ -446,9 +462,29 @@ mod tests {
                 "maxInFlight": 0,
                 "inFlight": 0,
                 "brokerRequests": 0,
-                "arm": {"requests": {"reads": 0, "deletes": 0, "writes": 0},
-                        "throttled": {"reads": 0, "deletes": 0, "writes": 0}},
             })
         );
+    }
+
+    #[test]
+    fn arm_actions_and_counts_appear_once_there_are_some() {
+        let mut log = ActivityLog::default();
+        let arm = SessionTarget {
+            flavour: ApiFlavour::Arm,
+            ..TARGET
+        };
+        log.record(arm, Done::Disconnected, "2026-01-01T00:00:00.000Z".into());
+        log.count_arm(OperationClass::Deletes, 200);
+        log.count_arm(OperationClass::Deletes, 429);
+        log.count_arm(OperationClass::Reads, 200);
+        let value = serde_json::to_value(log.snapshot()).expect("serializes");
+        assert_eq!(value["disconnects"][0]["flavour"], "arm");
+        assert_eq!(
+            value["arm"],
+            serde_json::json!({"requests": {"reads": 1, "deletes": 2, "writes": 0},
+                "throttled": {"reads": 0, "deletes": 1, "writes": 0}})
+        );
+        let parsed: Activity = serde_json::from_value(value).expect("parses");
+        assert_eq!(parsed.arm.throttled.get(OperationClass::Deletes), 1);
     }
 }

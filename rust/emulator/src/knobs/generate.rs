@@ -90,16 +90,6 @@ pub struct GeneratedPool {
     pub sessions: u64,
     /// True when a pool of that name existed and was replaced.
     pub replaced: bool,
-    /// The pool's ARM coordinates: its tenant's subscription id,
-    #[serde(default)]
-    pub subscription_id: String,
-    /// its resource group,
-    #[serde(default)]
-    pub resource_group: String,
-    /// and its ARM name (so `/subscriptions/{subscriptionId}/resourceGroups/{resourceGroup}/
-    /// providers/Microsoft.DesktopVirtualization/hostPools/{armHostPoolName}` addresses it).
-    #[serde(default)]
-    pub arm_host_pool_name: String,
 }
 
 /// Why a [`GenerateSpec`] cannot be applied.
@@ -285,9 +275,6 @@ impl GenerateSpec {
                 None => tenant.azure_subscription_id = Some(wanted.clone()),
             }
         }
-        let subscription_id = tenant.subscription_id(&self.tenant_group);
-        let resource_group = pool.resource_group(tenant);
-        let arm_host_pool_name = pool.arm_name().to_owned();
         let replaced = match tenant
             .host_pools
             .iter_mut()
@@ -309,9 +296,6 @@ impl GenerateSpec {
             hosts: self.hosts,
             sessions: u64::from(self.hosts) * u64::from(self.sessions_per_host),
             replaced,
-            subscription_id,
-            resource_group,
-            arm_host_pool_name,
         })
     }
 }
@@ -381,35 +365,46 @@ mod tests {
     }
 
     #[test]
-    fn the_summary_names_the_arm_coordinates() {
+    fn arm_coordinates_can_be_chosen() {
         let mut seed = Seed::sample();
         let derived = GenerateSpec {
             hosts: 1,
             sessions_per_host: 1,
             ..GenerateSpec::default()
         };
-        let summary = derived.apply(&mut seed).expect("applies");
-        assert_eq!(summary.resource_group, "Bulk_Pool-Bulk");
-        assert_eq!(summary.arm_host_pool_name, "Pool-Bulk");
-        assert!(uuid::Uuid::try_parse(&summary.subscription_id).is_ok());
+        derived.apply(&mut seed).expect("applies");
+        let bulk = &seed.tenant_groups[0].tenants[2];
+        assert_eq!(bulk.azure_subscription_id, None, "derived, not stored");
+        assert_eq!(bulk.host_pools[0].resource_group(bulk), "Bulk_Pool-Bulk");
         let chosen = GenerateSpec {
-            tenant: "Contoso".into(),
+            tenant: "Fabrikam".into(),
             host_pool: "Pool-Big".into(),
             subscription_id: Some("AAAAAAAA-1111-4aaa-8aaa-000000000001".into()),
             arm_resource_group: Some("rg-big".into()),
             arm_name: Some("hp-big".into()),
             ..derived.clone()
         };
-        let summary = chosen.apply(&mut seed).expect("applies");
+        chosen
+            .apply(&mut seed)
+            .expect("the subscription Fabrikam is in");
+        let fabrikam = &seed.tenant_groups[0].tenants[1];
+        let big = fabrikam.host_pools.last().expect("added");
+        assert_eq!(big.resource_group(fabrikam), "rg-big");
+        assert_eq!(big.arm_name(), "hp-big");
+        let new_tenant = GenerateSpec {
+            tenant: "Northwind".into(),
+            subscription_id: Some("bbbbbbbb-2222-4bbb-8bbb-000000000002".into()),
+            ..derived.clone()
+        };
+        new_tenant.apply(&mut seed).expect("applies");
         assert_eq!(
-            (
-                summary.subscription_id.as_str(),
-                summary.resource_group.as_str()
-            ),
-            ("aaaaaaaa-1111-4aaa-8aaa-000000000001", "rg-big")
+            seed.tenant_groups[0].tenants[3]
+                .azure_subscription_id
+                .as_deref(),
+            Some("bbbbbbbb-2222-4bbb-8bbb-000000000002")
         );
         let other_subscription = GenerateSpec {
-            subscription_id: Some("bbbbbbbb-2222-4bbb-8bbb-000000000002".into()),
+            subscription_id: Some("cccccccc-3333-4ccc-8ccc-000000000003".into()),
             ..chosen.clone()
         };
         assert!(other_subscription.apply(&mut seed).is_err());
