@@ -7,6 +7,8 @@ use std::time::Instant;
 use serde::Deserialize;
 use tokio::sync::broadcast;
 
+use crate::broker::arm;
+use crate::broker::arm_config::{ArmConfig, ArmHostPool, ResourceLock, RoleAssignment};
 use crate::identity::directory::Directory;
 use crate::identity::jwt::IssuedToken;
 use crate::knobs::activity::{Activity, ActivityLog};
@@ -14,6 +16,7 @@ use crate::knobs::fault_sequence::FaultStats;
 use crate::knobs::faults::FaultConfig;
 use crate::knobs::generate::{GenerateError, GenerateSpec, GeneratedPool};
 use crate::knobs::latency::LatencyConfig;
+use crate::knobs::rate_limits::RateLimitConfig;
 use crate::model::Seed;
 use crate::record::RequestRecord;
 use crate::state::{EmulatorSettings, SharedState};
@@ -31,6 +34,19 @@ pub(crate) struct Admin {
 pub(crate) struct SettingsUpdate {
     request_log: Option<bool>,
     request_log_capacity: Option<usize>,
+}
+
+/// A partial update of [`ArmConfig`] (the body of `PUT /_emulator/arm`): a field that is named
+/// replaces the one in force, the others stay.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct ArmUpdate {
+    api_versions: Option<serde_json::Value>,
+    page_size: Option<serde_json::Value>,
+    missing_session_on_delete: Option<serde_json::Value>,
+    rate_limits: Option<RateLimitConfig>,
+    role_assignments: Option<Vec<RoleAssignment>>,
+    locks: Option<Vec<ResourceLock>>,
 }
 
 impl Admin {
@@ -55,8 +71,115 @@ impl Admin {
             inner.activity = ActivityLog::default();
             inner.latency.reset();
             inner.faults.reset();
+            inner.rate_limiter.reset();
         });
         self.state.in_flight().reset();
+    }
+
+    /// The ARM settings in force (the defaults when the state has none).
+    pub(crate) fn arm(&self) -> ArmConfig {
+        self.state.with(|inner| inner.arm())
+    }
+
+    /// Where every host pool is under ARM.
+    pub(crate) fn arm_host_pools(&self) -> Vec<ArmHostPool> {
+        self.state.with(|inner| arm::mapping(&inner.seed))
+    }
+
+    /// Replaces the ARM settings; the rate-limit buckets are refilled.
+    pub(crate) fn set_arm(&self, config: ArmConfig) {
+        self.state.with(|inner| {
+            inner.seed.arm = Some(config);
+            inner.rate_limiter.reset();
+        });
+    }
+
+    /// Changes the ARM settings `update` names (checked as a seed's `arm` section would be) and
+    /// answers all of them; the buckets are refilled when the rate limits change.
+    pub(crate) fn update_arm(&self, update: ArmUpdate) -> Result<ArmConfig, String> {
+        self.state.with(|inner| {
+            let mut current =
+                serde_json::to_value(inner.arm()).map_err(|error| error.to_string())?;
+            let fields = [
+                ("apiVersions", update.api_versions),
+                ("pageSize", update.page_size),
+                ("missingSessionOnDelete", update.missing_session_on_delete),
+            ];
+            for (name, value) in fields {
+                if let Some(value) = value {
+                    current[name] = value;
+                }
+            }
+            let mut config: ArmConfig =
+                serde_json::from_value(current).map_err(|error| error.to_string())?;
+            if let Some(limits) = update.rate_limits {
+                config.rate_limits = limits;
+                inner.rate_limiter.reset();
+            }
+            if let Some(assignments) = update.role_assignments {
+                config.role_assignments = assignments;
+            }
+            if let Some(locks) = update.locks {
+                config.locks = locks;
+            }
+            inner.seed.arm = Some(config.clone());
+            Ok(config)
+        })
+    }
+
+    /// Changes the ARM settings with `change`, answering what `change` answers.
+    fn change_arm<R>(&self, change: impl FnOnce(&mut ArmConfig) -> R) -> R {
+        self.state.with(|inner| change(inner.arm_mut()))
+    }
+
+    /// Sets (`None`: the defaults) ARM's rate limits; the buckets are refilled.
+    pub(crate) fn set_rate_limits(&self, limits: Option<RateLimitConfig>) -> RateLimitConfig {
+        self.state.with(|inner| {
+            let limits = limits.unwrap_or_default();
+            inner.arm_mut().rate_limits = limits;
+            inner.rate_limiter.reset();
+            limits
+        })
+    }
+
+    /// Refills every rate-limit bucket.
+    pub(crate) fn reset_rate_limits(&self) {
+        self.state.with(|inner| inner.rate_limiter.reset());
+    }
+
+    /// Replaces the role assignments (none: everything is allowed); answers them.
+    pub(crate) fn set_role_assignments(
+        &self,
+        assignments: Vec<RoleAssignment>,
+    ) -> Vec<RoleAssignment> {
+        self.change_arm(|arm| {
+            arm.role_assignments = assignments;
+            arm.role_assignments.clone()
+        })
+    }
+
+    /// Adds a role assignment; answers all of them.
+    pub(crate) fn add_role_assignment(&self, assignment: RoleAssignment) -> Vec<RoleAssignment> {
+        self.change_arm(|arm| {
+            arm.role_assignments.push(assignment);
+            arm.role_assignments.clone()
+        })
+    }
+
+    /// Replaces the resource locks; answers them.
+    pub(crate) fn set_locks(&self, locks: Vec<ResourceLock>) -> Vec<ResourceLock> {
+        self.change_arm(|arm| {
+            arm.locks = locks;
+            arm.locks.clone()
+        })
+    }
+
+    /// Adds a resource lock; answers all of them.
+    pub(crate) fn add_lock(&self, lock: ResourceLock) -> Vec<ResourceLock> {
+        self.change_arm(|arm| {
+            arm.locks.push(lock);
+            arm.locks.clone()
+        })
     }
 
     /// The broker and identity requests kept in the log, oldest first.
@@ -129,7 +252,7 @@ impl Admin {
     /// Adds or replaces a generated host pool (built before the lock is taken).
     pub(crate) fn generate(&self, spec: &GenerateSpec) -> Result<GeneratedPool, GenerateError> {
         let pool = spec.host_pool()?;
-        Ok(self.state.with(|inner| spec.insert(&mut inner.seed, pool)))
+        self.state.with(|inner| spec.insert(&mut inner.seed, pool))
     }
 
     /// The request log switch and capacity.

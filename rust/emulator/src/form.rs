@@ -1,6 +1,6 @@
 //! `application/x-www-form-urlencoded` text: the [`Form`] bodies and queries of the identity
-//! endpoints, and the decoding of one component that the broker's query parameters and HTTP
-//! Basic credentials use as well.
+//! endpoints, the decoding of one component that the broker's query parameters and HTTP Basic
+//! credentials use as well, and the broker's case-insensitive query parameter lookup.
 
 use std::borrow::Cow;
 
@@ -30,6 +30,21 @@ impl Form {
     pub(crate) fn extend(&mut self, other: Form) {
         self.0.extend(other.0);
     }
+}
+
+/// The decoded values (`+` is a space) of every query parameter named `name`, compared
+/// ASCII-case-insensitively as ASP.NET (and ARM) bind them, in order.
+pub(crate) fn query_values<'q>(
+    query: Option<&'q str>,
+    name: &'q str,
+) -> impl Iterator<Item = Cow<'q, str>> {
+    query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+        .filter(move |(key, _)| decode_component(key).eq_ignore_ascii_case(name))
+        .map(|(_, value)| decode_component(value))
 }
 
 /// Decodes one component (`+` is a space); invalid UTF-8 becomes U+FFFD.

@@ -1,4 +1,6 @@
-//! `rds-emulator`: runs the RDS broker emulator as a standalone process.
+//! `rds-emulator`: runs the RDS broker emulator as a standalone process: the classic broker
+//! (`/RdsManagement/V1/...`) and, over the same data, its Azure Resource Manager flavour
+//! (`/subscriptions/...`).
 //!
 //! Prints exactly one line to stdout once listening,
 //! `RDS broker emulator listening on http://127.0.0.1:PORT`, which other programs read to find
@@ -12,11 +14,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use rds_emulator::{
-    DEFAULT_ACCESS_TOKEN, Emulator, EmulatorConfig, EmulatorSettings, FaultConfig, Seed,
+    DEFAULT_ACCESS_TOKEN, DEFAULT_ARM_ACCESS_TOKEN, Emulator, EmulatorConfig, EmulatorSettings,
+    FaultConfig, Seed,
 };
 use tokio::sync::{broadcast, oneshot};
 
-/// Windows Virtual Desktop (classic) RDS broker emulator.
+/// Windows Virtual Desktop (classic) RDS broker emulator, with its Azure Resource Manager flavour.
 #[derive(Parser)]
 #[command(name = "rds-emulator", version, about, long_about = None)]
 struct Args {
@@ -45,6 +48,26 @@ struct Args {
         default_value = DEFAULT_ACCESS_TOKEN
     )]
     token: String,
+
+    /// Bearer token the ARM routes (`/subscriptions/...`) accept besides the ARM tokens the
+    /// emulated Entra ID issues. Prefer the environment variable.
+    #[arg(
+        long,
+        env = "RDS_EMULATOR_ARM_TOKEN",
+        hide_env_values = true,
+        default_value = DEFAULT_ARM_ACCESS_TOKEN
+    )]
+    arm_token: String,
+
+    /// Do not rate-limit ARM requests (no 429, no x-ms-ratelimit-* headers); overrides the
+    /// data file's arm.rateLimits.enabled.
+    #[arg(long)]
+    no_arm_rate_limits: bool,
+
+    /// Items per page of ARM lists when the client sends no pageSize (overrides the data
+    /// file's arm.pageSize; default 100).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    arm_page_size: Option<u32>,
 
     /// Lifetime in seconds of the access tokens the emulated Entra ID issues (overrides the
     /// data file's identity.tokenLifetimeSeconds; default 3600). Short lifetimes demonstrate
@@ -114,6 +137,9 @@ async fn run(args: Args) -> Result<(), String> {
     if args.token.is_empty() {
         return Err("the access token must not be empty".to_owned());
     }
+    if args.arm_token.is_empty() {
+        return Err("the ARM access token must not be empty".to_owned());
+    }
     let mut seed = match &args.data {
         Some(path) => Seed::from_file(path).map_err(|e| e.to_string())?,
         None => Seed::sample(),
@@ -135,6 +161,15 @@ async fn run(args: Args) -> Result<(), String> {
             latency.seed = Some(value);
         }
     }
+    if args.no_arm_rate_limits || args.arm_page_size.is_some() {
+        let arm = seed.arm.get_or_insert_with(Default::default);
+        if args.no_arm_rate_limits {
+            arm.rate_limits.enabled = false;
+        }
+        if let Some(size) = args.arm_page_size {
+            arm.page_size = usize::try_from(size).unwrap_or(usize::MAX);
+        }
+    }
     if let Some(path) = &args.faults {
         seed.faults = Some(read_faults(path)?);
     }
@@ -154,6 +189,7 @@ async fn run(args: Args) -> Result<(), String> {
     let config = EmulatorConfig {
         bind,
         access_token: args.token,
+        arm_access_token: args.arm_token,
         seed,
     };
     let emulator = Emulator::start(config)

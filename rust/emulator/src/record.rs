@@ -21,14 +21,16 @@ pub struct RequestRecord {
     pub raw_path: String,
     /// The raw query string (without `?`), if any.
     pub query: Option<String>,
-    /// `listSessions`, `logoffUser`, `disconnectUser`, `sendMessageUser`, `unknown`, or for
-    /// identity endpoints `token`, `deviceCode`, `imds` or `appServiceMsi`.
+    /// The operation: a [`crate::FaultRoute`] name (`listSessions`, `logoffUser`, ...,
+    /// `getSessionHost`, `updateSessionHost`, `armListUserSessions`, `armDeleteUserSession`,
+    /// ...), `unknown` for a path no route has, or for identity endpoints `token`,
+    /// `deviceCode`, `imds` or `appServiceMsi`.
     pub route: String,
     /// Decoded `{tenantGroup}` path segment, when the route has one.
     pub tenant_group: Option<String>,
     /// Decoded `{tenant}` path segment (the Entra tenant for `token` and `deviceCode`).
     pub tenant: Option<String>,
-    /// Decoded `{hostPool}` path segment.
+    /// Decoded `{hostPool}` path segment (the ARM name on ARM routes).
     pub host_pool: Option<String>,
     /// Decoded `{sessionHost}` path segment.
     pub session_host: Option<String>,
@@ -64,6 +66,23 @@ pub struct RequestRecord {
     /// omitted from the JSON when none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fault: Option<FaultKind>,
+    /// ARM routes: the decoded `{subscriptionId}` path segment. Omitted when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription: Option<String>,
+    /// ARM routes: the decoded `{resourceGroupName}` path segment. Omitted when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_group: Option<String>,
+    /// ARM routes: the `api-version` query value as sent. Omitted when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+    /// ARM lists: the page size used (the client's `pageSize` or the configured default).
+    /// Omitted when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<usize>,
+    /// ARM routes: the object id of the accepted caller (a token's `oid`; the static ARM
+    /// token's fixed one). Omitted when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal: Option<String>,
 }
 
 impl RequestRecord {
@@ -88,6 +107,11 @@ impl RequestRecord {
             message_title: None,
             message_body: None,
             fault: None,
+            subscription: None,
+            resource_group: None,
+            api_version: None,
+            page_size: None,
+            principal: None,
         }
     }
 }

@@ -13,6 +13,7 @@ use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinHandle;
 
 use crate::admin::Admin;
+use crate::broker::arm_config::{ArmConfig, ArmHostPool};
 use crate::http::app::App;
 use crate::http::router::router;
 use crate::identity::jwt::IssuedToken;
@@ -25,20 +26,29 @@ use crate::model::Seed;
 use crate::record::RequestRecord;
 use crate::state::{EmulatorSettings, SharedState};
 
-/// The bearer token the emulator accepts unless configured otherwise.
+/// The bearer token the classic broker routes accept unless configured otherwise.
 pub const DEFAULT_ACCESS_TOKEN: &str = "rds-emulator-token";
+
+/// The bearer token the ARM routes accept unless configured otherwise (the ARM counterpart of
+/// [`DEFAULT_ACCESS_TOKEN`]; its principal is [`crate::STATIC_ARM_PRINCIPAL_ID`]).
+pub const DEFAULT_ARM_ACCESS_TOKEN: &str = "rds-emulator-arm-token";
 
 /// How long [`Emulator::shutdown`] waits for in-flight requests before cutting them off.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// How to start an emulator. `EmulatorConfig::default()` listens on a random loopback port,
-/// accepts [`DEFAULT_ACCESS_TOKEN`] and serves [`Seed::sample`].
+/// accepts [`DEFAULT_ACCESS_TOKEN`] on the classic routes and [`DEFAULT_ARM_ACCESS_TOKEN`] on
+/// the ARM routes, and serves [`Seed::sample`].
 #[derive(Clone)]
 pub struct EmulatorConfig {
     /// Address to listen on; port 0 picks a free port. Default `127.0.0.1:0`.
     pub bind: SocketAddr,
-    /// The token a request must send as `Authorization: Bearer <token>`. Must not be empty.
+    /// The token a classic broker request may send as `Authorization: Bearer <token>` (besides
+    /// the classic tokens the emulated Entra ID issues). Must not be empty.
     pub access_token: String,
+    /// The token an ARM request may send as `Authorization: Bearer <token>` (besides the ARM
+    /// tokens the emulated Entra ID issues). Must not be empty.
+    pub arm_access_token: String,
     /// The initial broker data.
     pub seed: Seed,
 }
@@ -48,6 +58,7 @@ impl Default for EmulatorConfig {
         Self {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             access_token: DEFAULT_ACCESS_TOKEN.to_owned(),
+            arm_access_token: DEFAULT_ARM_ACCESS_TOKEN.to_owned(),
             seed: Seed::sample(),
         }
     }
@@ -59,6 +70,7 @@ impl fmt::Debug for EmulatorConfig {
         f.debug_struct("EmulatorConfig")
             .field("bind", &self.bind)
             .field("access_token", &"<redacted>")
+            .field("arm_access_token", &"<redacted>")
             .field("seed", &self.seed)
             .finish()
     }
@@ -95,9 +107,9 @@ impl EmulatorHandle {
         self.admin.state()
     }
 
-    /// Replaces the broker data (and identity, latency and fault configuration) and clears the
-    /// request log, the activity record, the fault counters, the issued-token list and pending
-    /// device codes.
+    /// Replaces the broker data (and identity, latency, fault and ARM configuration) and clears
+    /// the request log, the activity record, the fault counters, the issued-token list, pending
+    /// device codes and the ARM rate-limit buckets.
     pub fn set_state(&self, seed: Seed) {
         self.admin.set_state(seed);
     }
@@ -180,6 +192,29 @@ impl EmulatorHandle {
         self.admin.generate(spec)
     }
 
+    /// The ARM flavour's settings in force (api-versions, page size, missing-session answer,
+    /// rate limits, role assignments, locks); the defaults when the state has none.
+    pub fn arm(&self) -> ArmConfig {
+        self.admin.arm()
+    }
+
+    /// Replaces the ARM flavour's settings (stored in the state's `arm`) and refills the
+    /// rate-limit buckets. Not validated beyond the types.
+    pub fn set_arm(&self, config: ArmConfig) {
+        self.admin.set_arm(config);
+    }
+
+    /// Where every host pool is under ARM (subscription, resource group, ARM name, id), in the
+    /// order of the state.
+    pub fn arm_host_pools(&self) -> Vec<ArmHostPool> {
+        self.admin.arm_host_pools()
+    }
+
+    /// Refills every ARM rate-limit bucket.
+    pub fn reset_arm_rate_limits(&self) {
+        self.admin.reset_rate_limits();
+    }
+
     /// The request log switch and capacity.
     pub fn settings(&self) -> EmulatorSettings {
         self.admin.settings()
@@ -212,12 +247,18 @@ impl Emulator {
     /// (connections made from then on are queued and served).
     ///
     /// Must be called from within a tokio runtime. Fails when the address cannot be bound or
-    /// the access token is empty.
+    /// an access token is empty.
     pub async fn start(config: EmulatorConfig) -> io::Result<Emulator> {
         if config.access_token.is_empty() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "the access token must not be empty",
+            ));
+        }
+        if config.arm_access_token.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the ARM access token must not be empty",
             ));
         }
         let listener = TcpListener::bind(config.bind).await?;
@@ -226,6 +267,7 @@ impl Emulator {
         let app = App::new(
             state.clone(),
             &config.access_token,
+            &config.arm_access_token,
             &format!("http://{addr}"),
         );
         let router = router(app);

@@ -21,6 +21,7 @@ use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
+use crate::broker::arm_config::ArmConfig;
 use crate::identity::config::IdentityConfig;
 use crate::identity::device::DeviceCodes;
 use crate::identity::jwt::IssuedToken;
@@ -28,6 +29,7 @@ use crate::knobs::activity::{ActivityLog, InFlight};
 use crate::knobs::fault_sequence::{Fault, FaultRuntime};
 use crate::knobs::faults::FaultRoute;
 use crate::knobs::latency::LatencyRuntime;
+use crate::knobs::rate_limits::RateLimiter;
 use crate::model::Seed;
 use crate::record::RequestRecord;
 
@@ -82,12 +84,24 @@ pub(crate) struct Inner {
     pub(crate) latency: LatencyRuntime,
     /// The fault sequence of `seed.faults` and its counters.
     pub(crate) faults: FaultRuntime,
+    /// ARM's token buckets (configured by `seed.arm.rateLimits`).
+    pub(crate) rate_limiter: RateLimiter,
 }
 
 impl Inner {
     /// The identity configuration in force (the default one when the seed has none).
     pub(crate) fn identity(&self) -> IdentityConfig {
         self.seed.identity.clone().unwrap_or_default()
+    }
+
+    /// The ARM settings in force (the default ones when the seed has none).
+    pub(crate) fn arm(&self) -> ArmConfig {
+        self.seed.arm.clone().unwrap_or_default()
+    }
+
+    /// The ARM settings, created with their defaults when the seed has none, to change them.
+    pub(crate) fn arm_mut(&mut self) -> &mut ArmConfig {
+        self.seed.arm.get_or_insert_with(ArmConfig::default)
     }
 
     /// Draws the fault of a request to `route` once it is known to be valid: `check` runs the

@@ -471,6 +471,11 @@ async fn the_request_log_records_each_broker_request_with_its_status() {
         message_title: None,
         message_body: None,
         fault: None,
+        subscription: None,
+        resource_group: None,
+        api_version: None,
+        page_size: None,
+        principal: None,
     };
     // The logoff's record differs from the listing's only in these fields.
     let logged_off = RequestRecord {

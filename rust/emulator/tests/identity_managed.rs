@@ -107,9 +107,10 @@ async fn imds_errors() {
             json!({"error": "invalid_request", "error_description": "Required metadata header not specified"})
         );
     }
+    // A resource the emulator issues no tokens for (it knows the broker's and ARM's).
     let reply = imds(
         &emulator,
-        &imds_query("https://management.azure.com/", None),
+        &imds_query("https://graph.microsoft.com/", None),
         Some("true"),
     )
     .await;

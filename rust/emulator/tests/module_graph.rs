@@ -35,7 +35,9 @@ fn layer(module: &[String]) -> Option<usize> {
         "model",
         "record",
         "secret",
+        "broker::arm_config",
         "identity::assertion",
+        "identity::audience",
         "identity::config",
         "identity::device",
         "identity::error",
@@ -44,6 +46,7 @@ fn layer(module: &[String]) -> Option<usize> {
         "knobs::fault_sequence",
         "knobs::faults",
         "knobs::latency",
+        "knobs::rate_limits",
     ];
     let first = module.first()?;
     if DATA.contains(&module.join("::").as_str()) {

@@ -3,7 +3,8 @@
 //!
 //! Every action runs its checks in the order documented for the real broker: host pool path,
 //! session host, session id format, the action's own request values, session existence, then
-//! reachability of the host.
+//! reachability of the host. The part that works on one session host (`*_on_host`) is shared
+//! with the ARM flavour, which finds the host by its ARM coordinates instead.
 
 use super::error::BrokerError;
 use super::lookup::{PoolAddress, find_host, find_session};
@@ -60,6 +61,63 @@ fn unreachable(host: &SessionHost, action: Action) -> BrokerError {
     }
 }
 
+/// Logs session `session_id` off `host` (its id as sent is `id_text`, for the 404): refused
+/// when the host is unreachable unless `force`, which drops the broker's record of the session
+/// (the "stale session" clean-up admins use -Force for).
+pub(crate) fn logoff_on_host(
+    host: &mut SessionHost,
+    session_id: i32,
+    id_text: &str,
+    force: bool,
+) -> Result<(), BrokerError> {
+    let index = logoff_index(host, session_id, id_text, force)?;
+    host.sessions.remove(index);
+    Ok(())
+}
+
+/// Runs every check of [`logoff_on_host`] without logging anybody off.
+pub(crate) fn check_logoff_on_host(
+    host: &SessionHost,
+    session_id: i32,
+    id_text: &str,
+    force: bool,
+) -> Result<(), BrokerError> {
+    logoff_index(host, session_id, id_text, force).map(|_| ())
+}
+
+fn logoff_index(
+    host: &SessionHost,
+    session_id: i32,
+    id_text: &str,
+    force: bool,
+) -> Result<usize, BrokerError> {
+    let index = find_session(host, session_id, id_text)?;
+    if !host.reachable && !force {
+        return Err(unreachable(host, Action::Logoff));
+    }
+    Ok(index)
+}
+
+/// The session `session_id` of `host`, when the host can be asked to act on it (disconnect,
+/// message: there is no forced variant).
+pub(crate) fn reachable_session<'h>(
+    host: &'h mut SessionHost,
+    session_id: i32,
+    id_text: &str,
+    action: Action,
+) -> Result<&'h mut Session, BrokerError> {
+    let index = find_session(host, session_id, id_text)?;
+    if !host.reachable {
+        return Err(unreachable(host, action));
+    }
+    Ok(&mut host.sessions[index])
+}
+
+/// Disconnects a session found by [`reachable_session`].
+pub(crate) fn disconnect(session: &mut Session) {
+    DISCONNECTED.clone_into(&mut session.session_state);
+}
+
 /// What a logoff request asks for, after the path and query were parsed.
 #[derive(Clone, Debug)]
 pub(crate) struct LogoffRequest<'a> {
@@ -94,7 +152,7 @@ fn logoff_target<'s>(
 ) -> Result<(&'s mut SessionHost, usize), BrokerError> {
     let (host, index, force) = request.session.locate(seed, request.force.clone())?;
     // An unreachable host cannot be asked to end the session; only a forced logoff may drop
-    // the broker's record of it (the "stale session" clean-up admins use -Force for).
+    // the broker's record of it.
     if !host.reachable && !force {
         return Err(unreachable(host, Action::Logoff));
     }
@@ -110,7 +168,7 @@ pub(crate) fn disconnect_user(
     request: &SessionRequest<'_>,
 ) -> Result<(), BrokerError> {
     let (session, ()) = request.session(seed, Ok(()), Action::Disconnect)?;
-    DISCONNECTED.clone_into(&mut session.session_state);
+    disconnect(session);
     Ok(())
 }
 

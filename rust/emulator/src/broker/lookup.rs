@@ -5,7 +5,7 @@
 //! the order documented for the real broker.
 
 use super::error::BrokerError;
-use crate::model::{HostPool, Seed, Session, SessionHost};
+use crate::model::{HostPool, Seed, Session, SessionHost, Tenant, TenantGroup};
 
 /// The names addressing one host pool, as decoded from the path.
 #[derive(Clone, Copy, Debug)]
@@ -15,28 +15,43 @@ pub(crate) struct PoolAddress<'a> {
     pub host_pool: &'a str,
 }
 
+/// Finds a tenant group.
+pub(crate) fn find_tenant_group<'s>(
+    seed: &'s mut Seed,
+    tenant_group: &str,
+) -> Result<&'s mut TenantGroup, BrokerError> {
+    seed.tenant_groups
+        .iter_mut()
+        .find(|g| g.name == tenant_group)
+        .ok_or_else(|| BrokerError::tenant_group_not_found(tenant_group))
+}
+
+/// Finds a tenant, checking its `forbidden` flag.
+pub(crate) fn find_tenant<'s>(
+    seed: &'s mut Seed,
+    tenant_group: &str,
+    tenant: &str,
+) -> Result<&'s mut Tenant, BrokerError> {
+    let found = find_tenant_group(seed, tenant_group)?
+        .tenants
+        .iter_mut()
+        .find(|t| t.name == tenant)
+        .ok_or_else(|| BrokerError::tenant_not_found(tenant, tenant_group))?;
+    // Authorization is per tenant in classic WVD: a forbidden tenant hides its host pools.
+    if found.forbidden {
+        return Err(BrokerError::Forbidden {
+            tenant: found.name.clone(),
+        });
+    }
+    Ok(found)
+}
+
 /// Finds a host pool, checking the tenant's `forbidden` flag on the way.
 pub(crate) fn find_pool<'s>(
     seed: &'s mut Seed,
     address: PoolAddress<'_>,
 ) -> Result<&'s mut HostPool, BrokerError> {
-    let group = seed
-        .tenant_groups
-        .iter_mut()
-        .find(|g| g.name == address.tenant_group)
-        .ok_or_else(|| BrokerError::tenant_group_not_found(address.tenant_group))?;
-    let tenant = group
-        .tenants
-        .iter_mut()
-        .find(|t| t.name == address.tenant)
-        .ok_or_else(|| BrokerError::tenant_not_found(address.tenant, address.tenant_group))?;
-    // Authorization is per tenant in classic WVD: a forbidden tenant hides its host pools.
-    if tenant.forbidden {
-        return Err(BrokerError::Forbidden {
-            tenant: tenant.name.clone(),
-        });
-    }
-    tenant
+    find_tenant(seed, address.tenant_group, address.tenant)?
         .host_pools
         .iter_mut()
         .find(|p| p.name == address.host_pool)
@@ -57,7 +72,7 @@ pub(crate) fn list_sessions<'s>(
 }
 
 /// Finds a session host in a host pool.
-pub(super) fn find_host<'s>(
+pub(crate) fn find_host<'s>(
     seed: &'s mut Seed,
     pool: PoolAddress<'_>,
     session_host: &str,
@@ -70,7 +85,7 @@ pub(super) fn find_host<'s>(
 }
 
 /// The position of a session on its host (404 `SessionNotFound` when it is not there).
-pub(super) fn find_session(
+pub(crate) fn find_session(
     host: &SessionHost,
     session_id: i32,
     text: &str,

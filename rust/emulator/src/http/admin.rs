@@ -11,13 +11,15 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::app::App;
-use crate::admin::{Admin, SettingsUpdate};
+use crate::admin::{Admin, ArmUpdate, SettingsUpdate};
+use crate::broker::arm_config::{ArmConfig, ArmHostPool, ResourceLock, RoleAssignment};
 use crate::identity::jwt::IssuedToken;
 use crate::knobs::activity::Activity;
 use crate::knobs::fault_sequence::FaultStats;
 use crate::knobs::faults::FaultConfig;
 use crate::knobs::generate::GenerateSpec;
 use crate::knobs::latency::LatencyConfig;
+use crate::knobs::rate_limits::RateLimitConfig;
 use crate::model::Seed;
 use crate::record::RequestRecord;
 use crate::state::EmulatorSettings;
@@ -46,6 +48,130 @@ pub(crate) fn routes() -> Router<App> {
         .route("/_emulator/tokens", get(tokens))
         .route("/_emulator/devicecode/approve", post(approve_device_code))
         .route("/_emulator/devicecode/deny", post(deny_device_code))
+        .route("/_emulator/arm", get(arm).put(update_arm))
+        .route("/_emulator/arm/hostPools", get(arm_host_pools))
+        .route(
+            "/_emulator/arm/ratelimits",
+            get(rate_limits)
+                .put(set_rate_limits)
+                .delete(default_rate_limits),
+        )
+        .route("/_emulator/arm/ratelimits/reset", post(reset_rate_limits))
+        .route(
+            "/_emulator/arm/roleAssignments",
+            get(role_assignments)
+                .put(set_role_assignments)
+                .post(add_role_assignment)
+                .delete(clear_role_assignments),
+        )
+        .route(
+            "/_emulator/arm/locks",
+            get(locks).put(set_locks).post(add_lock).delete(clear_locks),
+        )
+}
+
+/// `GET /_emulator/arm`: the ARM settings in force.
+async fn arm(State(admin): State<Admin>) -> Json<ArmConfig> {
+    Json(admin.arm())
+}
+
+/// `GET /_emulator/arm/hostPools`: where every host pool is under ARM.
+async fn arm_host_pools(State(admin): State<Admin>) -> Json<Vec<ArmHostPool>> {
+    Json(admin.arm_host_pools())
+}
+
+/// `PUT /_emulator/arm`: changes the named ARM settings, answers all of them.
+async fn update_arm(State(admin): State<Admin>, body: Bytes) -> Response {
+    apply_admin_body(
+        &body,
+        "InvalidArmSettings",
+        "ARM settings update",
+        |update: Option<ArmUpdate>| match admin.update_arm(update.unwrap_or_default()) {
+            Ok(config) => Json(config).into_response(),
+            Err(reason) => admin_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidArmSettings",
+                format!("The body is not a valid ARM settings update: {reason}"),
+            ),
+        },
+    )
+}
+
+async fn rate_limits(State(admin): State<Admin>) -> Json<RateLimitConfig> {
+    Json(admin.arm().rate_limits)
+}
+
+/// `PUT /_emulator/arm/ratelimits`: sets the rate limits (fields left out take their
+/// defaults; an empty body or `null` restores every default) and refills the buckets.
+async fn set_rate_limits(State(admin): State<Admin>, body: Bytes) -> Response {
+    apply_admin_body(
+        &body,
+        "InvalidRateLimits",
+        "rate limit configuration",
+        |limits: Option<Option<RateLimitConfig>>| {
+            Json(admin.set_rate_limits(limits.flatten())).into_response()
+        },
+    )
+}
+
+/// `DELETE /_emulator/arm/ratelimits`: restores the default rate limits (refilled).
+async fn default_rate_limits(State(admin): State<Admin>) -> StatusCode {
+    admin.set_rate_limits(None);
+    StatusCode::NO_CONTENT
+}
+
+/// `POST /_emulator/arm/ratelimits/reset`: refills every bucket.
+async fn reset_rate_limits(State(admin): State<Admin>) -> StatusCode {
+    admin.reset_rate_limits();
+    StatusCode::NO_CONTENT
+}
+
+async fn role_assignments(State(admin): State<Admin>) -> Json<Vec<RoleAssignment>> {
+    Json(admin.arm().role_assignments)
+}
+
+/// `PUT /_emulator/arm/roleAssignments` `[...]`: replaces them all, answers them.
+async fn set_role_assignments(State(admin): State<Admin>, body: Bytes) -> Response {
+    with_required_body(&body, |assignments: Vec<RoleAssignment>| {
+        Json(admin.set_role_assignments(assignments)).into_response()
+    })
+}
+
+/// `POST /_emulator/arm/roleAssignments` `{...}`: adds one, answers them all.
+async fn add_role_assignment(State(admin): State<Admin>, body: Bytes) -> Response {
+    with_required_body(&body, |assignment: RoleAssignment| {
+        Json(admin.add_role_assignment(assignment)).into_response()
+    })
+}
+
+/// `DELETE /_emulator/arm/roleAssignments`: removes them all, so everything is allowed again.
+async fn clear_role_assignments(State(admin): State<Admin>) -> StatusCode {
+    admin.set_role_assignments(Vec::new());
+    StatusCode::NO_CONTENT
+}
+
+async fn locks(State(admin): State<Admin>) -> Json<Vec<ResourceLock>> {
+    Json(admin.arm().locks)
+}
+
+/// `PUT /_emulator/arm/locks` `[...]`: replaces them all, answers them.
+async fn set_locks(State(admin): State<Admin>, body: Bytes) -> Response {
+    with_required_body(&body, |locks: Vec<ResourceLock>| {
+        Json(admin.set_locks(locks)).into_response()
+    })
+}
+
+/// `POST /_emulator/arm/locks` `{...}`: adds one, answers them all.
+async fn add_lock(State(admin): State<Admin>, body: Bytes) -> Response {
+    with_required_body(&body, |lock: ResourceLock| {
+        Json(admin.add_lock(lock)).into_response()
+    })
+}
+
+/// `DELETE /_emulator/arm/locks`: removes every lock.
+async fn clear_locks(State(admin): State<Admin>) -> StatusCode {
+    admin.set_locks(Vec::new());
+    StatusCode::NO_CONTENT
 }
 
 #[derive(Serialize)]

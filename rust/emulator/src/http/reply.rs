@@ -34,6 +34,21 @@ impl Reply {
         }
     }
 
+    /// The same reply with `change` applied to the response it sends (none for `Abort`).
+    pub(crate) fn map_response(self, change: impl FnOnce(&mut Response)) -> Self {
+        match self {
+            Self::Now(mut response) => {
+                change(&mut response);
+                Self::Now(response)
+            }
+            Self::After(mut response, delay) => {
+                change(&mut response);
+                Self::After(response, delay)
+            }
+            Self::Abort => Self::Abort,
+        }
+    }
+
     /// Sends the reply: waits out a stall, or answers with a body that closes the connection.
     pub(crate) async fn send(self) -> Response {
         match self {

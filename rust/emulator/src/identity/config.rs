@@ -1,5 +1,5 @@
 //! The `identity` section of the seed: the emulated Microsoft Entra ID directory, and the
-//! broker resource and scope every token is for.
+//! resources (classic broker, Azure Resource Manager) tokens are issued for.
 //!
 //! Every field is optional. An absent `identity` section behaves like
 //! `IdentityConfig::default()`: one tenant, no applications, users or managed identities, so
@@ -15,12 +15,20 @@ pub const DEFAULT_TENANT: &str = "contoso.onmicrosoft.com";
 /// Token lifetime when none is configured (seconds), Entra's usual one hour.
 pub const DEFAULT_TOKEN_LIFETIME_SECONDS: u64 = 3600;
 
-/// The classic broker's resource: the audience of every token the emulator issues and the
-/// only `resource` the managed identity endpoints serve.
+/// The classic broker's resource: the audience of the tokens the classic broker routes accept
+/// (requested as scope [`BROKER_SCOPE`] or managed identity `resource`).
 pub const BROKER_RESOURCE: &str = "https://mrs-prod.ame.gbl/mrs-RDInfra-prod";
 
-/// The v2.0 scope for [`BROKER_RESOURCE`]: the only scope the token endpoint grants.
+/// The v2.0 scope for [`BROKER_RESOURCE`].
 pub const BROKER_SCOPE: &str = "https://mrs-prod.ame.gbl/mrs-RDInfra-prod/.default";
+
+/// Azure Resource Manager's resource: the audience of tokens requested with [`ARM_SCOPE`] (or
+/// managed identity `resource=https://management.azure.com/`), the tokens the ARM routes
+/// accept. `https://management.core.windows.net/` is accepted as ARM's resource as well.
+pub const ARM_RESOURCE: &str = "https://management.azure.com/";
+
+/// The v2.0 scope for [`ARM_RESOURCE`].
+pub const ARM_SCOPE: &str = "https://management.azure.com/.default";
 
 /// The emulated directory: tenants, app registrations, users, managed identities and the
 /// device code flow's behaviour.

@@ -7,6 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::Rng as _;
 use rand::RngCore as _;
 
+use super::audience::Resource;
 use super::config::DeviceCodeConfig;
 use crate::secret::constant_time_eq;
 
@@ -34,6 +35,8 @@ pub(crate) struct DeviceCode {
     /// What the user types, e.g. `FHTR7YJQ`.
     user_code: String,
     client_id: String,
+    /// The resource the token will be for (the scope of the device code request).
+    resource: Resource,
     expires_at: Instant,
     interval: Duration,
     last_poll: Option<Instant>,
@@ -52,9 +55,10 @@ pub(crate) enum PollOutcome {
     Pending,
     Declined,
     AlreadyRedeemed,
-    /// Approved: issue a token for this user (the code is now redeemed).
+    /// Approved: issue a token for this user and resource (the code is now redeemed).
     Approved {
         username: String,
+        resource: Resource,
     },
 }
 
@@ -65,10 +69,11 @@ pub(crate) struct DeviceCodes {
 }
 
 impl DeviceCodes {
-    /// Creates a code for `client_id`; returns `(device_code, user_code)`.
+    /// Creates a code for `client_id` and `resource`; returns `(device_code, user_code)`.
     pub(crate) fn issue(
         &mut self,
         client_id: &str,
+        resource: Resource,
         config: &DeviceCodeConfig,
         now: Instant,
     ) -> (String, String) {
@@ -91,6 +96,7 @@ impl DeviceCodes {
             device_code: device_code.clone(),
             user_code: user_code.clone(),
             client_id: client_id.to_owned(),
+            resource,
             expires_at: now + Duration::from_secs(config.expires_in_seconds),
             interval: Duration::from_secs(config.interval_seconds),
             last_poll: None,
@@ -176,7 +182,10 @@ impl DeviceCodes {
             Decision::Approved { username } => {
                 let username = username.clone();
                 code.decision = Decision::Redeemed;
-                PollOutcome::Approved { username }
+                PollOutcome::Approved {
+                    username,
+                    resource: code.resource,
+                }
             }
         }
     }
@@ -197,6 +206,7 @@ pub(crate) fn normalize_user_code(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identity::audience::BROKER;
 
     fn config(interval: u64, expires: u64) -> DeviceCodeConfig {
         DeviceCodeConfig {
@@ -210,7 +220,7 @@ mod tests {
     fn pending_slow_down_approve_redeem() {
         let mut codes = DeviceCodes::default();
         let t0 = Instant::now();
-        let (device, user) = codes.issue("cli", &config(5, 900), t0);
+        let (device, user) = codes.issue("cli", BROKER, &config(5, 900), t0);
         assert_eq!(user.len(), USER_CODE_LENGTH);
         assert_eq!(codes.poll(&device, "cli", None, t0), PollOutcome::Pending);
         let soon = t0 + Duration::from_secs(1);
@@ -224,7 +234,8 @@ mod tests {
         assert_eq!(
             codes.poll(&device, "cli", None, later),
             PollOutcome::Approved {
-                username: "u@x".into()
+                username: "u@x".into(),
+                resource: BROKER
             }
         );
         let much_later = later + Duration::from_secs(5);
@@ -242,11 +253,11 @@ mod tests {
     fn deny_expiry_and_other_clients() {
         let mut codes = DeviceCodes::default();
         let t0 = Instant::now();
-        let (device, user) = codes.issue("cli", &config(0, 10), t0);
+        let (device, user) = codes.issue("cli", BROKER, &config(0, 10), t0);
         assert_eq!(codes.poll(&device, "other", None, t0), PollOutcome::Unknown);
         assert!(codes.deny(&user, t0));
         assert_eq!(codes.poll(&device, "cli", None, t0), PollOutcome::Declined);
-        let (device, user) = codes.issue("cli", &config(0, 10), t0);
+        let (device, user) = codes.issue("cli", BROKER, &config(0, 10), t0);
         let expired = t0 + Duration::from_secs(10);
         assert!(!codes.approve(&user, "u", expired));
         assert_eq!(
@@ -259,14 +270,15 @@ mod tests {
     fn auto_approval_on_the_nth_poll() {
         let mut codes = DeviceCodes::default();
         let t0 = Instant::now();
-        let (device, _) = codes.issue("cli", &config(0, 900), t0);
+        let (device, _) = codes.issue("cli", BROKER, &config(0, 900), t0);
         let auto = Some(("bot@x", 3));
         assert_eq!(codes.poll(&device, "cli", auto, t0), PollOutcome::Pending);
         assert_eq!(codes.poll(&device, "cli", auto, t0), PollOutcome::Pending);
         assert_eq!(
             codes.poll(&device, "cli", auto, t0),
             PollOutcome::Approved {
-                username: "bot@x".into()
+                username: "bot@x".into(),
+                resource: BROKER
             }
         );
     }

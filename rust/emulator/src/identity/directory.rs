@@ -3,15 +3,16 @@
 
 use std::time::Duration;
 
+use super::audience::Resource;
 use super::config::{
-    ApplicationConfig, BROKER_SCOPE, DEFAULT_TENANT, IdentityConfig, ManagedIdentityConfig,
-    UserConfig,
+    ARM_SCOPE, ApplicationConfig, BROKER_SCOPE, DEFAULT_TENANT, IdentityConfig,
+    ManagedIdentityConfig, UserConfig,
 };
 use super::error::AadError;
 use super::jwt::{IssuedJwt, IssuedToken, Subject, TokenAuthority};
 use crate::secret::constant_time_eq;
 
-/// Scopes a user flow may ask for besides the broker's (they add nothing here).
+/// Scopes a user flow may ask for besides the resource's (they add nothing here).
 const OIDC_SCOPES: &[&str] = &["openid", "profile", "offline_access", "email"];
 
 /// One snapshot of the identity configuration with the lookups the endpoints need.
@@ -26,7 +27,7 @@ impl Directory {
     }
 
     /// The `tid`: the first configured tenant that is a GUID, else the first one.
-    pub(super) fn tenant_id(&self) -> String {
+    pub(crate) fn tenant_id(&self) -> String {
         self.0
             .tenants
             .iter()
@@ -131,34 +132,40 @@ impl Directory {
     }
 }
 
-/// Checks `scope`: exactly the broker's `.default` scope, plus (for user flows) OpenID scopes.
-pub(super) fn check_scope(scope: Option<&str>, allow_oidc: bool) -> Result<(), AadError> {
+/// Checks `scope`: exactly one resource's `.default` scope (the classic broker's or ARM's, see
+/// [`Resource::from_scope`]), plus (for user flows) OpenID scopes. Answers the resource the
+/// token is for.
+pub(super) fn check_scope(scope: Option<&str>, allow_oidc: bool) -> Result<Resource, AadError> {
     let scope = scope.ok_or_else(|| AadError::missing_parameter("scope"))?;
-    let mut broker = 0;
+    let mut resources = Vec::new();
+    let mut valid = true;
     for item in scope.split_whitespace() {
-        if item.eq_ignore_ascii_case(BROKER_SCOPE) {
-            broker += 1;
+        if let Some(resource) = Resource::from_scope(item) {
+            resources.push(resource);
         } else if !(allow_oidc && OIDC_SCOPES.iter().any(|s| s.eq_ignore_ascii_case(item))) {
-            broker = usize::MAX;
-            break;
+            valid = false;
         }
     }
-    if broker == 1 {
-        return Ok(());
+    // One resource per request, as Entra requires.
+    match resources.as_slice() {
+        [resource] if valid => Ok(*resource),
+        _ => Err(AadError::bad_request(
+            "invalid_scope",
+            70011,
+            format!(
+                "The provided value for the input parameter 'scope' is not valid. The scope \
+                 '{scope}' is not valid. The scopes this emulator grants are '{BROKER_SCOPE}' \
+                 (the classic broker) and '{ARM_SCOPE}' (Azure Resource Manager), one per request."
+            ),
+        )),
     }
-    Err(AadError::bad_request(
-        "invalid_scope",
-        70011,
-        format!(
-            "The provided value for the input parameter 'scope' is not valid. The scope '{scope}' \
-             is not valid. The only scope this emulator grants is '{BROKER_SCOPE}'."
-        ),
-    ))
 }
 
 /// A successful token request, before the token is signed.
 pub(crate) struct Grant {
     pub(crate) subject: Subject,
+    /// The resource the token is for (its audience).
+    pub(crate) resource: Resource,
     /// How the token is obtained, as [`IssuedToken::grant`].
     pub(crate) grant: &'static str,
     /// How the client proved itself, as [`IssuedToken::credential`].
@@ -184,6 +191,7 @@ impl Directory {
     ) -> Issued {
         let jwt = authority.issue(
             &grant.subject,
+            grant.resource.audience,
             base,
             &self.tenant_id(),
             now,
@@ -203,6 +211,7 @@ impl Directory {
             grant: grant.grant.to_owned(),
             credential: grant.credential.map(str::to_owned),
             tenant: tenant.map(str::to_owned),
+            audience: grant.resource.audience.to_owned(),
             issued_at: jwt.issued_at,
             expires_at: jwt.expires_at,
         };
@@ -216,9 +225,12 @@ mod tests {
     use crate::identity::config::BROKER_RESOURCE;
 
     #[test]
-    fn scope_must_be_the_broker_default_scope() {
-        assert!(check_scope(Some(BROKER_SCOPE), false).is_ok());
+    fn scope_must_be_one_resource_default_scope() {
+        use crate::identity::audience::{ARM, BROKER};
+        assert_eq!(check_scope(Some(BROKER_SCOPE), false), Ok(BROKER));
+        assert_eq!(check_scope(Some(ARM_SCOPE), false), Ok(ARM));
         assert!(check_scope(Some(&format!("openid {BROKER_SCOPE} offline_access")), true).is_ok());
+        assert!(check_scope(Some(&format!("{BROKER_SCOPE} {ARM_SCOPE}")), false).is_err());
         assert!(check_scope(Some(&format!("openid {BROKER_SCOPE}")), false).is_err());
         assert!(check_scope(Some("https://graph.microsoft.com/.default"), false).is_err());
         assert!(check_scope(Some(&format!("{BROKER_SCOPE} {BROKER_SCOPE}")), false).is_err());

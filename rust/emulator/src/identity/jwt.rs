@@ -3,7 +3,7 @@
 //!
 //! Each emulator instance draws its own random key, so a token from another instance, another
 //! process or a forger fails the signature check, and only this instance's tokens reach the
-//! broker routes.
+//! broker routes. Which routes accept a token depends on its audience (`super::audience`).
 
 use std::fmt;
 use std::time::Duration;
@@ -30,10 +30,25 @@ pub struct IssuedToken {
     pub credential: Option<String>,
     /// The tenant segment the request used (`None` for managed identity endpoints).
     pub tenant: Option<String>,
+    /// The token's `aud`: the classic broker's resource or ARM's (`https://management.azure.com/`).
+    /// Omitted from the JSON for classic tokens (so their records read as before).
+    #[serde(
+        default = "classic_audience",
+        skip_serializing_if = "is_classic_audience"
+    )]
+    pub audience: String,
     /// Epoch seconds (`iat`).
     pub issued_at: u64,
     /// Epoch seconds (`exp`).
     pub expires_at: u64,
+}
+
+fn classic_audience() -> String {
+    BROKER_RESOURCE.to_owned()
+}
+
+fn is_classic_audience(audience: &str) -> bool {
+    audience == BROKER_RESOURCE
 }
 
 impl IssuedToken {
@@ -59,14 +74,31 @@ pub(crate) enum Subject {
     },
 }
 
-/// What the broker learns from a token it accepted.
+/// What a route learns from a token this emulator signed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct TokenClaims {
+    /// The `upn` (users) or `appid` (applications, managed identities).
+    pub caller: String,
+    /// The `oid`: stable per identity.
+    pub object_id: String,
+    /// The `appid`.
+    pub app_id: Option<String>,
+    /// The `upn` of a user token.
+    pub upn: Option<String>,
+    /// The `aud`.
+    pub audience: String,
+    /// The `exp` (epoch seconds).
+    pub expires_at: u64,
+}
+
+/// The outcome of checking a bearer token.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum TokenCheck {
-    /// Signed by this emulator for the broker and unexpired; `caller` is the `upn` or `appid`.
-    Valid { caller: String },
-    /// Signed by this emulator for the broker, but `exp` has passed.
-    Expired,
-    /// Anything else: not a JWT, another key, another audience, malformed claims.
+    /// Signed by this emulator and usable now (whatever its audience: the route decides).
+    Valid(TokenClaims),
+    /// Signed by this emulator, but `exp` has passed.
+    Expired(TokenClaims),
+    /// Anything else: not a JWT, another key, malformed claims, not yet valid.
     Invalid,
 }
 
@@ -123,8 +155,8 @@ impl TokenAuthority {
         }
     }
 
-    /// Issues a token for the broker at `now` (since the epoch). `issuer_base` is the emulator
-    /// URL, `tid` the directory id.
+    /// Issues a token with audience `audience` at `now` (since the epoch). `issuer_base` is the
+    /// emulator URL, `tid` the directory id.
     ///
     /// JWT times are whole seconds: `iat` is `now` rounded to the nearest second and
     /// `exp = iat + lifetime`, so measured against the precise clock a token lives within half
@@ -133,6 +165,7 @@ impl TokenAuthority {
     pub(crate) fn issue(
         &self,
         subject: &Subject,
+        audience: &str,
         issuer_base: &str,
         tid: &str,
         now: Duration,
@@ -170,7 +203,7 @@ impl TokenAuthority {
         };
         let oid = stable_guid(&oid_seed);
         let claims = AccessClaims {
-            aud: BROKER_RESOURCE.to_owned(),
+            aud: audience.to_owned(),
             iss: format!("{issuer_base}/{tid}/v2.0"),
             iat: issued_at,
             nbf: not_before,
@@ -197,8 +230,9 @@ impl TokenAuthority {
         }
     }
 
-    /// Checks a bearer token for the broker at `now` (since the epoch): signature, audience,
-    /// then `exp > now` with no clock skew allowance, so tests can observe expiry exactly.
+    /// Checks a bearer token at `now` (since the epoch): signature and claims, then `exp > now`
+    /// with no clock skew allowance, so tests can observe expiry exactly. The audience is
+    /// returned, not judged: each API flavour accepts its own.
     pub(crate) fn check(&self, token: &str, now: Duration) -> TokenCheck {
         let mut validation = Validation::new(Algorithm::HS256);
         // Claims are checked below, exactly; the library only verifies the signature.
@@ -211,19 +245,24 @@ impl TokenAuthority {
             return TokenCheck::Invalid;
         };
         let claims = data.claims;
-        if claims.aud != BROKER_RESOURCE {
+        let Some(caller) = claims.upn.clone().or_else(|| claims.appid.clone()) else {
             return TokenCheck::Invalid;
-        }
+        };
+        let checked = TokenClaims {
+            caller,
+            object_id: claims.oid,
+            app_id: claims.appid,
+            upn: claims.upn,
+            audience: claims.aud,
+            expires_at: claims.exp,
+        };
         if Duration::from_secs(claims.exp) <= now {
-            return TokenCheck::Expired;
+            return TokenCheck::Expired(checked);
         }
         if Duration::from_secs(claims.nbf) > now {
             return TokenCheck::Invalid;
         }
-        match claims.upn.or(claims.appid) {
-            Some(caller) => TokenCheck::Valid { caller },
-            None => TokenCheck::Invalid,
-        }
+        TokenCheck::Valid(checked)
     }
 
     /// Signs arbitrary claims with this authority's key (unit tests of the checks only).
@@ -255,6 +294,18 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The caller of a valid token, `None` otherwise.
+    fn valid_caller(check: &TokenCheck) -> Option<&str> {
+        match check {
+            TokenCheck::Valid(claims) => Some(&claims.caller),
+            _ => None,
+        }
+    }
+
+    fn is_expired(check: &TokenCheck) -> bool {
+        matches!(check, TokenCheck::Expired(_))
+    }
+
     const NOW: Duration = Duration::from_secs(1_800_000_000);
     const SECOND: Duration = Duration::from_secs(1);
 
@@ -269,24 +320,21 @@ mod tests {
     fn issued_tokens_pass_until_they_expire() {
         let authority = TokenAuthority::new();
         let token = authority
-            .issue(&app(), "http://127.0.0.1:1", "tid", NOW, 10)
+            .issue(
+                &app(),
+                BROKER_RESOURCE,
+                "http://127.0.0.1:1",
+                "tid",
+                NOW,
+                10,
+            )
             .token;
+        assert_eq!(valid_caller(&authority.check(&token, NOW)), Some("app-1"));
         assert_eq!(
-            authority.check(&token, NOW),
-            TokenCheck::Valid {
-                caller: "app-1".into()
-            }
+            valid_caller(&authority.check(&token, NOW + 9 * SECOND)),
+            Some("app-1")
         );
-        assert_eq!(
-            authority.check(&token, NOW + 9 * SECOND),
-            TokenCheck::Valid {
-                caller: "app-1".into()
-            }
-        );
-        assert_eq!(
-            authority.check(&token, NOW + 10 * SECOND),
-            TokenCheck::Expired
-        );
+        assert!(is_expired(&authority.check(&token, NOW + 10 * SECOND)));
     }
 
     #[test]
@@ -297,13 +345,16 @@ mod tests {
             username: "Admin@Contoso.com".into(),
             display_name: "Admin".into(),
         };
-        let token = authority.issue(&user, "http://h", "tid", NOW, 60).token;
-        assert_eq!(
-            authority.check(&token, NOW),
-            TokenCheck::Valid {
-                caller: "Admin@Contoso.com".into()
-            }
-        );
+        let token = authority
+            .issue(&user, BROKER_RESOURCE, "http://h", "tid", NOW, 60)
+            .token;
+        let TokenCheck::Valid(checked) = authority.check(&token, NOW) else {
+            panic!("valid");
+        };
+        assert_eq!(checked.caller, "Admin@Contoso.com");
+        assert_eq!(checked.upn.as_deref(), Some("Admin@Contoso.com"));
+        assert_eq!(checked.object_id, stable_guid("user:admin@contoso.com"));
+        assert_eq!(checked.audience, BROKER_RESOURCE);
         let claims: serde_json::Value =
             jsonwebtoken::dangerous::insecure_decode_claims(&token).expect("claims");
         assert_eq!(claims["iss"], "http://h/tid/v2.0");
@@ -314,19 +365,25 @@ mod tests {
     }
 
     #[test]
-    fn another_authority_or_audience_is_rejected() {
+    fn another_authority_is_rejected_and_the_audience_is_reported() {
         let authority = TokenAuthority::new();
         let other = TokenAuthority::new();
-        let foreign = other.issue(&app(), "http://h", "tid", NOW, 60).token;
+        let foreign = other
+            .issue(&app(), BROKER_RESOURCE, "http://h", "tid", NOW, 60)
+            .token;
         assert_eq!(authority.check(&foreign, NOW), TokenCheck::Invalid);
 
         let now = NOW.as_secs();
-        let wrong_aud = authority.sign_raw(&json!({
+        let graph = authority.sign_raw(&json!({
             "aud": "https://graph.microsoft.com", "iss": "x", "iat": now, "nbf": now,
             "exp": now + 60, "tid": "t", "oid": "o", "sub": "o", "idtyp": "app",
             "appid": "app-1", "uti": "u",
         }));
-        assert_eq!(authority.check(&wrong_aud, NOW), TokenCheck::Invalid);
+        let TokenCheck::Valid(checked) = authority.check(&graph, NOW) else {
+            panic!("signed by this authority");
+        };
+        assert_eq!(checked.audience, "https://graph.microsoft.com");
+        assert_eq!(checked.object_id, "o");
 
         let no_exp = authority.sign_raw(&json!({"aud": BROKER_RESOURCE, "appid": "a"}));
         assert_eq!(authority.check(&no_exp, NOW), TokenCheck::Invalid);
@@ -337,26 +394,23 @@ mod tests {
     fn sub_second_issue_times_round_to_the_nearest_second() {
         let authority = TokenAuthority::new();
         let late = NOW + Duration::from_millis(700);
-        let issued = authority.issue(&app(), "http://h", "tid", late, 1);
+        let issued = authority.issue(&app(), BROKER_RESOURCE, "http://h", "tid", late, 1);
         assert_eq!(issued.not_before, NOW.as_secs());
         assert_eq!(issued.issued_at, NOW.as_secs() + 1);
         assert_eq!(issued.expires_at, NOW.as_secs() + 2);
-        let valid = TokenCheck::Valid {
-            caller: "app-1".into(),
-        };
-        assert_eq!(authority.check(&issued.token, late), valid);
+        let valid = Some("app-1");
+        assert_eq!(valid_caller(&authority.check(&issued.token, late)), valid);
         assert_eq!(
-            authority.check(&issued.token, late + Duration::from_millis(1299)),
+            valid_caller(&authority.check(&issued.token, late + Duration::from_millis(1299))),
             valid
         );
-        assert_eq!(
-            authority.check(&issued.token, late + Duration::from_millis(1300)),
-            TokenCheck::Expired
-        );
+        assert!(is_expired(
+            &authority.check(&issued.token, late + Duration::from_millis(1300))
+        ));
         let early = NOW + Duration::from_millis(300);
-        let issued = authority.issue(&app(), "http://h", "tid", early, 1);
+        let issued = authority.issue(&app(), BROKER_RESOURCE, "http://h", "tid", early, 1);
         assert_eq!(issued.expires_at, NOW.as_secs() + 1);
-        assert_eq!(authority.check(&issued.token, early), valid);
+        assert_eq!(valid_caller(&authority.check(&issued.token, early)), valid);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! IMDS) and `GET`/`POST /msi/token` (App Service, Functions, Automation), and the grant they
 //! end in.
 
-use super::config::BROKER_RESOURCE;
+use super::audience::Resource;
 use super::directory::{Directory, Grant};
 use super::error::{BAD_REQUEST, MsiError, UNAUTHORIZED};
 use super::jwt::Subject;
@@ -86,10 +86,8 @@ fn managed_identity_grant(
             "Required audience parameter not specified".into(),
         )
     })?;
-    if !resource
-        .trim_end_matches('/')
-        .eq_ignore_ascii_case(BROKER_RESOURCE)
-    {
+    // The classic broker's resource or ARM's; the token's audience follows it.
+    let Some(known) = Resource::from_resource(resource) else {
         return Err(bad(
             "invalid_resource",
             format!(
@@ -100,7 +98,7 @@ fn managed_identity_grant(
                 directory.tenant_id()
             ),
         ));
-    }
+    };
     let by_other_id = client_id.is_none()
         && ["object_id", "principal_id", "msi_res_id", "mi_res_id"]
             .iter()
@@ -114,6 +112,7 @@ fn managed_identity_grant(
     *client_id_seen = Some(identity.client_id.clone());
     Ok(ManagedIdentityGrant {
         grant: Grant {
+            resource: known,
             subject: Subject::App {
                 client_id: identity.client_id.clone(),
                 display_name: identity.display_name.clone().unwrap_or_else(|| {

@@ -7,9 +7,12 @@
 //! Everything is configured by the seed's optional `identity` section
 //! ([`config::IdentityConfig`]). Tokens are HS256 JWTs under a random key held by one emulator
 //! instance, so the broker accepts exactly the tokens this instance issued (plus the configured
-//! static token). The endpoints themselves live in `http::identity`.
+//! static token). A token's audience follows the scope or resource it was requested for
+//! ([`audience`]): the classic routes accept classic tokens only, the ARM routes ARM tokens only.
+//! The endpoints themselves live in `http::identity`.
 
 pub(crate) mod assertion;
+pub(crate) mod audience;
 pub(crate) mod config;
 pub(crate) mod device;
 pub(crate) mod directory;

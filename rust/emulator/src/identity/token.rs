@@ -5,6 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use super::assertion::{AssertionCheck, verify_client_assertion};
+use super::audience::Resource;
 use super::config::{ApplicationConfig, DeviceCodeConfig};
 use super::device::PollOutcome;
 use super::directory::{Directory, Grant, check_scope};
@@ -137,8 +138,9 @@ pub(crate) fn token_grant(
 
     match grant_type {
         "client_credentials" => {
-            check_scope(form.get("scope"), false)?;
+            let resource = check_scope(form.get("scope"), false)?;
             Ok(Grant {
+                resource,
                 subject: Subject::App {
                     display_name: app
                         .display_name
@@ -151,7 +153,7 @@ pub(crate) fn token_grant(
             })
         }
         "password" => {
-            check_scope(form.get("scope"), true)?;
+            let resource = check_scope(form.get("scope"), true)?;
             let username = form
                 .get("username")
                 .ok_or_else(|| AadError::missing_parameter("username"))?;
@@ -166,6 +168,7 @@ pub(crate) fn token_grant(
                 ));
             };
             Ok(Grant {
+                resource,
                 subject: Subject::User {
                     client_id,
                     username: user.username.clone(),
@@ -187,9 +190,12 @@ pub(crate) fn token_grant(
                 .auto_approve_user
                 .as_deref()
                 .map(|user| (user, device.approve_after_polls));
-            let username = device_poll_result(poll(device_code, &client_id, auto_approve))?;
+            // The token is for the resource the device code was requested for.
+            let (username, resource) =
+                device_poll_result(poll(device_code, &client_id, auto_approve))?;
             let user = directory.user(&username);
             Ok(Grant {
+                resource,
                 subject: Subject::User {
                     client_id,
                     display_name: user
@@ -271,13 +277,13 @@ fn authenticate_client(
     }
 }
 
-/// Maps a device code poll to the approving user or Entra's error.
-fn device_poll_result(outcome: PollOutcome) -> Result<String, AadError> {
+/// Maps a device code poll to the approving user and the code's resource, or Entra's error.
+fn device_poll_result(outcome: PollOutcome) -> Result<(String, Resource), AadError> {
     let error = |error: &'static str, code: u32, message: &str| {
         Err(AadError::bad_request(error, code, message))
     };
     match outcome {
-        PollOutcome::Approved { username } => Ok(username),
+        PollOutcome::Approved { username, resource } => Ok((username, resource)),
         PollOutcome::Pending => error(
             "authorization_pending",
             70016,
@@ -324,12 +330,12 @@ pub(crate) struct DeviceCodeGrant {
 /// Runs the checks of one device code request (tenant, client, scope) and hands out a new code.
 ///
 /// `client_id_seen` learns the client as in [`token_grant`]; `issue` creates the code (for a
-/// client id, under a configuration) in the emulator's state and returns `(device_code,
-/// user_code)`.
+/// client id and the resource its token will be for, under a configuration) in the emulator's
+/// state and returns `(device_code, user_code)`.
 pub(crate) fn device_code_grant(
     request: TenantRequest<'_>,
     client_id_seen: &mut Option<String>,
-    issue: impl FnOnce(&str, &DeviceCodeConfig) -> (String, String),
+    issue: impl FnOnce(&str, Resource, &DeviceCodeConfig) -> (String, String),
 ) -> Result<DeviceCodeGrant, AadError> {
     let TenantRequest {
         directory,
@@ -345,9 +351,9 @@ pub(crate) fn device_code_grant(
         .ok_or_else(|| AadError::missing_parameter("client_id"))?;
     *client_id_seen = Some(client_id.clone());
     let app = directory.find_application(&client_id, tenant)?;
-    check_scope(form.get("scope"), true)?;
+    let resource = check_scope(form.get("scope"), true)?;
     let config = &directory.0.device_code;
-    let (device_code, user_code) = issue(&app.client_id, config);
+    let (device_code, user_code) = issue(&app.client_id, resource, config);
     Ok(DeviceCodeGrant {
         device_code,
         user_code,

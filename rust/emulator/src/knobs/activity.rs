@@ -1,6 +1,7 @@
 //! What the session actions did, for tests and benchmarks: every successful logoff, disconnect
-//! and message, how often each session was targeted, and how many broker requests were handled
-//! at the same time.
+//! and message (classic or ARM), how often each session was targeted, how many broker requests
+//! were handled at the same time, and how many ARM requests of each operation class were made
+//! and answered 429.
 //!
 //! Read with `GET /_emulator/activity` or [`crate::EmulatorHandle::activity`]; reset with
 //! `DELETE /_emulator/activity`, `PUT /_emulator/state` or the matching handle methods.
@@ -11,6 +12,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 
+use crate::knobs::rate_limits::OperationClass;
 use crate::model::Action;
 
 /// A snapshot of the emulator's activity record (the body of `GET /_emulator/activity`).
@@ -32,8 +34,82 @@ pub struct Activity {
     pub max_in_flight: usize,
     /// Broker requests being handled right now.
     pub in_flight: usize,
-    /// Broker requests handled since the last reset (whether or not the request log is on).
+    /// Broker requests handled since the last reset (whether or not the request log is on),
+    /// classic and ARM.
     pub broker_requests: u64,
+    /// ARM requests per operation class, and how many of them were answered 429. Omitted from
+    /// the JSON until an ARM request was made (so a classic-only record reads as before).
+    #[serde(skip_serializing_if = "ArmActivity::is_empty")]
+    pub arm: ArmActivity,
+}
+
+/// Which API a session action came through. In the JSON of a record, `"flavour": "arm"`; a
+/// record without `flavour` is a classic one.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "camelCase")]
+pub enum ApiFlavour {
+    /// The classic broker (`/RdsManagement/V1/...`).
+    #[default]
+    Classic,
+    /// Azure Resource Manager (`/subscriptions/...`).
+    Arm,
+}
+
+/// ARM request counts: `{"requests": {"reads": n, "deletes": n, "writes": n},
+/// "throttled": {"reads": n, "deletes": n, "writes": n}}`.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ArmActivity {
+    /// Every ARM request, by the operation class of its method.
+    pub requests: ClassCounts,
+    /// ARM requests answered 429 (by the rate limits or an injected `throttle`).
+    pub throttled: ClassCounts,
+}
+
+impl ArmActivity {
+    /// True before any ARM request.
+    pub fn is_empty(&self) -> bool {
+        self.requests.total() == 0 && self.throttled.total() == 0
+    }
+}
+
+impl ApiFlavour {
+    fn is_classic(&self) -> bool {
+        *self == Self::Classic
+    }
+}
+
+/// A count per ARM operation class.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ClassCounts {
+    pub reads: u64,
+    pub deletes: u64,
+    pub writes: u64,
+}
+
+impl ClassCounts {
+    /// The count of one class.
+    pub fn get(&self, class: OperationClass) -> u64 {
+        match class {
+            OperationClass::Reads => self.reads,
+            OperationClass::Deletes => self.deletes,
+            OperationClass::Writes => self.writes,
+        }
+    }
+
+    /// All classes together.
+    pub fn total(&self) -> u64 {
+        self.reads + self.deletes + self.writes
+    }
+
+    fn add(&mut self, class: OperationClass) {
+        match class {
+            OperationClass::Reads => self.reads += 1,
+            OperationClass::Deletes => self.deletes += 1,
+            OperationClass::Writes => self.writes += 1,
+        }
+    }
 }
 
 impl Activity {
@@ -63,6 +139,10 @@ pub struct LogoffRecord {
     pub forced: bool,
     /// When it happened, RFC 3339 UTC with milliseconds.
     pub at: String,
+    /// The API it came through; the names above are the classic ones in both cases (an ARM
+    /// logoff is recorded under the classic tenant, pool and host names).
+    #[serde(default, skip_serializing_if = "ApiFlavour::is_classic")]
+    pub flavour: ApiFlavour,
 }
 
 /// A successful `disconnect-user`.
@@ -76,6 +156,9 @@ pub struct DisconnectRecord {
     pub session_id: i32,
     /// When it happened, RFC 3339 UTC with milliseconds.
     pub at: String,
+    /// The API it came through.
+    #[serde(default, skip_serializing_if = "ApiFlavour::is_classic")]
+    pub flavour: ApiFlavour,
 }
 
 /// A successful `send-message-user`, with the decoded title and body.
@@ -91,9 +174,12 @@ pub struct MessageRecord {
     pub body: String,
     /// When it happened, RFC 3339 UTC with milliseconds.
     pub at: String,
+    /// The API it came through.
+    #[serde(default, skip_serializing_if = "ApiFlavour::is_classic")]
+    pub flavour: ApiFlavour,
 }
 
-/// How many requests of each action targeted one session.
+/// How many requests of each action targeted one session, through either API.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionCalls {
@@ -110,7 +196,8 @@ pub struct SessionCalls {
     pub message: u64,
 }
 
-/// The session an action request named (decoded path segments).
+/// The session an action request named, by its classic names (for an ARM request, the names
+/// its ARM coordinates resolved to).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct SessionTarget<'a> {
     pub tenant_group: &'a str,
@@ -118,6 +205,7 @@ pub(crate) struct SessionTarget<'a> {
     pub host_pool: &'a str,
     pub session_host: &'a str,
     pub session_id: i32,
+    pub flavour: ApiFlavour,
 }
 
 /// A session action that was carried out, as the activity record keeps it.
@@ -146,6 +234,7 @@ pub(crate) struct ActivityLog {
     calls: Vec<SessionCalls>,
     /// Position of each session in `calls`, so counting is O(1) at any scale.
     index: HashMap<SessionKey, usize>,
+    arm: ArmActivity,
 }
 
 impl ActivityLog {
@@ -179,8 +268,17 @@ impl ActivityLog {
         }
     }
 
+    /// Counts one ARM request of `class`, answered with `status`.
+    pub(crate) fn count_arm(&mut self, class: OperationClass, status: u16) {
+        self.arm.requests.add(class);
+        if status == 429 {
+            self.arm.throttled.add(class);
+        }
+    }
+
     /// Records a session action carried out on `target` at `at`.
     pub(crate) fn record(&mut self, target: SessionTarget<'_>, done: Done, at: String) {
+        let flavour = target.flavour;
         let tenant_group = target.tenant_group.to_owned();
         let tenant = target.tenant.to_owned();
         let host_pool = target.host_pool.to_owned();
@@ -195,6 +293,7 @@ impl ActivityLog {
                 session_id,
                 forced,
                 at,
+                flavour,
             }),
             Done::Disconnected => self.disconnects.push(DisconnectRecord {
                 tenant_group,
@@ -203,6 +302,7 @@ impl ActivityLog {
                 session_host,
                 session_id,
                 at,
+                flavour,
             }),
             Done::Messaged { title, body } => self.messages.push(MessageRecord {
                 tenant_group,
@@ -213,6 +313,7 @@ impl ActivityLog {
                 title,
                 body,
                 at,
+                flavour,
             }),
         }
     }
@@ -224,6 +325,7 @@ impl ActivityLog {
             disconnects: self.disconnects.clone(),
             messages: self.messages.clone(),
             calls_per_session: self.calls.clone(),
+            arm: self.arm,
             ..Activity::default()
         }
     }
@@ -295,6 +397,7 @@ mod tests {
         host_pool: "p",
         session_host: "h",
         session_id: 7,
+        flavour: ApiFlavour::Classic,
     };
 
     #[test]
@@ -361,5 +464,27 @@ mod tests {
                 "brokerRequests": 0,
             })
         );
+    }
+
+    #[test]
+    fn arm_actions_and_counts_appear_once_there_are_some() {
+        let mut log = ActivityLog::default();
+        let arm = SessionTarget {
+            flavour: ApiFlavour::Arm,
+            ..TARGET
+        };
+        log.record(arm, Done::Disconnected, "2026-01-01T00:00:00.000Z".into());
+        log.count_arm(OperationClass::Deletes, 200);
+        log.count_arm(OperationClass::Deletes, 429);
+        log.count_arm(OperationClass::Reads, 200);
+        let value = serde_json::to_value(log.snapshot()).expect("serializes");
+        assert_eq!(value["disconnects"][0]["flavour"], "arm");
+        assert_eq!(
+            value["arm"],
+            serde_json::json!({"requests": {"reads": 1, "deletes": 2, "writes": 0},
+                "throttled": {"reads": 0, "deletes": 1, "writes": 0}})
+        );
+        let parsed: Activity = serde_json::from_value(value).expect("parses");
+        assert_eq!(parsed.arm.throttled.get(OperationClass::Deletes), 1);
     }
 }

@@ -13,7 +13,8 @@
 //!  "routes": ["logoffUser", "disconnectUser", "sendMessageUser", "listSessions"]}
 //! ```
 //!
-//! A request is a *candidate* when its route is listed in `routes` and it would otherwise be
+//! `routes` may also name the classic read side and the ARM routes ([`FaultRoute`]); by default
+//! it holds the four classic session routes only. A request is a *candidate* when its route is listed in `routes` and it would otherwise be
 //! processed: it is authorized, every lookup succeeded and its parameters are valid (a request
 //! answered 401, 400, 403, 404, 405 or 409 never gets a fault). Admin and identity endpoints
 //! are never candidates. Candidates are numbered 0, 1, 2, ... from the moment the
@@ -35,7 +36,8 @@ pub const DEFAULT_STALL_MS: u64 = 3000;
 pub const DEFAULT_SERVER_ERROR_STATUSES: [u16; 4] = [500, 502, 503, 504];
 
 /// A broker route that faults can be injected into (named as in
-/// [`crate::RequestRecord::route`]).
+/// [`crate::RequestRecord::route`]): the classic session routes, the classic read side and
+/// every ARM route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum FaultRoute {
@@ -47,10 +49,51 @@ pub enum FaultRoute {
     DisconnectUser,
     /// `POST .../actions/send-message-user`.
     SendMessageUser,
+    /// Classic `GET .../TenantGroups/{tg}/Tenants`.
+    ListTenants,
+    /// Classic `GET .../Tenants/{t}`.
+    GetTenant,
+    /// Classic `GET .../Tenants/{t}/HostPools`.
+    ListHostPools,
+    /// Classic `GET .../HostPools/{hp}`.
+    GetHostPool,
+    /// Classic `GET .../HostPools/{hp}/SessionHosts`.
+    ListSessionHosts,
+    /// Classic `GET .../SessionHosts/{sh}`.
+    GetSessionHost,
+    /// Classic `PATCH .../SessionHosts/{sh}` (drain mode).
+    UpdateSessionHost,
+    /// ARM `GET /subscriptions/{sub}/providers/Microsoft.DesktopVirtualization/hostPools`.
+    ArmListHostPools,
+    /// ARM `GET /subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.DesktopVirtualization/hostPools`.
+    ArmListHostPoolsByResourceGroup,
+    /// ARM `GET .../hostPools/{hp}`.
+    ArmGetHostPool,
+    /// ARM `GET .../hostPools/{hp}/sessionHosts`.
+    ArmListSessionHosts,
+    /// ARM `GET .../sessionHosts/{sh}`.
+    ArmGetSessionHost,
+    /// ARM `PATCH .../sessionHosts/{sh}` (drain mode).
+    ArmUpdateSessionHost,
+    /// ARM `GET .../hostPools/{hp}/userSessions`.
+    ArmListUserSessions,
+    /// ARM `GET .../sessionHosts/{sh}/userSessions`.
+    ArmListSessionHostUserSessions,
+    /// ARM `GET .../userSessions/{id}`.
+    ArmGetUserSession,
+    /// ARM `DELETE .../userSessions/{id}` (logoff).
+    ArmDeleteUserSession,
+    /// ARM `POST .../userSessions/{id}/disconnect`.
+    ArmDisconnect,
+    /// ARM `POST .../userSessions/{id}/sendMessage`.
+    ArmSendMessage,
 }
 
 impl FaultRoute {
-    /// Every route, the default of [`FaultConfig::routes`].
+    /// The four classic session routes: the default of [`FaultConfig::routes`]. The read side
+    /// and the ARM routes are candidates only when `routes` names them, so a fault sequence
+    /// configured for the classic session routes stays the same when a client also reads or
+    /// uses ARM.
     pub const ALL: [FaultRoute; 4] = [
         Self::ListSessions,
         Self::LogoffUser,
@@ -58,13 +101,59 @@ impl FaultRoute {
         Self::SendMessageUser,
     ];
 
-    /// The route's name, e.g. `logoffUser`.
+    /// The classic read side (tenants, host pools, session hosts, drain mode).
+    pub const CLASSIC_READ_SIDE: [FaultRoute; 7] = [
+        Self::ListTenants,
+        Self::GetTenant,
+        Self::ListHostPools,
+        Self::GetHostPool,
+        Self::ListSessionHosts,
+        Self::GetSessionHost,
+        Self::UpdateSessionHost,
+    ];
+
+    /// Every ARM route.
+    pub const ARM: [FaultRoute; 12] = [
+        Self::ArmListHostPools,
+        Self::ArmListHostPoolsByResourceGroup,
+        Self::ArmGetHostPool,
+        Self::ArmListSessionHosts,
+        Self::ArmGetSessionHost,
+        Self::ArmUpdateSessionHost,
+        Self::ArmListUserSessions,
+        Self::ArmListSessionHostUserSessions,
+        Self::ArmGetUserSession,
+        Self::ArmDeleteUserSession,
+        Self::ArmDisconnect,
+        Self::ArmSendMessage,
+    ];
+
+    /// The route's name, e.g. `logoffUser` or `armDeleteUserSession`.
     pub fn name(self) -> &'static str {
         match self {
             Self::ListSessions => "listSessions",
             Self::LogoffUser => "logoffUser",
             Self::DisconnectUser => "disconnectUser",
             Self::SendMessageUser => "sendMessageUser",
+            Self::ListTenants => "listTenants",
+            Self::GetTenant => "getTenant",
+            Self::ListHostPools => "listHostPools",
+            Self::GetHostPool => "getHostPool",
+            Self::ListSessionHosts => "listSessionHosts",
+            Self::GetSessionHost => "getSessionHost",
+            Self::UpdateSessionHost => "updateSessionHost",
+            Self::ArmListHostPools => "armListHostPools",
+            Self::ArmListHostPoolsByResourceGroup => "armListHostPoolsByResourceGroup",
+            Self::ArmGetHostPool => "armGetHostPool",
+            Self::ArmListSessionHosts => "armListSessionHosts",
+            Self::ArmGetSessionHost => "armGetSessionHost",
+            Self::ArmUpdateSessionHost => "armUpdateSessionHost",
+            Self::ArmListUserSessions => "armListUserSessions",
+            Self::ArmListSessionHostUserSessions => "armListSessionHostUserSessions",
+            Self::ArmGetUserSession => "armGetUserSession",
+            Self::ArmDeleteUserSession => "armDeleteUserSession",
+            Self::ArmDisconnect => "armDisconnect",
+            Self::ArmSendMessage => "armSendMessage",
         }
     }
 }
@@ -245,7 +334,8 @@ pub struct FaultConfig {
     /// 500-599, at least one. Default 500, 502, 503, 504.
     #[serde(deserialize_with = "deserialize_statuses")]
     pub server_error_statuses: Vec<u16>,
-    /// The routes faults are injected into. Default: all four broker routes.
+    /// The routes faults are injected into. Default: the four classic session routes
+    /// ([`FaultRoute::ALL`]); the classic read side and ARM routes only when named.
     pub routes: Vec<FaultRoute>,
 }
 
@@ -264,7 +354,8 @@ impl Default for FaultConfig {
 }
 
 impl FaultConfig {
-    /// Every candidate request of every route gets a fault of `kind` (rate 1, seed 0).
+    /// Every candidate request of the classic session routes gets a fault of `kind` (rate 1,
+    /// seed 0); [`Self::on_routes`] picks other routes.
     pub fn always(kind: FaultKind) -> Self {
         Self {
             seed: Some(0),
@@ -393,6 +484,24 @@ mod tests {
                 "routes": ["listSessions", "logoffUser", "disconnectUser", "sendMessageUser"],
             })
         );
+        let arm: FaultConfig =
+            serde_json::from_str(r#"{"routes": ["armDeleteUserSession", "updateSessionHost"]}"#)
+                .expect("valid");
+        assert_eq!(
+            arm.routes,
+            [
+                FaultRoute::ArmDeleteUserSession,
+                FaultRoute::UpdateSessionHost
+            ]
+        );
+        for route in FaultRoute::ALL
+            .into_iter()
+            .chain(FaultRoute::CLASSIC_READ_SIDE)
+            .chain(FaultRoute::ARM)
+        {
+            let json = serde_json::to_value(route).expect("serializes");
+            assert_eq!(json, route.name(), "the JSON name is the route's name");
+        }
         for bad in [
             r#"{"rate": 1.5}"#,
             r#"{"rate": -0.1}"#,

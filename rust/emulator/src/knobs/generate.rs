@@ -25,6 +25,8 @@ const CREATE_TIME_SPREAD_SECONDS: u64 = 7 * 86_400;
 /// JSON, every field optional (defaults shown):
 /// `{"tenantGroup":"Default Tenant Group","tenant":"Bulk","hostPool":"Pool-Bulk","hosts":40,
 ///   "sessionsPerHost":250,"firstSessionId":1,"domain":"bulk.test","unreachableHosts":0}`
+/// plus the optional ARM coordinates `subscriptionId` (the tenant's, see
+/// [`GenerateSpec::subscription_id`]), `armResourceGroup` and `armName` (the pool's).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct GenerateSpec {
@@ -44,6 +46,17 @@ pub struct GenerateSpec {
     pub domain: String,
     /// How many of the hosts (the last ones) are unreachable (`reachable: false`).
     pub unreachable_hosts: u32,
+    /// The tenant's Azure subscription, set when the tenant is created or has none yet (a
+    /// tenant in another subscription is refused). Default: none, so the tenant keeps its own
+    /// or the derived one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<String>,
+    /// The pool's ARM resource group (default: its tenant's, else `{Tenant}_{HostPool}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arm_resource_group: Option<String>,
+    /// The pool's ARM name (default: `hostPool`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arm_name: Option<String>,
 }
 
 impl Default for GenerateSpec {
@@ -57,6 +70,9 @@ impl Default for GenerateSpec {
             first_session_id: 1,
             domain: "bulk.test".to_owned(),
             unreachable_hosts: 0,
+            subscription_id: None,
+            arm_resource_group: None,
+            arm_name: None,
         }
     }
 }
@@ -111,6 +127,20 @@ impl GenerateSpec {
                 return Err(GenerateError::new(format!("'{name}' must not be empty")));
             }
         }
+        if let Some(id) = &self.subscription_id
+            && uuid::Uuid::try_parse(id).is_err()
+        {
+            return Err(GenerateError::new(format!(
+                "'subscriptionId' must be a GUID, got '{id}'"
+            )));
+        }
+        // The same checks as a seed's (names, characters, lengths).
+        let coordinates = serde_json::json!({
+            "name": "p", "armResourceGroup": self.arm_resource_group,
+            "armName": self.arm_name, "sessionHosts": []
+        });
+        serde_json::from_value::<HostPool>(coordinates)
+            .map_err(|e| GenerateError::new(e.to_string()))?;
         let total = u64::from(self.hosts) * u64::from(self.sessions_per_host);
         if total > MAX_GENERATED_SESSIONS {
             return Err(GenerateError::new(format!(
@@ -145,6 +175,7 @@ impl GenerateSpec {
             .map(|host| SessionHost {
                 name: format!("host-{:04}.{}", host + 1, self.domain),
                 reachable: host < first_unreachable,
+                allow_new_session: true,
                 sessions: (0..self.sessions_per_host)
                     .map(|offset| {
                         n += 1;
@@ -172,7 +203,10 @@ impl GenerateSpec {
             .collect();
         Ok(HostPool {
             name: self.host_pool.clone(),
+            arm_resource_group: self.arm_resource_group.clone(),
+            arm_name: self.arm_name.clone(),
             session_hosts,
+            ..HostPool::default()
         })
     }
 
@@ -180,11 +214,29 @@ impl GenerateSpec {
     /// the pool of that name. Everything else in the seed, identity included, stays as it is.
     pub fn apply(&self, seed: &mut Seed) -> Result<GeneratedPool, GenerateError> {
         let pool = self.host_pool()?;
-        Ok(self.insert(seed, pool))
+        self.insert(seed, pool)
     }
 
-    /// Adds or replaces `pool` (built by [`GenerateSpec::host_pool`]) in `seed`.
-    pub(crate) fn insert(&self, seed: &mut Seed, pool: HostPool) -> GeneratedPool {
+    /// Adds or replaces `pool` (built by [`GenerateSpec::host_pool`]) in `seed`. Fails, changing
+    /// nothing, when the tenant is in another subscription than `subscriptionId` or the pool's
+    /// ARM id is another pool's.
+    pub(crate) fn insert(
+        &self,
+        seed: &mut Seed,
+        pool: HostPool,
+    ) -> Result<GeneratedPool, GenerateError> {
+        let mut candidate = seed.clone();
+        let summary = self.insert_unchecked(&mut candidate, pool)?;
+        candidate.check_arm_ids().map_err(GenerateError::new)?;
+        *seed = candidate;
+        Ok(summary)
+    }
+
+    fn insert_unchecked(
+        &self,
+        seed: &mut Seed,
+        pool: HostPool,
+    ) -> Result<GeneratedPool, GenerateError> {
         let group = match seed
             .tenant_groups
             .iter()
@@ -205,13 +257,24 @@ impl GenerateSpec {
             None => {
                 group.tenants.push(Tenant {
                     name: self.tenant.clone(),
-                    forbidden: false,
-                    host_pools: Vec::new(),
+                    ..Tenant::default()
                 });
                 let last = group.tenants.len() - 1;
                 &mut group.tenants[last]
             }
         };
+        if let Some(wanted) = &self.subscription_id {
+            match &tenant.azure_subscription_id {
+                Some(current) if !current.eq_ignore_ascii_case(wanted) => {
+                    return Err(GenerateError::new(format!(
+                        "tenant '{}' is in subscription '{current}', not '{wanted}'",
+                        self.tenant
+                    )));
+                }
+                Some(_) => {}
+                None => tenant.azure_subscription_id = Some(wanted.clone()),
+            }
+        }
         let replaced = match tenant
             .host_pools
             .iter_mut()
@@ -226,14 +289,14 @@ impl GenerateSpec {
                 false
             }
         };
-        GeneratedPool {
+        Ok(GeneratedPool {
             tenant_group: self.tenant_group.clone(),
             tenant: self.tenant.clone(),
             host_pool: self.host_pool.clone(),
             hosts: self.hosts,
             sessions: u64::from(self.hosts) * u64::from(self.sessions_per_host),
             replaced,
-        }
+        })
     }
 }
 
@@ -302,6 +365,61 @@ mod tests {
     }
 
     #[test]
+    fn arm_coordinates_can_be_chosen() {
+        let mut seed = Seed::sample();
+        let derived = GenerateSpec {
+            hosts: 1,
+            sessions_per_host: 1,
+            ..GenerateSpec::default()
+        };
+        derived.apply(&mut seed).expect("applies");
+        let bulk = &seed.tenant_groups[0].tenants[2];
+        assert_eq!(bulk.azure_subscription_id, None, "derived, not stored");
+        assert_eq!(bulk.host_pools[0].resource_group(bulk), "Bulk_Pool-Bulk");
+        let chosen = GenerateSpec {
+            tenant: "Fabrikam".into(),
+            host_pool: "Pool-Big".into(),
+            subscription_id: Some("AAAAAAAA-1111-4aaa-8aaa-000000000001".into()),
+            arm_resource_group: Some("rg-big".into()),
+            arm_name: Some("hp-big".into()),
+            ..derived.clone()
+        };
+        chosen
+            .apply(&mut seed)
+            .expect("the subscription Fabrikam is in");
+        let fabrikam = &seed.tenant_groups[0].tenants[1];
+        let big = fabrikam.host_pools.last().expect("added");
+        assert_eq!(big.resource_group(fabrikam), "rg-big");
+        assert_eq!(big.arm_name(), "hp-big");
+        let new_tenant = GenerateSpec {
+            tenant: "Northwind".into(),
+            subscription_id: Some("bbbbbbbb-2222-4bbb-8bbb-000000000002".into()),
+            ..derived.clone()
+        };
+        new_tenant.apply(&mut seed).expect("applies");
+        assert_eq!(
+            seed.tenant_groups[0].tenants[3]
+                .azure_subscription_id
+                .as_deref(),
+            Some("bbbbbbbb-2222-4bbb-8bbb-000000000002")
+        );
+        let other_subscription = GenerateSpec {
+            subscription_id: Some("cccccccc-3333-4ccc-8ccc-000000000003".into()),
+            ..chosen.clone()
+        };
+        assert!(other_subscription.apply(&mut seed).is_err());
+        // Another pool with the same ARM id is refused, and nothing changes.
+        let before = seed.clone();
+        let clash = GenerateSpec {
+            host_pool: "Pool-Other".into(),
+            ..chosen
+        };
+        let error = clash.apply(&mut seed).expect_err("same ARM id");
+        assert!(error.to_string().contains("hp-big"), "{error}");
+        assert_eq!(seed, before);
+    }
+
+    #[test]
     fn invalid_specs_are_refused() {
         for spec in [
             GenerateSpec {
@@ -320,6 +438,14 @@ mod tests {
             },
             GenerateSpec {
                 unreachable_hosts: 41,
+                ..GenerateSpec::default()
+            },
+            GenerateSpec {
+                subscription_id: Some("not-a-guid".into()),
+                ..GenerateSpec::default()
+            },
+            GenerateSpec {
+                arm_resource_group: Some("a/b".into()),
                 ..GenerateSpec::default()
             },
         ] {

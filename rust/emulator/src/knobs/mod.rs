@@ -7,3 +7,4 @@ pub(crate) mod fault_sequence;
 pub(crate) mod faults;
 pub(crate) mod generate;
 pub(crate) mod latency;
+pub(crate) mod rate_limits;

@@ -5,6 +5,7 @@
     reason = "each test binary uses a different subset of the helpers"
 )]
 
+pub mod arm;
 pub mod entra;
 pub mod process;
 
@@ -231,20 +232,19 @@ pub fn one_host_seed(
             name: tenant_group.to_owned(),
             tenants: vec![Tenant {
                 name: tenant.to_owned(),
-                forbidden: false,
                 host_pools: vec![HostPool {
                     name: host_pool.to_owned(),
                     session_hosts: vec![SessionHost {
                         name: session_host.to_owned(),
-                        reachable: true,
                         sessions,
+                        ..SessionHost::default()
                     }],
+                    ..HostPool::default()
                 }],
+                ..Tenant::default()
             }],
         }],
-        identity: None,
-        latency: None,
-        faults: None,
+        ..Seed::default()
     }
 }
 

@@ -53,9 +53,15 @@ impl ClassicError {
     /// The 401 error for a request that did not authenticate.
     pub(crate) fn require(authentication: &Authentication) -> Result<(), Self> {
         match authentication {
-            Authentication::Static | Authentication::Issued { .. } => Ok(()),
-            Authentication::Missing => Err(Self::Unauthorized),
-            Authentication::Rejected { expired } => Err(Self::InvalidToken { expired: *expired }),
+            Authentication::Accepted(_) => Ok(()),
+            Authentication::Missing | Authentication::Malformed | Authentication::NotAToken => {
+                Err(Self::Unauthorized)
+            }
+            // A token for another resource (ARM's included) is not valid for this broker.
+            Authentication::Invalid | Authentication::WrongAudience { .. } => {
+                Err(Self::InvalidToken { expired: false })
+            }
+            Authentication::Expired { .. } => Err(Self::InvalidToken { expired: true }),
         }
     }
 }

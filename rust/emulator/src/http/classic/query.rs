@@ -4,19 +4,7 @@
 use std::borrow::Cow;
 
 use crate::broker::error::BrokerError;
-use crate::form::decode_component;
-
-/// The decoded values (`+` is a space) of every query parameter named `name`, compared
-/// ASCII-case-insensitively as ASP.NET binds them, in order.
-fn values<'q>(query: Option<&'q str>, name: &'q str) -> impl Iterator<Item = Cow<'q, str>> {
-    query
-        .unwrap_or_default()
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
-        .filter(move |(key, _)| decode_component(key).eq_ignore_ascii_case(name))
-        .map(|(_, value)| decode_component(value))
-}
+use crate::form::query_values as values;
 
 /// Parses the `force` query parameter: absent means `Ok(None)`; `true`/`false` in any case
 /// are accepted; anything else, including an empty or repeated value, is a flat 400.

@@ -1,19 +1,14 @@
-//! The classic broker's route table and how a raw request path is matched against it.
-//!
-//! Broker routes are not given to axum's router on purpose. Names may contain any character,
-//! and a client that percent-encodes `/` as `%2F` must get *one* segment back; matching on the
-//! still-encoded path and decoding each segment afterwards guarantees that, independent of how
-//! any router library treats encoded slashes. It also lets one handler produce the broker's own
-//! 404/405 bodies and log every request with its final status.
+//! The classic broker's route table (matched by `http::path`, literals case-insensitive as
+//! ASP.NET routing does) and the decoded parameters of a route.
 
 use axum::http::Method;
-use percent_encoding::percent_decode_str;
 
 use super::query::parse_session_id;
 use crate::broker::actions::SessionRequest;
 use crate::broker::error::BrokerError;
 use crate::broker::lookup::PoolAddress;
-use crate::knobs::activity::SessionTarget;
+use crate::http::path::{self, PathMatch, RouteDef};
+use crate::knobs::activity::{ApiFlavour, SessionTarget};
 use crate::knobs::faults::FaultRoute;
 use crate::model::Action;
 use crate::record::RequestRecord;
@@ -25,6 +20,13 @@ pub(super) enum RouteId {
     LogoffUser,
     DisconnectUser,
     SendMessageUser,
+    ListTenants,
+    GetTenant,
+    ListHostPools,
+    GetHostPool,
+    ListSessionHosts,
+    GetSessionHost,
+    UpdateSessionHost,
 }
 
 impl RouteId {
@@ -36,10 +38,10 @@ impl RouteId {
     /// The session action the route carries out, if any.
     pub(super) fn action(self) -> Option<Action> {
         match self {
-            Self::ListSessions => None,
             Self::LogoffUser => Some(Action::Logoff),
             Self::DisconnectUser => Some(Action::Disconnect),
             Self::SendMessageUser => Some(Action::Message),
+            _ => None,
         }
     }
 
@@ -50,21 +52,20 @@ impl RouteId {
             Self::LogoffUser => FaultRoute::LogoffUser,
             Self::DisconnectUser => FaultRoute::DisconnectUser,
             Self::SendMessageUser => FaultRoute::SendMessageUser,
+            Self::ListTenants => FaultRoute::ListTenants,
+            Self::GetTenant => FaultRoute::GetTenant,
+            Self::ListHostPools => FaultRoute::ListHostPools,
+            Self::GetHostPool => FaultRoute::GetHostPool,
+            Self::ListSessionHosts => FaultRoute::ListSessionHosts,
+            Self::GetSessionHost => FaultRoute::GetSessionHost,
+            Self::UpdateSessionHost => FaultRoute::UpdateSessionHost,
         }
     }
 }
 
-/// A broker route: method plus path template. `{name}` is a parameter (one non-empty segment),
-/// anything else a literal compared ASCII-case-insensitively, as ASP.NET routing does.
-struct RouteDef {
-    id: RouteId,
-    method: Method,
-    template: &'static str,
-}
-
 /// All broker routes. A new operation is one more entry here plus one arm in
 /// `sessions::dispatch`.
-static ROUTES: &[RouteDef] = &[
+static ROUTES: &[RouteDef<RouteId>] = &[
     RouteDef {
         id: RouteId::ListSessions,
         method: Method::GET,
@@ -85,6 +86,41 @@ static ROUTES: &[RouteDef] = &[
         method: Method::POST,
         template: "RdsManagement/V1/TenantGroups/{tenantGroup}/Tenants/{tenant}/HostPools/{hostPool}/SessionHosts/{sessionHost}/Sessions/{sessionId}/actions/send-message-user",
     },
+    RouteDef {
+        id: RouteId::ListTenants,
+        method: Method::GET,
+        template: "RdsManagement/V1/TenantGroups/{tenantGroup}/Tenants",
+    },
+    RouteDef {
+        id: RouteId::GetTenant,
+        method: Method::GET,
+        template: "RdsManagement/V1/TenantGroups/{tenantGroup}/Tenants/{tenant}",
+    },
+    RouteDef {
+        id: RouteId::ListHostPools,
+        method: Method::GET,
+        template: "RdsManagement/V1/TenantGroups/{tenantGroup}/Tenants/{tenant}/HostPools",
+    },
+    RouteDef {
+        id: RouteId::GetHostPool,
+        method: Method::GET,
+        template: "RdsManagement/V1/TenantGroups/{tenantGroup}/Tenants/{tenant}/HostPools/{hostPool}",
+    },
+    RouteDef {
+        id: RouteId::ListSessionHosts,
+        method: Method::GET,
+        template: "RdsManagement/V1/TenantGroups/{tenantGroup}/Tenants/{tenant}/HostPools/{hostPool}/SessionHosts",
+    },
+    RouteDef {
+        id: RouteId::GetSessionHost,
+        method: Method::GET,
+        template: "RdsManagement/V1/TenantGroups/{tenantGroup}/Tenants/{tenant}/HostPools/{hostPool}/SessionHosts/{sessionHost}",
+    },
+    RouteDef {
+        id: RouteId::UpdateSessionHost,
+        method: Method::PATCH,
+        template: "RdsManagement/V1/TenantGroups/{tenantGroup}/Tenants/{tenant}/HostPools/{hostPool}/SessionHosts/{sessionHost}",
+    },
 ];
 
 /// The decoded path parameters of a matched route.
@@ -98,6 +134,16 @@ pub(super) struct Params {
 }
 
 impl Params {
+    fn from_captures(captures: path::Captures) -> Self {
+        let mut params = Self::default();
+        for (name, value) in captures {
+            if let Some(slot) = params.slot(name) {
+                *slot = Some(value);
+            }
+        }
+        params
+    }
+
     fn slot(&mut self, name: &str) -> Option<&mut Option<String>> {
         match name {
             "tenantGroup" => Some(&mut self.tenant_group),
@@ -126,7 +172,15 @@ impl Params {
         }
     }
 
-    fn session_host(&self) -> &str {
+    pub(super) fn tenant_group(&self) -> &str {
+        self.tenant_group.as_deref().unwrap_or_default()
+    }
+
+    pub(super) fn tenant(&self) -> &str {
+        self.tenant.as_deref().unwrap_or_default()
+    }
+
+    pub(super) fn session_host(&self) -> &str {
         self.session_host.as_deref().unwrap_or_default()
     }
 
@@ -144,6 +198,7 @@ impl Params {
             host_pool: pool.host_pool,
             session_host: self.session_host(),
             session_id: parse_session_id(self.session_id_text()).ok()?,
+            flavour: ApiFlavour::Classic,
         })
     }
 
@@ -168,68 +223,27 @@ pub(super) enum RouteMatch {
     NotFound,
 }
 
-/// Matches one template against the raw segments, returning the decoded parameters.
-///
-/// Decoding happens per segment *after* splitting, which is what makes `a%2Fb` one segment.
-/// A segment that does not decode to UTF-8 yields the 400 error instead.
-fn match_template(template: &str, segments: &[&str]) -> Option<Result<Params, BrokerError>> {
-    let parts: Vec<&str> = template.split('/').collect();
-    if parts.len() != segments.len() {
-        return None;
-    }
-    let mut params = Params::default();
-    let mut decode_error = None;
-    for (part, raw) in parts.iter().zip(segments) {
-        if let Some(name) = part.strip_prefix('{').and_then(|p| p.strip_suffix('}')) {
-            if raw.is_empty() {
-                return None;
-            }
-            match percent_decode_str(raw).decode_utf8() {
-                Ok(value) => {
-                    if let Some(slot) = params.slot(name) {
-                        *slot = Some(value.into_owned());
-                    }
-                }
-                Err(_) => {
-                    decode_error.get_or_insert_with(|| BrokerError::InvalidData {
-                        message: format!(
-                            "Path segment '{raw}' is not valid UTF-8 after percent-decoding."
-                        ),
-                    });
-                }
-            }
-        } else if !part.eq_ignore_ascii_case(raw) {
-            return None;
-        }
-    }
-    Some(match decode_error {
-        Some(error) => Err(error),
-        None => Ok(params),
-    })
-}
-
 /// Finds the route for `method` and the raw (still encoded) `path`.
 pub(super) fn match_route(
     method: &Method,
     path: &str,
 ) -> Result<RouteMatch, (RouteId, BrokerError)> {
-    let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
-    let mut path_match: Option<(RouteId, Params)> = None;
-    let mut allowed = Vec::new();
-    for route in ROUTES {
-        let Some(result) = match_template(route.template, &segments) else {
-            continue;
-        };
-        let params = result.map_err(|error| (route.id, error))?;
-        if route.method == *method {
-            return Ok(RouteMatch::Found(route.id, params));
+    Ok(match path::match_route(ROUTES, method, path) {
+        PathMatch::Found(id, captures) => RouteMatch::Found(id, Params::from_captures(captures)),
+        PathMatch::WrongMethod(id, captures, allow) => {
+            RouteMatch::WrongMethod(id, Params::from_captures(captures), allow)
         }
-        allowed.push(route.method.clone());
-        path_match.get_or_insert((route.id, params));
-    }
-    Ok(match path_match {
-        Some((id, params)) => RouteMatch::WrongMethod(id, params, allowed),
-        None => RouteMatch::NotFound,
+        PathMatch::Undecodable(id, raw) => {
+            return Err((
+                id,
+                BrokerError::InvalidData {
+                    message: format!(
+                        "Path segment '{raw}' is not valid UTF-8 after percent-decoding."
+                    ),
+                },
+            ));
+        }
+        PathMatch::NotFound => RouteMatch::NotFound,
     })
 }
 
@@ -272,6 +286,21 @@ mod tests {
         ));
         let empty = "/RdsManagement/V1/TenantGroups//Tenants/t/HostPools/p/Sessions";
         assert_eq!(match_route(&Method::GET, empty), Ok(RouteMatch::NotFound));
+    }
+
+    #[test]
+    fn the_read_side_shares_a_path_between_get_and_patch() {
+        let path = "/RdsManagement/V1/TenantGroups/g/Tenants/t/HostPools/p/SessionHosts/h";
+        assert!(matches!(
+            match_route(&Method::PATCH, path),
+            Ok(RouteMatch::Found(RouteId::UpdateSessionHost, _))
+        ));
+        let Ok(RouteMatch::WrongMethod(RouteId::GetSessionHost, _, allow)) =
+            match_route(&Method::DELETE, path)
+        else {
+            panic!("should be a method mismatch");
+        };
+        assert_eq!(allow, [Method::GET, Method::PATCH]);
     }
 
     #[test]

@@ -1,37 +1,46 @@
 //! The classic broker's session operations on the wire: listing a host pool's sessions and the
 //! three session actions, each with its activity record and injected fault.
 
-use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use super::answer::{action_reply, read_reply};
 use super::error::ClassicError;
 use super::query::{parse_force, query_value, required_query_value};
+use super::read_side;
 use super::routes::{RouteId, RouteMatch, match_route};
 use crate::broker::actions::{self, LogoffRequest};
 use crate::broker::error::BrokerError;
 use crate::broker::lookup::{self, PoolAddress};
-use crate::clock::now_rfc3339_millis;
+use crate::http::action::StateAction;
 use crate::http::app::App;
 use crate::http::auth::Authentication;
-use crate::http::frame;
-use crate::http::reply::{Reply, fault_reply, garbage_response, json_response};
-use crate::knobs::activity::{Done, SessionTarget};
-use crate::knobs::fault_sequence::Fault;
+use crate::http::frame::{self, RequestBody};
+use crate::http::reply::Reply;
+use crate::identity::audience::Api;
+use crate::knobs::activity::Done;
 use crate::knobs::faults::FaultRoute;
-use crate::model::{Seed, SentMessage};
+use crate::model::SentMessage;
 use crate::record::RequestRecord;
 
 /// Every request no other route takes is a classic broker request, including unknown paths, so
 /// clients that build a wrong URL see the broker's own 404 body and show up in the request log.
 pub(crate) async fn handler(State(app): State<App>, request: Request) -> Response {
-    frame::serve(&app, request, |app, parts, authentication, record| {
-        dispatch(app, parts, authentication, record)
-            .unwrap_or_else(|error| Reply::Now(error.into_response()))
-    })
+    // Only a session host update reads its body; the actions accept any body and ignore it.
+    let read_body = |parts: &Parts| parts.method == Method::PATCH;
+    frame::serve(
+        &app,
+        request,
+        Api::Classic,
+        read_body,
+        |app, parts, authentication, body, record| {
+            dispatch(app, parts, authentication, body, record)
+                .unwrap_or_else(|error| Reply::Now(error.into_response()))
+        },
+    )
     .await
 }
 
@@ -57,6 +66,7 @@ fn dispatch(
     app: &App,
     parts: &Parts,
     authentication: &Authentication,
+    body: RequestBody,
     record: &mut RequestRecord,
 ) -> Result<Reply, ClassicError> {
     let (route, params) = match match_route(&parts.method, &record.raw_path) {
@@ -82,8 +92,17 @@ fn dispatch(
     record.route = route.name().to_owned();
     params.write_to(record);
     ClassicError::require(authentication)?;
+    let target = params.session_target();
+    let counted = target.zip(route.action());
     match route {
         RouteId::ListSessions => list_sessions(app, params.pool_address(), record),
+        RouteId::ListTenants
+        | RouteId::GetTenant
+        | RouteId::ListHostPools
+        | RouteId::GetHostPool
+        | RouteId::ListSessionHosts
+        | RouteId::GetSessionHost
+        | RouteId::UpdateSessionHost => read_side::dispatch(app, route, &params, body, record),
         RouteId::LogoffUser => {
             let force = parse_force(record.query.as_deref());
             record.force = force.as_ref().ok().copied().flatten();
@@ -92,31 +111,43 @@ fn dispatch(
                 session: params.session_request(),
                 force: force.map(Option::unwrap_or_default),
             };
-            let action = SessionAction {
-                route,
-                target: params.session_target(),
+            let outcome = StateAction {
+                fault_route: route.fault_route(),
+                counted,
+                target,
                 prepare: |_| (),
                 check: |seed, _| actions::check_logoff(seed, &request),
                 apply: |seed, ()| {
                     actions::logoff_user(seed, &request)?;
-                    Ok(Done::LoggedOff { forced })
+                    Ok((Some(Done::LoggedOff { forced }), ()))
                 },
-            };
-            action.run(app, record)
+            }
+            .run(app)?;
+            Ok(action_reply(
+                outcome,
+                |()| StatusCode::OK.into_response(),
+                record,
+            ))
         }
         RouteId::DisconnectUser => {
             let request = params.session_request();
-            let action = SessionAction {
-                route,
-                target: params.session_target(),
+            let outcome = StateAction {
+                fault_route: route.fault_route(),
+                counted,
+                target,
                 prepare: |_| (),
                 check: |seed, _| actions::check_disconnect(seed, &request),
                 apply: |seed, ()| {
                     actions::disconnect_user(seed, &request)?;
-                    Ok(Done::Disconnected)
+                    Ok((Some(Done::Disconnected), ()))
                 },
-            };
-            action.run(app, record)
+            }
+            .run(app)?;
+            Ok(action_reply(
+                outcome,
+                |()| StatusCode::OK.into_response(),
+                record,
+            ))
         }
         RouteId::SendMessageUser => {
             let query = record.query.as_deref();
@@ -125,10 +156,11 @@ fn dispatch(
             record.message_title = title.as_ref().ok().cloned().flatten();
             record.message_body = body.as_ref().ok().cloned().flatten();
             let request = params.session_request();
-            let action = SessionAction {
-                route,
-                target: params.session_target(),
-                prepare: |now| {
+            let outcome = StateAction {
+                fault_route: route.fault_route(),
+                counted,
+                target,
+                prepare: |now: &str| {
                     required_query_value(title, "MessageTitle").and_then(|title| {
                         Ok(SentMessage {
                             title,
@@ -143,13 +175,19 @@ fn dispatch(
                 },
                 apply: |seed, message| {
                     let sent = actions::send_message_user(seed, &request, message)?;
-                    Ok(Done::Messaged {
+                    let done = Done::Messaged {
                         title: sent.title.clone(),
                         body: sent.body.clone(),
-                    })
+                    };
+                    Ok((Some(done), ()))
                 },
-            };
-            action.run(app, record)
+            }
+            .run(app)?;
+            Ok(action_reply(
+                outcome,
+                |()| StatusCode::OK.into_response(),
+                record,
+            ))
         }
     }
 }
@@ -182,87 +220,5 @@ fn list_sessions(
         let fault = inner.draw_fault(FaultRoute::ListSessions, |_| Ok::<_, BrokerError>(()))?;
         Ok::<_, BrokerError>((body, fault))
     })?;
-    record.fault = fault.map(|fault| fault.kind);
-    let body = match body {
-        Ok(body) => body,
-        // As axum's `Json` answers a value that does not serialize (cannot happen for these
-        // plain views).
-        Err(error) => {
-            return Ok(Reply::Now(
-                (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
-            ));
-        }
-    };
-    let body = Bytes::from(body);
-    // A proper prefix of a JSON array lacks its closing bracket: never valid JSON.
-    let truncated = body.slice(..body.len() / 2);
-    Ok(fault_reply(
-        fault,
-        json_response(body),
-        || json_response(truncated),
-        |error| ClassicError::Injected(error).into_response(),
-    ))
-}
-
-/// One session action request, as [`SessionAction::run`] carries it out.
-struct SessionAction<'a, T, P, C, A>
-where
-    P: FnOnce(&str) -> T,
-    C: FnOnce(&mut Seed, &T) -> Result<(), BrokerError>,
-    A: FnOnce(&mut Seed, T) -> Result<Done, BrokerError>,
-{
-    route: RouteId,
-    /// The session named, when its id is a number.
-    target: Option<SessionTarget<'a>>,
-    /// Builds what the action needs from the current time (RFC 3339 with milliseconds).
-    prepare: P,
-    /// The action's checks, run only when the route is a fault candidate.
-    check: C,
-    /// Carries out the action.
-    apply: A,
-}
-
-impl<T, P, C, A> SessionAction<'_, T, P, C, A>
-where
-    P: FnOnce(&str) -> T,
-    C: FnOnce(&mut Seed, &T) -> Result<(), BrokerError>,
-    A: FnOnce(&mut Seed, T) -> Result<Done, BrokerError>,
-{
-    /// Runs the action under the state's lock: counts the request for its session, prepares
-    /// what the action needs, draws the request's fault (after the checks), applies the action
-    /// unless the fault stops it and records it in the activity record; answers 200 or what
-    /// the fault makes of it.
-    fn run(self, app: &App, record: &mut RequestRecord) -> Result<Reply, ClassicError> {
-        let Self {
-            route,
-            target,
-            prepare,
-            check,
-            apply,
-        } = self;
-        let fault = app.state.with(|inner| {
-            if let (Some(target), Some(action)) = (target, route.action()) {
-                inner.activity.count(target, action);
-            }
-            // Taken under the lock, so the activity record is in time order.
-            let now = now_rfc3339_millis();
-            let prepared = prepare(&now);
-            let fault = inner.draw_fault(route.fault_route(), |seed| check(seed, &prepared))?;
-            if fault.is_some_and(Fault::blocks_action) {
-                return Ok(fault);
-            }
-            let done = apply(&mut inner.seed, prepared)?;
-            if let Some(target) = target {
-                inner.activity.record(target, done, now);
-            }
-            Ok::<_, BrokerError>(fault)
-        })?;
-        record.fault = fault.map(|fault| fault.kind);
-        Ok(fault_reply(
-            fault,
-            StatusCode::OK.into_response(),
-            garbage_response,
-            |error| ClassicError::Injected(error).into_response(),
-        ))
-    }
+    Ok(read_reply(fault, body, record))
 }

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::error::msi_error_response;
-use super::request::{directory, finish, identity_record, issue, read_form, request_base_url};
+use super::request::{directory, finish, identity_record, issue, read_form};
 use crate::form::Form;
 use crate::http::app::App;
 use crate::identity::jwt::IssuedJwt;
@@ -112,7 +112,7 @@ impl Endpoint {
         body: impl FnOnce(ManagedIdentityToken) -> B,
     ) -> Response {
         let mut record = identity_record(parts, self.route, true);
-        let base = request_base_url(parts, app.bound_url());
+        let base = app.request_base_url(parts);
         let directory = directory(app);
         let header: Vec<&[u8]> = parts
             .headers

@@ -1,8 +1,7 @@
-//! What the identity endpoints share on the HTTP side: reading a form, the URL the client used,
-//! the directory in force, the request log record, and issuing a token into the state.
+//! What the identity endpoints share on the HTTP side: reading a form, the directory in force,
+//! the request log record, and issuing a token into the state.
 
 use axum::body::{Body, to_bytes};
-use axum::http::header;
 use axum::http::request::Parts;
 use axum::response::Response;
 
@@ -19,32 +18,6 @@ const MAX_FORM_BODY: usize = 1024 * 1024;
 /// Reads a form body (a body that is too large or unreadable is an empty form).
 pub(super) async fn read_form(body: Body) -> Form {
     Form::parse(&to_bytes(body, MAX_FORM_BODY).await.unwrap_or_default())
-}
-
-/// The emulator's URL as this request reached it: `http://` + the request's authority or
-/// `Host` header; the bound address when the request names no usable host.
-pub(super) fn request_base_url(parts: &Parts, bound_url: &str) -> String {
-    let host = parts
-        .uri
-        .authority()
-        .map(|authority| authority.as_str().to_owned())
-        .or_else(|| {
-            parts
-                .headers
-                .get(header::HOST)
-                .and_then(|value| value.to_str().ok())
-                .map(str::to_owned)
-        })
-        .filter(|host| {
-            !host.is_empty()
-                && host
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || ".-_:[]".contains(c))
-        });
-    match host {
-        Some(host) => format!("http://{host}"),
-        None => bound_url.to_owned(),
-    }
 }
 
 /// A record for an identity endpoint. The query is kept only where it carries no credential.

@@ -10,9 +10,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
 use super::error::aad_error_response;
-use super::request::{directory, finish, identity_record, issue, read_form, request_base_url};
+use super::request::{directory, finish, identity_record, issue, read_form};
 use crate::http::app::App;
-use crate::identity::config::BROKER_SCOPE;
 use crate::identity::error::AadError;
 use crate::identity::token::{TenantRequest, device_code_grant, token_grant};
 use crate::record::RequestRecord;
@@ -63,10 +62,10 @@ pub(crate) async fn token(
         let lifetime = directory.0.token_lifetime_seconds;
         Ok(Json(TokenResponse {
             token_type: "Bearer",
-            scope: BROKER_SCOPE,
             expires_in: lifetime,
             ext_expires_in: lifetime,
             access_token: issued.token,
+            scope: grant.resource.scope,
         })
         .into_response())
     })
@@ -85,10 +84,17 @@ pub(crate) async fn device_code(
         request,
         "deviceCode",
         |app, request, record| {
-            let grant = device_code_grant(request, &mut record.client_id, |client_id, config| {
-                app.state
-                    .with(|inner| inner.device_codes.issue(client_id, config, Instant::now()))
-            })?;
+            let grant = device_code_grant(
+                request,
+                &mut record.client_id,
+                |client_id, resource, config| {
+                    app.state.with(|inner| {
+                        inner
+                            .device_codes
+                            .issue(client_id, resource, config, Instant::now())
+                    })
+                },
+            )?;
             let verification_uri = format!("{}/devicelogin", request.base);
             Ok(Json(DeviceCodeResponse {
             message: format!(
@@ -122,7 +128,7 @@ async fn tenant_endpoint(
     let form = read_form(body).await;
     let mut record = identity_record(&parts, route, false);
     record.tenant = Some(tenant.clone());
-    let base = request_base_url(&parts, app.bound_url());
+    let base = app.request_base_url(&parts);
     let directory = directory(&app);
     let request = TenantRequest {
         directory: &directory,
