@@ -320,7 +320,7 @@ async fn an_observer_hears_each_retry_before_the_wait_and_the_notes_do_not_repea
     assert_eq!(heard.len(), 1);
     assert_eq!(
         note,
-        "T/HP/sh/3: throttled (HTTP 429); retrying in 1.0 s (retry 1 of at most 3)"
+        "Session T/HP/sh/3: throttled (HTTP 429); retrying in 1.0 s (retry 1 of at most 3)"
     );
     // Told before the one-second wait, not after it.
     assert!(

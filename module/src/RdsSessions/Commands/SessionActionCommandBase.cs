@@ -280,7 +280,8 @@ namespace RdsSessions.Commands
         {
             foreach (string note in NativeCalls.TakeRetryNotes(_throttled!))
             {
-                WriteVerbose($"Session {note}.");
+                // Complete sentences from the native library ("Session Contoso/Pool1/sh1/17: ...").
+                WriteVerbose(note + ".");
             }
         }
 

@@ -124,10 +124,10 @@ impl<'a> Operation<'a> {
         }
     }
 
-    /// Who to name in a live retry note: the session, else the operation.
+    /// Who to name in a live note ("Session Contoso/Pool1/sh1/17"), else the operation.
     pub fn subject(&self) -> String {
         match self.target {
-            Some(target) => target.to_string(),
+            Some(target) => format!("Session {target}"),
             None => self.text.clone(),
         }
     }
