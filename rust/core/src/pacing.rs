@@ -15,6 +15,10 @@
 //!   the refill rate is estimated from how the count moves over a few seconds;
 //! - a 429 empties it until `Retry-After` has passed and lowers the refill rate by a fifth.
 //!
+//! The first request of a bucket goes alone, as a probe: until an answer says what is left, the
+//! documented size is only a guess (another tool of the principal may have spent the bucket,
+//! or it may be smaller), and 32 requests sent on a guess could all meet 429s.
+//!
 //! Tokens are reserved, not polled: a request that finds the bucket empty is given the time
 //! its token will exist and sleeps until then, so waiting requests leave in order and none
 //! spins. Why not the `governor` crate: its quota is fixed, and this bucket must be corrected
@@ -82,6 +86,10 @@ const MIN_REFILL_PER_SEC: f64 = 0.5;
 /// How often the remaining quota is reported as a note (besides when pacing starts waiting).
 const REPORT_EVERY: Duration = Duration::from_secs(15);
 
+/// How long the requests behind a probe wait for its answer at most (a probe that stalls must
+/// not hold a whole run up to its timeout).
+const PROBE_WAIT: Duration = Duration::from_secs(5);
+
 /// One bucket's local copy.
 #[derive(Debug)]
 struct State {
@@ -101,6 +109,8 @@ struct State {
     answered: u64,
     /// The start of the refill-rate estimate: when, what the server said, answers so far.
     anchor: Option<(Instant, f64, u64)>,
+    /// Whether an answer has been seen (until then only the probe is sent).
+    seeded: bool,
 }
 
 impl State {
@@ -116,6 +126,8 @@ impl State {
 pub struct Pacer {
     clock: Arc<dyn Clock>,
     buckets: Mutex<HashMap<(String, OperationClass), State>>,
+    /// Wakes the requests waiting behind a probe when its answer arrives.
+    answered: tokio::sync::Notify,
     /// Overrides of the documented buckets (tests, the emulator's settable buckets).
     sizes: HashMap<OperationClass, Bucket>,
 }
@@ -125,6 +137,7 @@ impl Pacer {
         Pacer {
             clock,
             buckets: Mutex::new(HashMap::new()),
+            answered: tokio::sync::Notify::new(),
             sizes: HashMap::new(),
         }
     }
@@ -161,12 +174,31 @@ impl Pacer {
                 outstanding: 0,
                 answered: 0,
                 anchor: None,
+                seeded: false,
             })
     }
 
     /// Takes a token for one request, waiting until it exists; returns a note when pacing
     /// starts to wait for the first time (the burst is spent).
     pub async fn acquire(&self, subscription: &str, class: OperationClass) -> Option<String> {
+        // Behind an unanswered probe: wait for its answer (or, at most, PROBE_WAIT).
+        loop {
+            let notified = {
+                let now = self.clock.now();
+                let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+                let state = self.state(&mut buckets, subscription, class, now);
+                if state.seeded || state.outstanding == 0 {
+                    break;
+                }
+                // Created under the lock, so the probe's answer cannot slip in between.
+                self.answered.notified()
+            };
+            if tokio::time::timeout(PROBE_WAIT, notified).await.is_err() {
+                let now = self.clock.now();
+                let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+                self.state(&mut buckets, subscription, class, now).seeded = true;
+            }
+        }
         let (wait, note) = {
             let now = self.clock.now();
             let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
@@ -217,6 +249,10 @@ impl Pacer {
         let state = self.state(&mut buckets, subscription, class, now);
         state.refill(now);
         state.outstanding = state.outstanding.saturating_sub(1);
+        if !state.seeded {
+            state.seeded = true;
+            self.answered.notify_waiters();
+        }
         let remaining = [
             format!("x-ms-ratelimit-remaining-subscription-{}", class.as_str()),
             format!(
@@ -237,8 +273,10 @@ impl Pacer {
         .min();
         if let Some(remaining) = remaining {
             let remaining_f = remaining as f64;
-            // The server's count is the truth, less what is still on its way to it.
-            state.tokens = remaining_f - state.outstanding as f64;
+            // The server's count is the truth, less what is still on its way to it, and less one
+            // token of margin: the server refills on its own clock, and the answer took time
+            // to arrive, so spending its very last token races its refill.
+            state.tokens = remaining_f - state.outstanding as f64 - 1.0;
             state.reported_remaining = Some(remaining);
             state.answered += 1;
             // A count above the assumed size: the bucket is larger than documented.
@@ -369,7 +407,10 @@ mod tests {
         let pacer = Pacer::new(clock.clone());
         let started = clock.now();
         let mut first_wait_note = None;
-        for _ in 0..200 {
+        // The probe, and its answer (without a count: the documented bucket stands).
+        assert!(block_on(pacer.acquire(SUB, OperationClass::Deletes)).is_none());
+        pacer.observe(SUB, OperationClass::Deletes, 200, &HeaderMap::new(), None);
+        for _ in 0..199 {
             assert!(block_on(pacer.acquire(SUB, OperationClass::Deletes)).is_none());
         }
         assert_eq!(clock.now(), started, "200 deletes leave at once");
@@ -389,7 +430,9 @@ mod tests {
                 .contains("pacing at 10.0 requests per second")
         );
         // Reads have their own, larger bucket.
-        for _ in 0..250 {
+        block_on(pacer.acquire(SUB, OperationClass::Reads));
+        pacer.observe(SUB, OperationClass::Reads, 200, &HeaderMap::new(), None);
+        for _ in 0..249 {
             block_on(pacer.acquire(SUB, OperationClass::Reads));
         }
         assert_eq!(clock.now() - started, elapsed);
@@ -411,7 +454,8 @@ mod tests {
         block_on(pacer.acquire(SUB, OperationClass::Deletes));
         let note = pacer.observe(SUB, OperationClass::Deletes, 200, &headers, None);
         assert!(note.expect("first report").contains("49 left"));
-        assert!((pacer.tokens(SUB, OperationClass::Deletes) - 49.0).abs() < 0.01);
+        // 49 left, less the one token of margin.
+        assert!((pacer.tokens(SUB, OperationClass::Deletes) - 48.0).abs() < 0.01);
         // No second report within the interval.
         assert!(
             pacer

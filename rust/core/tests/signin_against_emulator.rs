@@ -472,3 +472,83 @@ async fn tokens_are_renewed_when_they_expire_mid_run() {
             .all(|r| r.status == 200)
     );
 }
+
+/// Every sign-in through [`rds_core::signin::SignIn`] asks the audience of the service the
+/// deployment URL selects: with an ARM mapping, Resource Manager's; the emulator's ARM routes
+/// accept those tokens, and a classic-audience token is refused there.
+#[tokio::test]
+async fn sign_ins_for_arm_get_arm_tokens_that_the_arm_routes_accept() {
+    use rds_core::arm::{ArmMapping, MappingSource};
+    use rds_core::signin::{Credential, SignIn, SignInOptions};
+    let emu = start_with_seed(seed(vec![], None)).await;
+    let mut mapping_json = serde_json::to_value(common::arm_mapping(&emu)).expect("json");
+    mapping_json["armEndpoint"] = Value::from(emu.url());
+    let mapping = ArmMapping::parse(&mapping_json.to_string(), "test").expect("mapping");
+    let credentials = [
+        Credential::ClientSecret {
+            tenant_id: TENANT.into(),
+            client_id: APP_ID.into(),
+            secret: SecretString::from(APP_SECRET),
+        },
+        Credential::Password {
+            tenant_id: Some(TENANT.into()),
+            client_id: Some(PUBLIC_APP_ID.into()),
+            username: USER.into(),
+            password: SecretString::from(PASSWORD),
+        },
+        Credential::ManagedIdentity {
+            client_id: None,
+            identity_endpoint: None,
+            identity_header: None,
+            imds_endpoint: Some(emu.url()),
+        },
+        Credential::ManagedIdentity {
+            client_id: None,
+            identity_endpoint: Some(format!("{}/msi/token", emu.url())),
+            identity_header: Some(SecretString::from(MSI_HEADER)),
+            imds_endpoint: None,
+        },
+    ];
+    for credential in credentials {
+        let what = format!("{credential:?}");
+        let options = SignInOptions {
+            authority_host: Some(emu.url()),
+            arm_mapping: Some(MappingSource {
+                mapping: mapping.clone(),
+                source: "test".into(),
+            }),
+            ..SignInOptions::new(emu.url())
+        };
+        let sign_in = SignIn::new(options, credential, http().client().clone()).expect(&what);
+        assert_eq!(
+            sign_in.audience().resource(),
+            "https://management.azure.com/",
+            "{what}"
+        );
+        let client = sign_in.complete().await.expect(&what).client;
+        assert!(client.arm_endpoint().is_some(), "{what}");
+        let sessions = client
+            .list_sessions("Contoso", "Pool-Desktop")
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(!sessions.is_empty(), "{what}");
+    }
+
+    // A classic-audience token is refused by the ARM routes.
+    let classic_token = secret_flow(&emu, TENANT, APP_ID, APP_SECRET)
+        .acquire()
+        .await
+        .expect("classic token");
+    let client = BrokerClient::builder(
+        emu.url(),
+        Arc::new(rds_core::StaticToken::new(classic_token)),
+    )
+    .arm(common::arm_mapping(&emu))
+    .build()
+    .expect("client");
+    let err = client
+        .list_sessions("Contoso", "Pool-Desktop")
+        .await
+        .expect_err("wrong audience");
+    assert_eq!(err.code(), ErrorCode::BrokerUnauthorized, "{err}");
+}
