@@ -290,6 +290,91 @@ namespace RdsSessions
             }
         }
 
+        /// <summary>The tenants, or the one named (blocking, cancellable), with notes for verbose output.</summary>
+        public static (List<RdsTenant> Items, string[] Notes) ListTenants(RdsConnection connection, string? name, CancellationToken cancel)
+        {
+            NativeStrings.Check(name ?? string.Empty, "Name", MaxNameChars);
+            TenantList listed = Wait(Call(() => connection.ListTenantsAsync(S(name, "Name", MaxNameChars), cancel)), cancel);
+            return (Items(listed.items, listed.items.Count, i =>
+            {
+                TenantInfo t = listed.items[i];
+                return new RdsTenant(t.tenant_group_name.String, t.tenant_name.String, Null(t.aad_tenant_id.String),
+                    Null(t.description.String), Null(t.friendly_name.String), Null(t.sso_adfs_authority.String),
+                    Null(t.sso_client_id.String), Null(t.azure_subscription_id.String), Null(t.log_analytics_workspace_id.String));
+            }), Lines(listed.notes.IntoString()));
+        }
+
+        /// <summary>The host pools of a tenant, or the one named (blocking, cancellable), with notes.</summary>
+        public static (List<RdsHostPool> Items, string[] Notes) ListHostPools(RdsConnection connection, string tenant, string? name, CancellationToken cancel)
+        {
+            NativeStrings.Check(tenant, "TenantName", MaxNameChars);
+            NativeStrings.Check(name ?? string.Empty, "Name", MaxNameChars);
+            HostPoolList listed = Wait(Call(() => connection.ListHostPoolsAsync(S(tenant, "TenantName", MaxNameChars), S(name, "Name", MaxNameChars), cancel)), cancel);
+            return (Items(listed.items, listed.items.Count, i =>
+            {
+                HostPoolInfo p = listed.items[i];
+                return new RdsHostPool(p.tenant_group_name.String, p.tenant_name.String, p.host_pool_name.String, Null(p.friendly_name.String),
+                    Null(p.description.String), p.persistent.Is, Null(p.custom_rdp_property.String), Number(p.max_session_limit),
+                    Null(p.load_balancer_type.String), p.validation_env.Is, Number(p.ring), Null(p.assignment_type.String), Null(p.arm_id.String));
+            }), Lines(listed.notes.IntoString()));
+        }
+
+        /// <summary>The session hosts of a host pool, or the one named (blocking, cancellable), with notes.</summary>
+        public static (List<RdsSessionHost> Items, string[] Notes) ListSessionHosts(RdsConnection connection, string tenant, string hostPool, string? name, CancellationToken cancel)
+        {
+            CheckHost(tenant, hostPool, name ?? string.Empty);
+            SessionHostList listed = Wait(Call(() => connection.ListSessionHostsAsync(
+                S(tenant, "TenantName", MaxNameChars), S(hostPool, "HostPoolName", MaxNameChars), S(name, "Name", MaxNameChars), cancel)), cancel);
+            return SessionHosts(listed);
+        }
+
+        /// <summary>Drains or undrains a session host (blocking, cancellable); the updated session host, with notes.</summary>
+        public static (List<RdsSessionHost> Items, string[] Notes) SetAllowNewSession(RdsConnection connection, string tenant, string hostPool, string name, bool allow, CancellationToken cancel)
+        {
+            CheckHost(tenant, hostPool, name);
+            SessionHostList listed = Wait(Call(() => connection.SetAllowNewSessionAsync(
+                S(tenant, "TenantName", MaxNameChars), S(hostPool, "HostPoolName", MaxNameChars), S(name, "Name", MaxNameChars), allow, cancel)), cancel);
+            return SessionHosts(listed);
+        }
+
+        private static void CheckHost(string tenant, string hostPool, string name)
+        {
+            NativeStrings.Check(tenant, "TenantName", MaxNameChars);
+            NativeStrings.Check(hostPool, "HostPoolName", MaxNameChars);
+            NativeStrings.Check(name, "Name", MaxNameChars);
+        }
+
+        private static (List<RdsSessionHost> Items, string[] Notes) SessionHosts(SessionHostList listed) =>
+            (Items(listed.items, listed.items.Count, i =>
+            {
+                SessionHostInfo h = listed.items[i];
+                return new RdsSessionHost(h.tenant_group_name.String, h.tenant_name.String, h.host_pool_name.String, h.session_host_name.String,
+                    h.allow_new_session.Is, (int)Math.Clamp(h.sessions, 0, int.MaxValue), h.last_heart_beat_unix_ms, Null(h.agent_version.String),
+                    Null(h.assigned_user.String), Null(h.os_version.String), Null(h.sxs_stack_version.String), Null(h.status.String),
+                    Null(h.update_state.String), h.last_update_time_unix_ms, Null(h.update_error_message.String));
+            }), Lines(listed.notes.IntoString()));
+
+        /// <summary>Copies a native list out (its elements share its strings), then frees it once.</summary>
+        private static List<T> Items<T>(IDisposable list, int count, Func<int, T> item)
+        {
+            try
+            {
+                var items = new List<T>(count);
+                for (int i = 0; i < count; i++)
+                {
+                    items.Add(item(i));
+                }
+
+                return items;
+            }
+            finally
+            {
+                list.Dispose();
+            }
+        }
+
+        private static int? Number(long value) => value == long.MinValue ? null : (int)Math.Clamp(value, int.MinValue, int.MaxValue);
+
         /// <summary>The ARM endpoint of a connection; null for a classic broker.</summary>
         public static string? ArmEndpoint(RdsConnection connection)
         {

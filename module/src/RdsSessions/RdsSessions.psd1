@@ -23,6 +23,10 @@
         'Send-RdsUserSessionMessage'
         'Get-RdsArmMapping'
         'Set-RdsArmMapping'
+        'Get-RdsTenant'
+        'Get-RdsHostPool'
+        'Get-RdsSessionHost'
+        'Set-RdsSessionHost'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

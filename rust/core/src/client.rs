@@ -11,7 +11,7 @@ use crate::backend::arm::mapping::ArmMapping;
 use crate::backend::classic::Classic;
 use crate::backend::{Backend, Operation, SessionAction};
 use crate::error::{Error, ErrorCode, ErrorKind, shown, shown_url};
-use crate::model::{SessionTarget, UserSession};
+use crate::model::{HostPool, SessionHost, SessionTarget, Tenant, UserSession};
 use crate::pacing::{OperationClass, Pacer, subscription_of};
 use crate::retry::{AttemptFailure, Clock, RetryNotice, RetryPolicy, SystemClock};
 use crate::route::{DEFAULT_TENANT_GROUP, DeploymentUrl, Name};
@@ -513,6 +513,185 @@ impl BrokerClient {
             Backend::Arm(arm) => {
                 let (items, notes) = arm.list_sessions(self, tenant, host_pool).await?;
                 Ok(Listed { items, notes })
+            }
+        }
+    }
+
+    /// The tenants (`Get-RdsTenant`), or the one named. On ARM: the tenants of the mapping.
+    pub async fn list_tenants(&self, name: Option<&str>) -> Result<Listed<Tenant>, Error> {
+        let operation = Operation::read(
+            match name {
+                Some(name) => format!("Could not get tenant {}", shown(name)),
+                None => "Could not list the tenants".to_owned(),
+            },
+            crate::backend::arm::USER_SESSION_OPERATOR_ROLE,
+        );
+        match &self.backend {
+            Backend::Classic(classic) => {
+                let request = classic.tenants_request(name)?;
+                let done = self
+                    .exchange(&request, &operation)
+                    .await
+                    .map_err(|e| e.error)?;
+                let items = classic
+                    .parse_objects(&done.answer, "a list of tenants")
+                    .map_err(|e| e.context(&operation.text))?;
+                Ok(Listed {
+                    items,
+                    notes: done.notes,
+                })
+            }
+            Backend::Arm(arm) => Ok(Listed {
+                items: arm.tenants(name).map_err(|e| e.context(&operation.text))?,
+                notes: Vec::new(),
+            }),
+        }
+    }
+
+    /// The host pools of a tenant (`Get-RdsHostPool`), or the one named.
+    pub async fn list_host_pools(
+        &self,
+        tenant: &str,
+        name: Option<&str>,
+    ) -> Result<Listed<HostPool>, Error> {
+        let operation = Operation::read(
+            match name {
+                Some(name) => format!(
+                    "Could not get host pool {} of tenant {}",
+                    shown(name),
+                    shown(tenant)
+                ),
+                None => format!("Could not list the host pools of tenant {}", shown(tenant)),
+            },
+            crate::backend::arm::USER_SESSION_OPERATOR_ROLE,
+        );
+        match &self.backend {
+            Backend::Classic(classic) => {
+                let request = classic.host_pools_request(tenant, name)?;
+                let done = self
+                    .exchange(&request, &operation)
+                    .await
+                    .map_err(|e| e.error)?;
+                let items = classic
+                    .parse_objects(&done.answer, "a list of host pools")
+                    .map_err(|e| e.context(&operation.text))?;
+                Ok(Listed {
+                    items,
+                    notes: done.notes,
+                })
+            }
+            Backend::Arm(arm) => {
+                let (items, notes) = arm.host_pools(self, tenant, name, &operation).await?;
+                Ok(Listed { items, notes })
+            }
+        }
+    }
+
+    /// The session hosts of a host pool (`Get-RdsSessionHost`), or the one named.
+    pub async fn list_session_hosts(
+        &self,
+        tenant: &str,
+        host_pool: &str,
+        name: Option<&str>,
+    ) -> Result<Listed<SessionHost>, Error> {
+        let operation = Operation::read(
+            match name {
+                Some(name) => format!(
+                    "Could not get session host {} of host pool {} (tenant {})",
+                    shown(name),
+                    shown(host_pool),
+                    shown(tenant)
+                ),
+                None => format!(
+                    "Could not list the session hosts of host pool {} (tenant {})",
+                    shown(host_pool),
+                    shown(tenant)
+                ),
+            },
+            crate::backend::arm::USER_SESSION_OPERATOR_ROLE,
+        );
+        match &self.backend {
+            Backend::Classic(classic) => {
+                let request = classic.session_hosts_request(tenant, host_pool, name, None)?;
+                let done = self
+                    .exchange(&request, &operation)
+                    .await
+                    .map_err(|e| e.error)?;
+                let items = classic
+                    .parse_objects(&done.answer, "a list of session hosts")
+                    .map_err(|e| e.context(&operation.text))?;
+                Ok(Listed {
+                    items,
+                    notes: done.notes,
+                })
+            }
+            Backend::Arm(arm) => {
+                let (items, notes) = arm
+                    .session_hosts(self, tenant, host_pool, name, &operation)
+                    .await?;
+                Ok(Listed { items, notes })
+            }
+        }
+    }
+
+    /// Drain mode of a session host (`Set-RdsSessionHost -AllowNewSession`); the updated
+    /// session host.
+    pub async fn set_allow_new_session(
+        &self,
+        tenant: &str,
+        host_pool: &str,
+        name: &str,
+        allow_new_session: bool,
+    ) -> Result<Listed<SessionHost>, Error> {
+        let operation = Operation::read(
+            format!(
+                "Could not {} session host {} of host pool {} (tenant {})",
+                if allow_new_session {
+                    "undrain"
+                } else {
+                    "drain"
+                },
+                shown(name),
+                shown(host_pool),
+                shown(tenant)
+            ),
+            crate::backend::arm::SESSION_HOST_OPERATOR_ROLE,
+        );
+        match &self.backend {
+            Backend::Classic(classic) => {
+                let request = classic.session_hosts_request(
+                    tenant,
+                    host_pool,
+                    Some(name),
+                    Some(allow_new_session),
+                )?;
+                let done = self
+                    .exchange(&request, &operation)
+                    .await
+                    .map_err(|e| e.error)?;
+                let items = classic
+                    .parse_objects(&done.answer, "a session host")
+                    .map_err(|e| e.context(&operation.text))?;
+                Ok(Listed {
+                    items,
+                    notes: done.notes,
+                })
+            }
+            Backend::Arm(arm) => {
+                let (host, notes) = arm
+                    .update_session_host(
+                        self,
+                        tenant,
+                        host_pool,
+                        name,
+                        allow_new_session,
+                        &operation,
+                    )
+                    .await?;
+                Ok(Listed {
+                    items: vec![host],
+                    notes,
+                })
             }
         }
     }

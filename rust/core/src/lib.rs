@@ -34,7 +34,7 @@ pub mod arm {
     };
     pub use crate::backend::arm::{
         CLASSIC_DEPLOYMENT_HOST, DEFAULT_API_VERSION, FALLBACK_API_VERSION, MappingSource,
-        PUBLIC_ARM_ENDPOINT, USER_SESSION_OPERATOR_ROLE,
+        PUBLIC_ARM_ENDPOINT, SESSION_HOST_OPERATOR_ROLE, USER_SESSION_OPERATOR_ROLE,
     };
 }
 
@@ -48,7 +48,7 @@ pub use client::{
 pub use error::{
     ApiError, BrokerObject, Error, ErrorCode, ErrorKind, service_text, shown, shown_url,
 };
-pub use model::{SessionTarget, UserSession};
+pub use model::{HostPool, SessionHost, SessionTarget, Tenant, UserSession};
 pub use retry::RetryPolicy;
 pub use route::{DEFAULT_TENANT_GROUP, DeploymentUrl};
 

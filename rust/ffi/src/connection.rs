@@ -4,7 +4,8 @@
 use crate::runtime::{self, SharedRuntime};
 use crate::signin::SignIn;
 use crate::types::{
-    ErrorInfo, RetrySettings, SessionActionDone, SessionActionKind, SessionInfo, SessionList,
+    ErrorInfo, HostPoolInfo, HostPoolList, RetrySettings, SessionActionDone, SessionActionKind,
+    SessionHostInfo, SessionHostList, SessionInfo, SessionList, TenantInfo, TenantList,
 };
 use interoptopus::pattern::asynk::Async;
 use interoptopus::{AsyncRuntime, ffi};
@@ -54,6 +55,29 @@ fn target(
         session_host.into_string(),
         session_id,
     )
+}
+
+/// An empty string is "not given".
+fn optional(value: ffi::String) -> Option<String> {
+    let value = value.into_string();
+    (!value.is_empty()).then_some(value)
+}
+
+fn notes(notes: Vec<String>) -> ffi::String {
+    ffi::String::from_string(notes.join("\n"))
+}
+
+fn session_hosts(listed: rds_core::Listed<rds_core::SessionHost>) -> SessionHostList {
+    SessionHostList {
+        items: ffi::Vec::from_vec(
+            listed
+                .items
+                .into_iter()
+                .map(SessionHostInfo::from)
+                .collect(),
+        ),
+        notes: notes(listed.notes),
+    }
 }
 
 #[ffi]
@@ -230,6 +254,85 @@ impl RdsConnection {
                 ),
                 notes: ffi::String::from_string(listed.notes.join("\n")),
             }),
+            Err(e) => ffi::Err(ErrorInfo::from(e)),
+        }
+    }
+
+    /// The tenants (`Get-RdsTenant`), or the one named (`name` empty: all). Cancellable.
+    pub async fn list_tenants_async(
+        this: Async<Self>,
+        name: ffi::String,
+    ) -> ffi::Result<TenantList, ErrorInfo> {
+        let name = optional(name);
+        match this.client.list_tenants(name.as_deref()).await {
+            Ok(listed) => ffi::Ok(TenantList {
+                items: ffi::Vec::from_vec(listed.items.into_iter().map(TenantInfo::from).collect()),
+                notes: notes(listed.notes),
+            }),
+            Err(e) => ffi::Err(ErrorInfo::from(e)),
+        }
+    }
+
+    /// The host pools of a tenant (`Get-RdsHostPool`), or the one named. Cancellable.
+    pub async fn list_host_pools_async(
+        this: Async<Self>,
+        tenant: ffi::String,
+        name: ffi::String,
+    ) -> ffi::Result<HostPoolList, ErrorInfo> {
+        let name = optional(name);
+        match this
+            .client
+            .list_host_pools(tenant.as_str(), name.as_deref())
+            .await
+        {
+            Ok(listed) => ffi::Ok(HostPoolList {
+                items: ffi::Vec::from_vec(
+                    listed.items.into_iter().map(HostPoolInfo::from).collect(),
+                ),
+                notes: notes(listed.notes),
+            }),
+            Err(e) => ffi::Err(ErrorInfo::from(e)),
+        }
+    }
+
+    /// The session hosts of a host pool (`Get-RdsSessionHost`), or the one named. Cancellable.
+    pub async fn list_session_hosts_async(
+        this: Async<Self>,
+        tenant: ffi::String,
+        host_pool: ffi::String,
+        name: ffi::String,
+    ) -> ffi::Result<SessionHostList, ErrorInfo> {
+        let name = optional(name);
+        match this
+            .client
+            .list_session_hosts(tenant.as_str(), host_pool.as_str(), name.as_deref())
+            .await
+        {
+            Ok(listed) => ffi::Ok(session_hosts(listed)),
+            Err(e) => ffi::Err(ErrorInfo::from(e)),
+        }
+    }
+
+    /// Drains (`allow_new_session` false) or undrains a session host (`Set-RdsSessionHost`);
+    /// the updated session host. Cancellable.
+    pub async fn set_allow_new_session_async(
+        this: Async<Self>,
+        tenant: ffi::String,
+        host_pool: ffi::String,
+        name: ffi::String,
+        allow_new_session: ffi::Bool,
+    ) -> ffi::Result<SessionHostList, ErrorInfo> {
+        match this
+            .client
+            .set_allow_new_session(
+                tenant.as_str(),
+                host_pool.as_str(),
+                name.as_str(),
+                allow_new_session.is(),
+            )
+            .await
+        {
+            Ok(listed) => ffi::Ok(session_hosts(listed)),
             Err(e) => ffi::Err(ErrorInfo::from(e)),
         }
     }

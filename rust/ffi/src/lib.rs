@@ -20,8 +20,9 @@ pub use connection::RdsConnection;
 pub use runtime::SharedRuntime;
 pub use signin::SignIn;
 pub use types::{
-    ArmMappingEntry, ArmMappingUpdate, ErrorInfo, ErrorKind, RetryLimits, RetrySettings,
-    SessionActionDone, SessionActionKind, SessionInfo, SignInMode, SignInOptions,
+    ArmMappingEntry, ArmMappingUpdate, ErrorInfo, ErrorKind, HostPoolInfo, HostPoolList,
+    RetryLimits, RetrySettings, SessionActionDone, SessionActionKind, SessionHostInfo,
+    SessionHostList, SessionInfo, SignInMode, SignInOptions, TenantInfo, TenantList,
 };
 
 use interoptopus::inventory::RustInventory;
@@ -174,6 +175,9 @@ pub fn ffi_inventory() -> RustInventory {
         // Frees the session lists that cross to C#.
         .register(builtins_vec!(SessionInfo))
         .register(builtins_vec!(ArmMappingEntry))
+        .register(builtins_vec!(TenantInfo))
+        .register(builtins_vec!(HostPoolInfo))
+        .register(builtins_vec!(SessionHostInfo))
         .register(function!(rds_version))
         .register(function!(rds_error_ids))
         .register(function!(rds_retry_limits))

@@ -214,6 +214,151 @@ pub struct SessionList {
     pub notes: ffi::String,
 }
 
+fn opt_time(ms: Option<i64>) -> i64 {
+    ms.unwrap_or(i64::MIN)
+}
+
+/// A tenant (the original RdMgmtTenant without its secrets); empty strings are "not known".
+#[ffi]
+#[derive(Clone, Debug)]
+pub struct TenantInfo {
+    pub tenant_group_name: ffi::String,
+    pub tenant_name: ffi::String,
+    pub aad_tenant_id: ffi::String,
+    pub description: ffi::String,
+    pub friendly_name: ffi::String,
+    pub sso_adfs_authority: ffi::String,
+    pub sso_client_id: ffi::String,
+    pub azure_subscription_id: ffi::String,
+    pub log_analytics_workspace_id: ffi::String,
+}
+
+impl From<rds_core::Tenant> for TenantInfo {
+    fn from(t: rds_core::Tenant) -> TenantInfo {
+        TenantInfo {
+            tenant_group_name: ffi::String::from_string(t.tenant_group_name),
+            tenant_name: ffi::String::from_string(t.tenant_name),
+            aad_tenant_id: s(t.aad_tenant_id),
+            description: s(t.description),
+            friendly_name: s(t.friendly_name),
+            sso_adfs_authority: s(t.sso_adfs_authority),
+            sso_client_id: s(t.sso_client_id),
+            azure_subscription_id: s(t.azure_subscription_id),
+            log_analytics_workspace_id: s(t.log_analytics_workspace_id),
+        }
+    }
+}
+
+/// A host pool (the original RdMgmtHostPool); numbers are `i64::MIN` when not known.
+#[ffi]
+#[derive(Clone, Debug)]
+pub struct HostPoolInfo {
+    pub tenant_group_name: ffi::String,
+    pub tenant_name: ffi::String,
+    pub host_pool_name: ffi::String,
+    pub friendly_name: ffi::String,
+    pub description: ffi::String,
+    pub persistent: ffi::Bool,
+    pub custom_rdp_property: ffi::String,
+    pub max_session_limit: i64,
+    pub load_balancer_type: ffi::String,
+    pub validation_env: ffi::Bool,
+    pub ring: i64,
+    pub assignment_type: ffi::String,
+    /// The Azure resource id (ARM only).
+    pub arm_id: ffi::String,
+}
+
+impl From<rds_core::HostPool> for HostPoolInfo {
+    fn from(p: rds_core::HostPool) -> HostPoolInfo {
+        HostPoolInfo {
+            tenant_group_name: ffi::String::from_string(p.tenant_group_name),
+            tenant_name: ffi::String::from_string(p.tenant_name),
+            host_pool_name: ffi::String::from_string(p.host_pool_name),
+            friendly_name: s(p.friendly_name),
+            description: s(p.description),
+            persistent: ffi::Bool::from(p.persistent),
+            custom_rdp_property: s(p.custom_rdp_property),
+            max_session_limit: opt_time(p.max_session_limit),
+            load_balancer_type: s(p.load_balancer_type),
+            validation_env: ffi::Bool::from(p.validation_env),
+            ring: opt_time(p.ring),
+            assignment_type: s(p.assignment_type),
+            arm_id: s(p.arm_id),
+        }
+    }
+}
+
+/// A session host (the original RdMgmtSessionHost); times are Unix milliseconds, `i64::MIN`
+/// when not known.
+#[ffi]
+#[derive(Clone, Debug)]
+pub struct SessionHostInfo {
+    pub tenant_group_name: ffi::String,
+    pub tenant_name: ffi::String,
+    pub host_pool_name: ffi::String,
+    pub session_host_name: ffi::String,
+    pub allow_new_session: ffi::Bool,
+    pub sessions: i64,
+    pub last_heart_beat_unix_ms: i64,
+    pub agent_version: ffi::String,
+    pub assigned_user: ffi::String,
+    pub os_version: ffi::String,
+    pub sxs_stack_version: ffi::String,
+    pub status: ffi::String,
+    pub update_state: ffi::String,
+    pub last_update_time_unix_ms: i64,
+    pub update_error_message: ffi::String,
+}
+
+impl From<rds_core::SessionHost> for SessionHostInfo {
+    fn from(h: rds_core::SessionHost) -> SessionHostInfo {
+        let heart_beat = h.last_heart_beat_unix_ms();
+        let updated = h.last_update_time_unix_ms();
+        SessionHostInfo {
+            tenant_group_name: ffi::String::from_string(h.tenant_group_name),
+            tenant_name: ffi::String::from_string(h.tenant_name),
+            host_pool_name: ffi::String::from_string(h.host_pool_name),
+            session_host_name: ffi::String::from_string(h.session_host_name),
+            allow_new_session: ffi::Bool::from(h.allow_new_session),
+            sessions: h.sessions,
+            last_heart_beat_unix_ms: opt_time(heart_beat),
+            agent_version: s(h.agent_version),
+            assigned_user: s(h.assigned_user),
+            os_version: s(h.os_version),
+            sxs_stack_version: s(h.sx_s_stack_version),
+            status: s(h.status),
+            update_state: s(h.update_state),
+            last_update_time_unix_ms: opt_time(updated),
+            update_error_message: s(h.update_error_message),
+        }
+    }
+}
+
+/// Tenants and the notes of their listing.
+#[ffi]
+#[derive(Clone, Debug)]
+pub struct TenantList {
+    pub items: ffi::Vec<TenantInfo>,
+    pub notes: ffi::String,
+}
+
+/// Host pools and the notes of their listing.
+#[ffi]
+#[derive(Clone, Debug)]
+pub struct HostPoolList {
+    pub items: ffi::Vec<HostPoolInfo>,
+    pub notes: ffi::String,
+}
+
+/// Session hosts and the notes of their listing (or of a drain).
+#[ffi]
+#[derive(Clone, Debug)]
+pub struct SessionHostList {
+    pub items: ffi::Vec<SessionHostInfo>,
+    pub notes: ffi::String,
+}
+
 /// How a connection retries and times out requests: what `Add-RdsAccount`/`Set-RdsContext`
 /// set and `Get-RdsContext` shows. Durations in milliseconds.
 #[ffi]

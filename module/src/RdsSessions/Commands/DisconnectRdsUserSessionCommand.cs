@@ -11,7 +11,7 @@ namespace RdsSessions.Commands
     /// <para type="description">The session keeps running; the user can reconnect to it.
     /// Without -NoUserPrompt it asks for confirmation first.</para>
     /// </summary>
-    [Cmdlet(VerbsCommunications.Disconnect, "RdsUserSession")]
+    [Cmdlet(VerbsCommunications.Disconnect, "RdsUserSession", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(RdsUserSessionActionResult))]
     public sealed class DisconnectRdsUserSessionCommand : SessionActionCommandBase
     {

@@ -20,10 +20,12 @@ namespace RdsSessions.Commands
 
         /// <summary>Tenant name.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(TenantNameCompleter))]
         public string TenantName { get; set; } = string.Empty;
 
         /// <summary>HostPool name.</summary>
         [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(HostPoolNameCompleter))]
         public string HostPoolName { get; set; } = string.Empty;
 
         #endregion

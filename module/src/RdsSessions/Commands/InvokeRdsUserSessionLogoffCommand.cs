@@ -18,7 +18,7 @@ namespace RdsSessions.Commands
     /// pipeline by value and by property name). Like the original it declares no ShouldProcess:
     /// the prompt is its own, and -NoUserPrompt is what scripts use to skip it.
     /// </remarks>
-    [Cmdlet(VerbsLifecycle.Invoke, "RdsUserSessionLogoff")]
+    [Cmdlet(VerbsLifecycle.Invoke, "RdsUserSessionLogoff", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(RdsUserSessionLogoffResult))]
     public sealed class InvokeRdsUserSessionLogoffCommand : SessionActionCommandBase
     {

@@ -30,6 +30,38 @@ namespace RdsSessions.Commands
         /// <inheritdoc />
         protected override void StopProcessing() => _cancel.Cancel();
 
+        /// <summary>
+        /// Runs one read (or drain) call and writes its objects, tagged with the original type
+        /// name, after its notes as verbose records; a failure is this item's non-terminating
+        /// error (the pipeline goes on), Ctrl+C ends the pipeline.
+        /// </summary>
+        private protected void WriteRead<T>(System.Func<(System.Collections.Generic.List<T> Items, string[] Notes)> call, string typeName, object target)
+        {
+            try
+            {
+                (var items, string[] notes) = call();
+                foreach (string note in notes)
+                {
+                    WriteVerbose(note + ".");
+                }
+
+                foreach (T item in items)
+                {
+                    var wrapped = new PSObject(item);
+                    wrapped.TypeNames.Insert(0, typeName);
+                    WriteObject(wrapped);
+                }
+            }
+            catch (RdsBrokerException e)
+            {
+                WriteError(e.ToErrorRecord(target));
+            }
+            catch (OperationCanceledException) when (CancelToken.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
+            }
+        }
+
         /// <inheritdoc />
         public void Dispose()
         {

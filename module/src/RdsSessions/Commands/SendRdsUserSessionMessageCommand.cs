@@ -11,7 +11,7 @@ namespace RdsSessions.Commands
     /// <para type="description">Shows a message box with the title and body in the user's
     /// session. Without -NoUserPrompt it asks for confirmation first.</para>
     /// </summary>
-    [Cmdlet(VerbsCommunications.Send, "RdsUserSessionMessage")]
+    [Cmdlet(VerbsCommunications.Send, "RdsUserSessionMessage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(RdsUserSessionActionResult))]
     public sealed class SendRdsUserSessionMessageCommand : SessionActionCommandBase
     {

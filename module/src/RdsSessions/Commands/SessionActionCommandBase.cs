@@ -53,14 +53,17 @@ namespace RdsSessions.Commands
 
         /// <summary>Tenant name.</summary>
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(TenantNameCompleter))]
         public string TenantName { get; set; } = string.Empty;
 
         /// <summary>HostPool name.</summary>
         [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(HostPoolNameCompleter))]
         public string HostPoolName { get; set; } = string.Empty;
 
         /// <summary>Name of SessionHost.</summary>
         [Parameter(Mandatory = true, Position = 2, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(SessionHostNameCompleter))]
         public string SessionHostName { get; set; } = string.Empty;
 
         /// <summary>Id of Session.</summary>

@@ -27,6 +27,7 @@ namespace RdsSessions.Commands
         [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = TenantGroupSet)]
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = RetrySettingsSet)]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(TenantGroupNameCompleter))]
         public string TenantGroupName { get; set; } = string.Empty;
 
         /// <inheritdoc />

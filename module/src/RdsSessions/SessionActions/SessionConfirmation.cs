@@ -11,8 +11,12 @@ namespace RdsSessions.SessionActions
     /// "Yes to All" / "No to All" remembered for the rest of the pipeline.
     /// </summary>
     /// <remarks>
-    /// Not ShouldProcess: the original declares none, and scripts skip the prompt with
-    /// -NoUserPrompt, not -Confirm:$false.
+    /// The cmdlets also support -WhatIf and -Confirm (ShouldProcess), without changing what old
+    /// scripts see: ShouldProcess is consulted only when -WhatIf (or a calling script's
+    /// $WhatIfPreference) or an explicit -Confirm asks for it, so $ConfirmPreference never adds
+    /// a prompt to an unattended run. -WhatIf sends nothing and says what would happen to each
+    /// session; -Confirm asks through PowerShell's own prompt, which then is the confirmation
+    /// (the module's prompt is not asked again); -NoUserPrompt skips the module's prompt only.
     /// </remarks>
     internal sealed class SessionConfirmation
     {
@@ -30,10 +34,27 @@ namespace RdsSessions.SessionActions
         public SessionConfirmation(PSCmdlet cmdlet, bool noUserPrompt, string caption, Func<SessionIdentity, string> query)
         {
             _cmdlet = cmdlet;
-            _noUserPrompt = noUserPrompt;
             _caption = caption;
             _query = query;
+            _whatIf = Bound(cmdlet, "WhatIf") ?? IsTrue(cmdlet.SessionState.PSVariable.GetValue("WhatIfPreference"));
+            _explicitConfirm = Bound(cmdlet, "Confirm") == true;
+            // An explicit -Confirm asks through ShouldProcess: the module's own prompt would ask twice.
+            _noUserPrompt = noUserPrompt || _explicitConfirm;
         }
+
+        private readonly bool _whatIf;
+        private readonly bool _explicitConfirm;
+
+        /// <summary>A switch's bound value (-WhatIf:$false is bound and false), or null when not given.</summary>
+        private static bool? Bound(PSCmdlet cmdlet, string name) =>
+            cmdlet.MyInvocation.BoundParameters.TryGetValue(name, out object? value) ? IsTrue(value) : null;
+
+        private static bool IsTrue(object? value) => value switch
+        {
+            SwitchParameter s => s.IsPresent,
+            bool b => b,
+            _ => LanguagePrimitives.IsTrue(value),
+        };
 
         /// <summary>Whether the next session will be asked about (no -NoUserPrompt and no "Yes to All" yet).</summary>
         public bool AsksPerSession => !_noUserPrompt && !_yesToAll;
@@ -44,6 +65,12 @@ namespace RdsSessions.SessionActions
         /// </summary>
         public bool Confirm(SessionIdentity session)
         {
+            // -WhatIf: ShouldProcess writes "What if: ..." and answers false; -Confirm: it asks.
+            if ((_whatIf || _explicitConfirm) && !_cmdlet.ShouldProcess(session.ToString(), _caption))
+            {
+                return false;
+            }
+
             if (_noUserPrompt)
             {
                 return true;

@@ -92,6 +92,89 @@ impl Classic {
         })
     }
 
+    /// `GET .../TenantGroups/{tg}/Tenants[/{t}]`.
+    pub fn tenants_request(&self, name: Option<&str>) -> Result<Request, Error> {
+        let tenant = name.map(|n| Name::new("Name", n)).transpose()?;
+        let mut parts = vec![
+            PathPart::Literal("TenantGroups"),
+            PathPart::Name(&self.tenant_group),
+            PathPart::Literal("Tenants"),
+        ];
+        if let Some(tenant) = &tenant {
+            parts.push(PathPart::Name(tenant));
+        }
+        Ok(get(self.base.join(&parts)))
+    }
+
+    /// `GET .../Tenants/{t}/HostPools[/{hp}]`.
+    pub fn host_pools_request(&self, tenant: &str, name: Option<&str>) -> Result<Request, Error> {
+        let tenant = Name::new("TenantName", tenant)?;
+        let pool = name.map(|n| Name::new("Name", n)).transpose()?;
+        let mut parts = vec![
+            PathPart::Literal("TenantGroups"),
+            PathPart::Name(&self.tenant_group),
+            PathPart::Literal("Tenants"),
+            PathPart::Name(&tenant),
+            PathPart::Literal("HostPools"),
+        ];
+        if let Some(pool) = &pool {
+            parts.push(PathPart::Name(pool));
+        }
+        Ok(get(self.base.join(&parts)))
+    }
+
+    /// `GET .../HostPools/{hp}/SessionHosts[/{sh}]`, or with `allow_new_session` the drain
+    /// switch `PATCH .../SessionHosts/{sh}` `{"allowNewSession": bool}` (the route and body
+    /// of the classic update are UNCONFIRMED beyond the management sample; see
+    /// docs/service-facts.md §1.9).
+    pub fn session_hosts_request(
+        &self,
+        tenant: &str,
+        host_pool: &str,
+        name: Option<&str>,
+        allow_new_session: Option<bool>,
+    ) -> Result<Request, Error> {
+        let tenant = Name::new("TenantName", tenant)?;
+        let host_pool = Name::new("HostPoolName", host_pool)?;
+        let host = name.map(|n| Name::new("Name", n)).transpose()?;
+        let mut parts = self.host_pool_parts(&tenant, &host_pool);
+        parts.push(PathPart::Literal("SessionHosts"));
+        if let Some(host) = &host {
+            parts.push(PathPart::Name(host));
+        }
+        let url = self.base.join(&parts);
+        Ok(match allow_new_session {
+            None => get(url),
+            Some(allow) => Request {
+                method: Method::PATCH,
+                url,
+                json_body: Some(serde_json::json!({ "allowNewSession": allow }).to_string()),
+                limit: BodyLimit::Fail(MAX_ACTION_BODY_BYTES),
+            },
+        })
+    }
+
+    /// A bare JSON array of `T`, or one `T` (a request for one object by name).
+    pub fn parse_objects<T: serde::de::DeserializeOwned>(
+        &self,
+        answer: &Answer,
+        what: &str,
+    ) -> Result<Vec<T>, Error> {
+        let value: serde_json::Value = serde_json::from_slice(&answer.body)
+            .map_err(|e| protocol(answer, what, &e.to_string()))?;
+        let items = match value {
+            serde_json::Value::Array(items) => items,
+            one @ serde_json::Value::Object(_) => vec![one],
+            _ => return Err(protocol(answer, what, "neither an object nor an array")),
+        };
+        items
+            .into_iter()
+            .map(|item| {
+                serde_json::from_value(item).map_err(|e| protocol(answer, what, &e.to_string()))
+            })
+            .collect()
+    }
+
     pub fn parse_sessions(&self, answer: &Answer) -> Result<Vec<UserSession>, Error> {
         serde_json::from_slice::<Vec<UserSession>>(&answer.body).map_err(|e| {
             Error::new(
@@ -147,6 +230,26 @@ impl Classic {
         };
         super::http_error(code, explanation, api)
     }
+}
+
+fn get(url: url::Url) -> Request {
+    Request {
+        method: Method::GET,
+        url,
+        json_body: None,
+        limit: BodyLimit::Fail(MAX_LIST_BODY_BYTES),
+    }
+}
+
+fn protocol(answer: &Answer, what: &str, why: &str) -> Error {
+    Error::new(
+        ErrorCode::BrokerProtocolError,
+        format!(
+            "the broker's answer is not {what} ({}). Correlation id: {}.",
+            crate::error::service_text(why),
+            answer.correlation_id
+        ),
+    )
 }
 
 /// Classifies a broker error code such as `TenantNotFound` (docs/service-facts.md §1.6), falling back to

@@ -96,6 +96,8 @@ pub(crate) struct Operation<'a> {
     /// "Could not log off session 17 on session host 'sh1' (tenant 'T', host pool 'HP')".
     pub text: String,
     pub target: Option<&'a SessionTarget>,
+    /// The ARM built-in role that allows it, for a 403's message.
+    pub role: &'static str,
 }
 
 impl<'a> Operation<'a> {
@@ -110,6 +112,7 @@ impl<'a> Operation<'a> {
                 shown(&target.host_pool)
             ),
             target: Some(target),
+            role: arm::USER_SESSION_OPERATOR_ROLE,
         }
     }
 
@@ -121,6 +124,17 @@ impl<'a> Operation<'a> {
                 shown(tenant)
             ),
             target: None,
+            role: arm::USER_SESSION_OPERATOR_ROLE,
+        }
+    }
+
+    /// "Could not list the host pools of tenant 'Contoso'", and so on for the read side;
+    /// `role` is the ARM built-in role that allows it.
+    pub fn read(text: String, role: &'static str) -> Operation<'static> {
+        Operation {
+            text,
+            target: None,
+            role,
         }
     }
 

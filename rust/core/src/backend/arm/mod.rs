@@ -12,7 +12,7 @@ use super::{Operation, SessionAction};
 use crate::auth::Audience;
 use crate::client::{BrokerClient, Done, Exchanged};
 use crate::error::{ApiError, BrokerObject, Error, ErrorCode, ErrorKind, shown, shown_url};
-use crate::model::{SessionTarget, UserSession};
+use crate::model::{HostPool, SessionHost, SessionTarget, Tenant, UserSession};
 use crate::route::{DeploymentUrl, Name, PathPart};
 use crate::transport::{Answer, BodyLimit, MAX_ACTION_BODY_BYTES, MAX_LIST_BODY_BYTES, Request};
 use crate::wire::parse_error_body;
@@ -20,7 +20,7 @@ use mapping::{ArmMapping, Placement};
 use reqwest::Method;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
-use wire::{ArmResource, ArmUserSession, Page, id_segment};
+use wire::{ArmHostPool, ArmResource, ArmSessionHost, ArmUserSession, Page, id_segment};
 
 /// The api-version sent unless the mapping says otherwise: the newest stable (docs/service-facts.md §3.1).
 pub const DEFAULT_API_VERSION: &str = "2025-10-10";
@@ -37,6 +37,9 @@ pub const CLASSIC_DEPLOYMENT_HOST: &str = "rdbroker.wvd.microsoft.com";
 
 /// The built-in role that allows listing, logoff, disconnect and messages on user sessions.
 pub const USER_SESSION_OPERATOR_ROLE: &str = "Desktop Virtualization User Session Operator";
+
+/// The built-in role that allows updating session hosts (drain mode).
+pub const SESSION_HOST_OPERATOR_ROLE: &str = "Desktop Virtualization Session Host Operator";
 
 /// More pages than any host pool has; a `nextLink` loop stops here instead of running forever.
 const MAX_PAGES: usize = 100_000;
@@ -331,15 +334,15 @@ impl Arm {
         subscription: Name,
         arm_name: Name,
     ) -> Result<Resolved, Error> {
-        let operation = Operation {
-            text: format!(
+        let operation = Operation::read(
+            format!(
                 "Could not find host pool {} of tenant {} in subscription {}",
                 shown(&placement.host_pool),
                 shown(tenant),
                 placement.subscription_id
             ),
-            target: None,
-        };
+            USER_SESSION_OPERATOR_ROLE,
+        );
         let first = |version: &str| {
             Ok(Request {
                 method: Method::GET,
@@ -520,6 +523,244 @@ impl Arm {
         Ok((sessions, notes))
     }
 
+    /// The tenants of the mapping (ARM has no tenants: the mapping is where they live now), or
+    /// the one named; only the names and the subscription are known.
+    pub fn tenants(&self, name: Option<&str>) -> Result<Vec<Tenant>, Error> {
+        let tenant = |(key, entry): (&String, &mapping::TenantMapping)| Tenant {
+            tenant_group_name: self.tenant_group.as_str().to_owned(),
+            tenant_name: key.clone(),
+            azure_subscription_id: Some(entry.subscription_id.clone()),
+            ..Tenant::default()
+        };
+        match name {
+            None => Ok(self.mapping.tenants.iter().map(tenant).collect()),
+            Some(name) => {
+                Name::new("Name", name)?;
+                let found = self
+                    .mapping
+                    .tenants
+                    .iter()
+                    .find(|(key, _)| key.to_lowercase() == name.to_lowercase())
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorCode::TenantNotFound,
+                            format!(
+                                "Tenant {} is not in the ARM mapping, where the tenants of Azure Virtual Desktop on Azure Resource Manager are named (Get-RdsArmMapping lists them; Set-RdsArmMapping adds one)",
+                                shown(name)
+                            ),
+                        )
+                    })?;
+                Ok(vec![tenant(found)])
+            }
+        }
+    }
+
+    /// The tenant's host pools: each host pool the mapping names, and the other host pools of
+    /// the tenant's resource group (`HostPools_ListByResourceGroup`); for a tenant mapped to a
+    /// subscription only, every host pool of the subscription (`HostPools_List`). By name, the
+    /// one (`HostPools_Get`). Classic names are given back: a host pool mapped under another
+    /// ARM name shows its classic one.
+    pub async fn host_pools(
+        &self,
+        client: &BrokerClient,
+        tenant: &str,
+        name: Option<&str>,
+        operation: &Operation<'_>,
+    ) -> Result<(Vec<HostPool>, Vec<String>), Error> {
+        Name::new("TenantName", tenant)?;
+        let mut notes = Vec::new();
+        let group = self.tenant_group.as_str();
+        if let Some(name) = name {
+            Name::new("Name", name)?;
+            let pool = self
+                .resolve(client, tenant, name, &mut notes)
+                .await
+                .map_err(|e| e.context(&operation.text))?;
+            let done = self
+                .exchange(client, operation, |version| {
+                    Ok(get(self.url(&pool_parts(&pool, &[]), version)))
+                })
+                .await
+                .map_err(|e| e.error)?;
+            notes.extend(done.notes);
+            let item: ArmHostPool = parse_one(&done.answer, operation)?;
+            return Ok((vec![item.into_classic(group, tenant, name)], notes));
+        }
+        let (display, entry) = self.mapping.tenant(tenant).ok_or_else(|| {
+            self.mapping
+                .place(tenant, "")
+                .err()
+                .unwrap_or_else(|| Error::new(ErrorCode::ArmMappingNotFound, "not mapped"))
+                .context(&operation.text)
+        })?;
+        let subscription = Name::new("SubscriptionId", &entry.subscription_id)?;
+        let resource_group = entry
+            .resource_group
+            .as_deref()
+            .map(|g| Name::new("ResourceGroupName", g))
+            .transpose()?;
+        let first = |version: &str| {
+            let mut parts = vec![
+                PathPart::Literal("subscriptions"),
+                PathPart::Name(&subscription),
+            ];
+            if let Some(group) = &resource_group {
+                parts.extend([PathPart::Literal("resourceGroups"), PathPart::Name(group)]);
+            }
+            parts.extend([
+                PathPart::Literal("providers"),
+                PathPart::Literal("Microsoft.DesktopVirtualization"),
+                PathPart::Literal("hostPools"),
+            ]);
+            Ok(get(self.url(&parts, version)))
+        };
+        // A tenant whose host pools are all named in the mapping (and no resource group): only
+        // those, not every other tenant's in a shared subscription.
+        let (mut listed, more) = if resource_group.is_none() && !entry.host_pools.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            self.all_pages::<ArmHostPool>(client, operation, first)
+                .await?
+        };
+        notes.extend(more);
+        // Mapped host pools show their classic names; those placed outside the listed scope
+        // are fetched one by one.
+        let mut result = Vec::new();
+        for classic in entry.host_pools.keys() {
+            let pool = self
+                .resolve(client, display, classic, &mut notes)
+                .await
+                .map_err(|e| e.context(&operation.text))?;
+            if let Some(index) = listed
+                .iter()
+                .position(|p| p.id.as_deref().is_some_and(|id| same_pool(id, &pool)))
+            {
+                result.push(listed.remove(index).into_classic(group, tenant, classic));
+                continue;
+            }
+            let done = self
+                .exchange(client, operation, |version| {
+                    Ok(get(self.url(&pool_parts(&pool, &[]), version)))
+                })
+                .await
+                .map_err(|e| e.error)?;
+            notes.extend(done.notes);
+            let item: ArmHostPool = parse_one(&done.answer, operation)?;
+            result.push(item.into_classic(group, tenant, classic));
+        }
+        for item in listed {
+            let name = item.name.clone().unwrap_or_default();
+            result.push(item.into_classic(group, tenant, &name));
+        }
+        Ok((result, notes))
+    }
+
+    /// The session hosts of a host pool (`SessionHosts_List`, every page), or the one named.
+    pub async fn session_hosts(
+        &self,
+        client: &BrokerClient,
+        tenant: &str,
+        host_pool: &str,
+        name: Option<&str>,
+        operation: &Operation<'_>,
+    ) -> Result<(Vec<SessionHost>, Vec<String>), Error> {
+        Name::new("TenantName", tenant)?;
+        Name::new("HostPoolName", host_pool)?;
+        let host = name.map(|n| Name::new("Name", n)).transpose()?;
+        let mut notes = Vec::new();
+        let pool = self
+            .resolve(client, tenant, host_pool, &mut notes)
+            .await
+            .map_err(|e| e.context(&operation.text))?;
+        let group = self.tenant_group.as_str();
+        let items: Vec<ArmSessionHost> = match &host {
+            Some(host) => {
+                let done = self
+                    .exchange(client, operation, |version| {
+                        Ok(get(self.url(
+                            &pool_parts(
+                                &pool,
+                                &[PathPart::Literal("sessionHosts"), PathPart::Name(host)],
+                            ),
+                            version,
+                        )))
+                    })
+                    .await
+                    .map_err(|e| e.error)?;
+                notes.extend(done.notes);
+                vec![parse_one(&done.answer, operation)?]
+            }
+            None => {
+                let first = |version: &str| {
+                    Ok(get(self.url(
+                        &pool_parts(&pool, &[PathPart::Literal("sessionHosts")]),
+                        version,
+                    )))
+                };
+                let (items, more) = self.all_pages(client, operation, first).await?;
+                notes.extend(more);
+                items
+            }
+        };
+        let hosts = items
+            .into_iter()
+            .filter_map(|item| item.into_classic(group, tenant, host_pool))
+            .collect();
+        Ok((hosts, notes))
+    }
+
+    /// Drain mode: `PATCH .../sessionHosts/{sh}` `{"properties":{"allowNewSession":bool}}`,
+    /// answered with the whole session host.
+    pub async fn update_session_host(
+        &self,
+        client: &BrokerClient,
+        tenant: &str,
+        host_pool: &str,
+        name: &str,
+        allow_new_session: bool,
+        operation: &Operation<'_>,
+    ) -> Result<(SessionHost, Vec<String>), Error> {
+        Name::new("TenantName", tenant)?;
+        Name::new("HostPoolName", host_pool)?;
+        let host = Name::new("Name", name)?;
+        let mut notes = Vec::new();
+        let pool = self
+            .resolve(client, tenant, host_pool, &mut notes)
+            .await
+            .map_err(|e| e.context(&operation.text))?;
+        let done = self
+            .exchange(client, operation, |version| {
+                Ok(Request {
+                    method: Method::PATCH,
+                    url: self.url(
+                        &pool_parts(
+                            &pool,
+                            &[PathPart::Literal("sessionHosts"), PathPart::Name(&host)],
+                        ),
+                        version,
+                    ),
+                    json_body: Some(
+                        serde_json::json!({"properties": {"allowNewSession": allow_new_session}})
+                            .to_string(),
+                    ),
+                    limit: BodyLimit::Fail(MAX_ACTION_BODY_BYTES),
+                })
+            })
+            .await
+            .map_err(|e| e.error)?;
+        notes.extend(done.notes);
+        let item: ArmSessionHost = parse_one(&done.answer, operation)?;
+        let host = item
+            .into_classic(self.tenant_group.as_str(), tenant, host_pool)
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::BrokerProtocolError,
+                    format!("{}: the answer names no session host", operation.text),
+                )
+            })?;
+        Ok((host, notes))
+    }
+
     /// Logoff (`DELETE .../userSessions/{id}[?force=true]`), disconnect and message.
     pub async fn session_action(
         &self,
@@ -636,10 +877,11 @@ impl Arm {
                     .trim_end_matches('.')
             ),
             ErrorCode::AuthorizationFailed => format!(
-                "{}. The signed-in identity needs the built-in role '{USER_SESSION_OPERATOR_ROLE}' (logoff, disconnect, messages and listing sessions) on the host pool, its resource group or the subscription",
+                "{}. The signed-in identity needs the built-in role '{}' on the host pool, its resource group or the subscription",
                 said.as_deref()
                     .unwrap_or("Azure Resource Manager refused the identity")
-                    .trim_end_matches('.')
+                    .trim_end_matches('.'),
+                operation.role
             ),
             ErrorCode::SessionNotFound => match operation.target {
                 Some(t) => format!(
@@ -664,6 +906,42 @@ impl Arm {
         };
         super::http_error(code, explanation, api)
     }
+}
+
+fn get(url: url::Url) -> Request {
+    Request {
+        method: Method::GET,
+        url,
+        json_body: None,
+        limit: BodyLimit::Fail(MAX_LIST_BODY_BYTES),
+    }
+}
+
+/// Whether an ARM id (type segments in any case) is the resolved host pool.
+fn same_pool(id: &str, pool: &Resolved) -> bool {
+    id_segment(id, "subscriptions")
+        .is_some_and(|s| s.eq_ignore_ascii_case(pool.subscription.as_str()))
+        && id_segment(id, "resourcegroups")
+            .is_some_and(|g| g.eq_ignore_ascii_case(pool.resource_group.as_str()))
+        && id_segment(id, "hostpools")
+            .is_some_and(|h| h.eq_ignore_ascii_case(pool.host_pool.as_str()))
+}
+
+fn parse_one<T: serde::de::DeserializeOwned>(
+    answer: &Answer,
+    operation: &Operation<'_>,
+) -> Result<T, Error> {
+    serde_json::from_slice::<T>(&answer.body).map_err(|e| {
+        Error::new(
+            ErrorCode::BrokerProtocolError,
+            format!(
+                "{}: the answer is not an Azure Resource Manager resource ({}). Correlation id: {}.",
+                operation.text,
+                crate::error::service_text(&e.to_string()),
+                answer.correlation_id
+            ),
+        )
+    })
 }
 
 fn parse_page<T: serde::de::DeserializeOwned>(

@@ -1,7 +1,7 @@
 //! ARM's JSON, as live traffic shows it (docs/service-facts.md §3.3): pages of `{"value":[...],
 //! "nextLink": <url or null>}`, resources with `id`, `name`, `type` and `properties`.
 
-use crate::model::UserSession;
+use crate::model::{HostPool, SessionHost, UserSession};
 use serde::Deserialize;
 
 /// One page of a list.
@@ -48,6 +48,164 @@ pub(crate) struct ArmResource {
     pub id: Option<String>,
     #[serde(default)]
     pub name: Option<String>,
+}
+
+/// A host pool resource.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ArmHostPool {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub properties: HostPoolProperties,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct HostPoolProperties {
+    #[serde(default)]
+    pub friendly_name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `Pooled` or `Personal`.
+    #[serde(default)]
+    pub host_pool_type: Option<String>,
+    #[serde(default)]
+    pub load_balancer_type: Option<String>,
+    #[serde(default)]
+    pub max_session_limit: Option<i64>,
+    #[serde(default)]
+    pub custom_rdp_property: Option<String>,
+    #[serde(default)]
+    pub validation_environment: Option<bool>,
+    #[serde(default)]
+    pub ring: Option<i64>,
+    #[serde(default)]
+    pub personal_desktop_assignment_type: Option<String>,
+}
+
+impl ArmHostPool {
+    /// The classic shape, named as the script knows it.
+    pub fn into_classic(self, tenant_group: &str, tenant: &str, host_pool: &str) -> HostPool {
+        let p = self.properties;
+        HostPool {
+            tenant_group_name: tenant_group.to_owned(),
+            tenant_name: tenant.to_owned(),
+            host_pool_name: host_pool.to_owned(),
+            friendly_name: p.friendly_name,
+            description: p.description,
+            persistent: p
+                .host_pool_type
+                .as_deref()
+                .is_some_and(|t| t.eq_ignore_ascii_case("Personal")),
+            custom_rdp_property: p.custom_rdp_property,
+            max_session_limit: p.max_session_limit,
+            load_balancer_type: p.load_balancer_type,
+            validation_env: p.validation_environment.unwrap_or(false),
+            ring: p.ring,
+            assignment_type: p.personal_desktop_assignment_type,
+            arm_id: self.id,
+        }
+    }
+}
+
+/// A session host resource.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ArmSessionHost {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub properties: SessionHostProperties,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct SessionHostProperties {
+    #[serde(default = "yes")]
+    pub allow_new_session: bool,
+    #[serde(default)]
+    pub sessions: i64,
+    #[serde(default)]
+    pub last_heart_beat: Option<String>,
+    #[serde(default)]
+    pub agent_version: Option<String>,
+    #[serde(default)]
+    pub assigned_user: Option<String>,
+    #[serde(default)]
+    pub os_version: Option<String>,
+    #[serde(default, rename = "sxSStackVersion")]
+    pub sxs_stack_version: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub update_state: Option<String>,
+    #[serde(default)]
+    pub last_update_time: Option<String>,
+    #[serde(default)]
+    pub update_error_message: Option<String>,
+}
+
+impl Default for SessionHostProperties {
+    /// A session host takes new sessions unless it says otherwise.
+    fn default() -> SessionHostProperties {
+        SessionHostProperties {
+            allow_new_session: true,
+            sessions: 0,
+            last_heart_beat: None,
+            agent_version: None,
+            assigned_user: None,
+            os_version: None,
+            sxs_stack_version: None,
+            status: None,
+            update_state: None,
+            last_update_time: None,
+            update_error_message: None,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl ArmSessionHost {
+    /// The classic shape: the session host's name is the last part of `hostPool/sessionHost`
+    /// (or of the id).
+    pub fn into_classic(
+        self,
+        tenant_group: &str,
+        tenant: &str,
+        host_pool: &str,
+    ) -> Option<SessionHost> {
+        let name = self
+            .name
+            .as_deref()
+            .and_then(|n| n.rsplit('/').next())
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned)
+            .or_else(|| Some(id_segment(self.id.as_deref()?, "sessionhosts")?.to_owned()))?;
+        let p = self.properties;
+        Some(SessionHost {
+            tenant_group_name: tenant_group.to_owned(),
+            tenant_name: tenant.to_owned(),
+            host_pool_name: host_pool.to_owned(),
+            session_host_name: name,
+            allow_new_session: p.allow_new_session,
+            sessions: p.sessions,
+            last_heart_beat: p.last_heart_beat,
+            agent_version: p.agent_version,
+            assigned_user: p.assigned_user,
+            os_version: p.os_version,
+            sx_s_stack_version: p.sxs_stack_version,
+            status: p.status,
+            update_state: p.update_state,
+            last_update_time: p.last_update_time,
+            update_error_message: p.update_error_message,
+        })
+    }
 }
 
 /// The segment after `after` (compared case-insensitively: live ids lower-case the type
