@@ -204,6 +204,9 @@ namespace RdsSessions
 
         public static RetrySettings RetrySettingsOf(RdsConnection connection) => connection.RetrySettings();
 
+        public static RdsConnection WithPacing(RdsConnection source, bool enabled) =>
+            Call(() => RdsConnection.CreateWithPacing(source, enabled));
+
         public static string DeploymentUrl(RdsConnection connection) => connection.DeploymentUrl().IntoString();
 
         public static string TenantGroup(RdsConnection connection) => connection.TenantGroup().IntoString();

@@ -21,6 +21,7 @@ namespace RdsSessions
             UserName = userName;
             Connection = connection;
             ArmEndpoint = NativeCalls.ArmEndpoint(connection);
+            ArmPacing = connection.Pacing().Is;
             ApiVersion = NativeCalls.ArmApiVersion(connection);
             RetrySettings retry = NativeCalls.RetrySettingsOf(connection);
             MaximumRetryCount = (int)retry.max_retries;
@@ -47,6 +48,9 @@ namespace RdsSessions
         /// <summary>The ARM api-version in use when the context was made; null for a classic broker.</summary>
         public string? ApiVersion { get; }
 
+        /// <summary>Whether ARM requests are paced to ARM's token buckets (always false for a classic broker).</summary>
+        public bool ArmPacing { get; }
+
         /// <summary>Retries of a transiently failed request (0 = none).</summary>
         public int MaximumRetryCount { get; }
 
@@ -72,6 +76,10 @@ namespace RdsSessions
         /// <summary>A context for the same credentials and tenant group with other retry settings.</summary>
         internal RdsContext WithRetrySettings(RetrySettings settings) =>
             new(DeploymentUrl, TenantGroupName, UserName, NativeCalls.WithRetrySettings(Connection, settings));
+
+        /// <summary>A context for the same credentials with ARM pacing on or off.</summary>
+        internal RdsContext WithPacing(bool enabled) =>
+            new(DeploymentUrl, TenantGroupName, UserName, NativeCalls.WithPacing(Connection, enabled));
 
         /// <summary>Builds the context of a new native connection.</summary>
         internal static RdsContext From(RdsConnection connection) =>

@@ -90,6 +90,24 @@ public sealed class BadInputTests : IDisposable
             "Add-RdsAccount $args[1] -CertificatePath $args[3] -ApplicationId $args[0] -AadTenantId contoso.onmicrosoft.com -AuthorityHost $args[1]", "token", "clientId"),
         ["Add-RdsAccount -CertificatePath"] = new(
             "Add-RdsAccount $args[1] -CertificatePath $args[0] -ApplicationId app -AadTenantId contoso.onmicrosoft.com -AuthorityHost $args[1]", "none", null),
+        ["Get-RdsTenant -Name"] = new(
+            "Get-RdsTenant -Name $args[0]", "getTenant", "tenant"),
+        ["Get-RdsHostPool -TenantName"] = new(
+            "Get-RdsHostPool -TenantName $args[0]", "listHostPools", "tenant"),
+        ["Get-RdsHostPool -Name"] = new(
+            "Get-RdsHostPool -TenantName Contoso -Name $args[0]", "getHostPool", "hostPool"),
+        ["Get-RdsSessionHost -TenantName"] = new(
+            "Get-RdsSessionHost -TenantName $args[0] -HostPoolName Pool1", "listSessionHosts", "tenant"),
+        ["Get-RdsSessionHost -HostPoolName"] = new(
+            "Get-RdsSessionHost -TenantName Contoso -HostPoolName $args[0]", "listSessionHosts", "hostPool"),
+        ["Get-RdsSessionHost -Name"] = new(
+            "Get-RdsSessionHost -TenantName Contoso -HostPoolName Pool1 -Name $args[0]", "getSessionHost", "sessionHost"),
+        ["Set-RdsSessionHost -TenantName"] = new(
+            "Set-RdsSessionHost -TenantName $args[0] -HostPoolName Pool1 -Name sh1.contoso.com -AllowNewSession $false", "updateSessionHost", "tenant"),
+        ["Set-RdsSessionHost -HostPoolName"] = new(
+            "Set-RdsSessionHost -TenantName Contoso -HostPoolName $args[0] -Name sh1.contoso.com -AllowNewSession $false", "updateSessionHost", "hostPool"),
+        ["Set-RdsSessionHost -Name"] = new(
+            "Set-RdsSessionHost -TenantName Contoso -HostPoolName Pool1 -Name $args[0] -AllowNewSession $false", "updateSessionHost", "sessionHost"),
         ["Add-RdsAccount -CertificateThumbprint"] = new(
             "Add-RdsAccount $args[1] -CertificateThumbprint $args[0] -ApplicationId app -AadTenantId contoso.onmicrosoft.com -AuthorityHost $args[1]", "none", null),
     };

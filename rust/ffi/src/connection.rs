@@ -165,6 +165,20 @@ impl RdsConnection {
         })
     }
 
+    /// A connection sharing this one's credentials and HTTP pool, pacing its ARM requests to
+    /// ARM's token buckets or not (`-NoArmPacing`); a classic connection never paces.
+    pub fn create_with_pacing(
+        source: &RdsConnection,
+        enabled: ffi::Bool,
+    ) -> ffi::Result<Self, ErrorInfo> {
+        crate::catch_panics(|| Ok(source.derived(source.client.with_pacing(enabled.is()))))
+    }
+
+    /// Whether ARM requests are paced to ARM's token buckets.
+    pub fn pacing(&self) -> ffi::Bool {
+        ffi::Bool::from(self.client.pacing())
+    }
+
     /// The retry and timeout settings in effect.
     pub fn retry_settings(&self) -> RetrySettings {
         RetrySettings::of(&self.client)

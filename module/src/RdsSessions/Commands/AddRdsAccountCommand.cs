@@ -117,6 +117,10 @@ namespace RdsSessions.Commands
 
         /// <inheritdoc />
         [Parameter]
+        public override SwitchParameter NoArmPacing { get; set; }
+
+        /// <inheritdoc />
+        [Parameter]
         [ValidateRetrySetting(RetrySetting.MaximumRetryCount)]
         public override int? MaximumRetryCount { get; set; }
 
@@ -183,6 +187,11 @@ namespace RdsSessions.Commands
             }
 
             RdsContext context = RdsContext.From(connection);
+            if (NoArmPacing)
+            {
+                context = context.WithPacing(false);
+            }
+
             RdsContextStore.Set(context);
             if (HasRetrySettings)
             {

@@ -35,11 +35,15 @@ namespace RdsSessions.Commands
         /// <summary>Seconds each request may take before it counts as timed out (and is retried). Default 60.</summary>
         public abstract int? TimeoutSec { get; set; }
 
+        /// <summary>Sends ARM requests as fast as -ThrottleLimit allows instead of pacing them to ARM's token buckets (-NoArmPacing:$false paces again).</summary>
+        public abstract SwitchParameter NoArmPacing { get; set; }
+
         #endregion
 
         /// <summary>Whether any retry or timeout parameter was given.</summary>
         protected bool HasRetrySettings =>
-            MaximumRetryCount.HasValue || RetryIntervalSec.HasValue || RetryTimeoutSec.HasValue || TimeoutSec.HasValue;
+            MaximumRetryCount.HasValue || RetryIntervalSec.HasValue || RetryTimeoutSec.HasValue || TimeoutSec.HasValue
+            || MyInvocation.BoundParameters.ContainsKey(nameof(NoArmPacing));
 
         /// <summary>The given settings over <paramref name="current"/> (the others are kept).</summary>
         protected RetrySettings MergeRetrySettings(RetrySettings current) => new()
@@ -62,6 +66,11 @@ namespace RdsSessions.Commands
             }
 
             RdsContext changed = context.WithRetrySettings(MergeRetrySettings(NativeCalls.RetrySettingsOf(context.Connection)));
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(NoArmPacing)))
+            {
+                changed = changed.WithPacing(!NoArmPacing.IsPresent);
+            }
+
             WriteVerbose($"Retry settings: {changed.MaximumRetryCount} retries, first after {changed.RetryIntervalSec} s, " +
                 $"none later than {changed.RetryTimeoutSec} s; request timeout {changed.TimeoutSec} s.");
             return changed;

@@ -32,6 +32,10 @@ namespace RdsSessions.Commands
 
         /// <inheritdoc />
         [Parameter(ParameterSetName = RetrySettingsSet)]
+        public override SwitchParameter NoArmPacing { get; set; }
+
+        /// <inheritdoc />
+        [Parameter(ParameterSetName = RetrySettingsSet)]
         [ValidateRetrySetting(RetrySetting.MaximumRetryCount)]
         public override int? MaximumRetryCount { get; set; }
 
