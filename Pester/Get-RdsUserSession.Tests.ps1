@@ -75,11 +75,13 @@ BeforeDiscovery {
     )
 }
 
-Describe 'Get-RdsUserSession' -Tag 'Integration', 'SessionFamily' -Skip:([bool]$skipReason) {
+# Both backends: the classic broker, and ARM through a mapping file (see common.ps1).
+Describe 'Get-RdsUserSession (<Flavour>)' -Tag 'Integration', 'SessionFamily' -Skip:([bool]$skipReason) -ForEach @(
+    @{ Flavour = 'Classic' }
+    @{ Flavour = 'Arm' }
+) {
     BeforeAll {
         . (Join-Path -Path $PSScriptRoot -ChildPath 'common.ps1')
-
-        $emulator = (Initialize-RdsTestSuite -SignIn).Emulator
 
         $fqidSuffix = ',RdsSessions.Commands.GetRdsUserSessionCommand'
 
@@ -100,6 +102,10 @@ Describe 'Get-RdsUserSession' -Tag 'Integration', 'SessionFamily' -Skip:([bool]$
             @{ TenantName = 'Contoso'; HostPoolName = 'Pool2'; SessionHostName = 'sh1.contoso.com'; SessionId = 18; UserPrincipalName = 'user18@contoso.com'; AdUserName = 'CONTOSO\user18'; SessionState = 'Disconnected'; CreateTime = $oldCreateTime }
             @{ TenantName = 'Fabrikam'; HostPoolName = 'Fabrikam-Pool'; SessionHostName = 'vm1.fabrikam.com'; SessionId = 11; UserPrincipalName = 'judy@fabrikam.com'; AdUserName = 'FABRIKAM\judy'; SessionState = 'Disconnected'; CreateTime = $oldCreateTime }
         )
+        $suite = Initialize-RdsTestSuite -SignIn -Flavour $Flavour -Seed $seed
+        $seed = $suite.Seed
+        $emulator = $suite.Emulator
+        $logoffRoute = Get-RdsTestRoute -Flavour $Flavour -Operation Logoff
     }
 
     AfterAll {
@@ -161,7 +167,13 @@ Describe 'Get-RdsUserSession' -Tag 'Integration', 'SessionFamily' -Skip:([bool]$
             $first.AdUserName | Should -BeExactly 'CONTOSO\user17'
             $first.SessionState | Should -BeExactly 'Active'
             $first.ApplicationType | Should -BeExactly 'Desktop'
-            $first.CreateTimeText | Should -BeExactly $oldCreateTime
+            if ($Flavour -eq 'Arm') {
+                # ARM writes the instant with seven fractional digits: the same instant.
+                [datetimeoffset]::Parse($first.CreateTimeText, [cultureinfo]::InvariantCulture) | Should -Be ([datetimeoffset]::Parse($oldCreateTime, [cultureinfo]::InvariantCulture))
+            }
+            else {
+                $first.CreateTimeText | Should -BeExactly $oldCreateTime
+            }
             $sessions[5].ApplicationType | Should -BeExactly 'RemoteApp'
             $sessions[5].SessionState | Should -BeExactly 'Disconnected'
         }
@@ -233,12 +245,14 @@ Describe 'Get-RdsUserSession' -Tag 'Integration', 'SessionFamily' -Skip:([bool]$
             "$($err[0].TargetObject)" | Should -BeExactly 'Contoso/NoSuchPool'
         }
 
-        It 'reports an unknown tenant as TenantNotFound' {
+        # On ARM a tenant is an entry of the mapping file: one it lacks is ArmMappingNotFound.
+        It 'reports an unknown tenant as TenantNotFound (ARM: ArmMappingNotFound)' {
             $output = @(Get-RdsUserSession -TenantName 'NoSuchTenant' -HostPoolName 'Pool1' -ErrorVariable err -ErrorAction SilentlyContinue)
 
             $output.Count | Should -Be 0
             $err.Count | Should -Be 1
-            $err[0].FullyQualifiedErrorId | Should -BeExactly "TenantNotFound$fqidSuffix"
+            $expectedId = if ($Flavour -eq 'Arm') { 'ArmMappingNotFound' } else { 'TenantNotFound' }
+            $err[0].FullyQualifiedErrorId | Should -BeExactly "$expectedId$fqidSuffix"
             $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
         }
 
@@ -275,7 +289,7 @@ Describe 'Get-RdsUserSession' -Tag 'Integration', 'SessionFamily' -Skip:([bool]$
             $err.Count | Should -Be 0 -Because ($err -join '; ')
             Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore | Should -BeExactly $Removed
             # One logoff request per selected session, and none when nothing was selected.
-            @(Get-RdsEmulatorRequests -Url $emulator.Url | Where-Object { $_.route -eq 'logoffUser' }).Count | Should -Be $selected.Count
+            @(Get-RdsEmulatorRequests -Url $emulator.Url | Where-Object { $_.route -eq $logoffRoute }).Count | Should -Be $selected.Count
         }
 
         It 'writes -PassThru results that name the listed sessions, in the order they were listed' {

@@ -25,12 +25,14 @@ BeforeDiscovery {
         @{ ParameterName = 'PassThru' }
     )
 
-    # Session: the four identity parameters of the call, splatted.
+    # Session: the four identity parameters of the call, splatted. ArmErrorId: what the same call
+    # gets through ARM (a tenant is a mapping entry there); none for a missing session, which ARM
+    # answers 204 (tested on its own below).
     $notFoundCases = @(
-        @{ ErrorId = 'TenantNotFound'; Session = @{ TenantName = 'NoSuchTenant'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 } }
-        @{ ErrorId = 'HostPoolNotFound'; Session = @{ TenantName = 'Contoso'; HostPoolName = 'NoSuchPool'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 } }
-        @{ ErrorId = 'SessionHostNotFound'; Session = @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'nosuch.contoso.com'; SessionId = 17 } }
-        @{ ErrorId = 'SessionNotFound'; Session = @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 99 } }
+        @{ ErrorId = 'TenantNotFound'; ArmErrorId = 'ArmMappingNotFound'; Session = @{ TenantName = 'NoSuchTenant'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 } }
+        @{ ErrorId = 'HostPoolNotFound'; ArmErrorId = 'HostPoolNotFound'; Session = @{ TenantName = 'Contoso'; HostPoolName = 'NoSuchPool'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 } }
+        @{ ErrorId = 'SessionHostNotFound'; ArmErrorId = 'SessionHostNotFound'; Session = @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'nosuch.contoso.com'; SessionId = 17 } }
+        @{ ErrorId = 'SessionNotFound'; ArmErrorId = $null; Session = @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 99 } }
     )
 
     $invalidInputCases = @(
@@ -45,15 +47,15 @@ BeforeDiscovery {
     $hostileNameCases = @(Get-RdsHostileNameCase)
 }
 
-Describe 'Invoke-RdsUserSessionLogoff' -Tag 'Integration' -Skip:([bool]$skipReason) {
+# Every behaviour runs on both backends: the classic broker, and Azure Resource Manager reached
+# through a mapping file (the way the old scripts run today). Where ARM answers differently by
+# design (a missing session is 204, permissions are roles), the test names the flavour's answer.
+Describe 'Invoke-RdsUserSessionLogoff (<Flavour>)' -Tag 'Integration' -Skip:([bool]$skipReason) -ForEach @(
+    @{ Flavour = 'Classic' }
+    @{ Flavour = 'Arm' }
+) {
     BeforeAll {
         . (Join-Path -Path $PSScriptRoot -ChildPath 'common.ps1')
-
-        $suite = Initialize-RdsTestSuite -SignIn
-        $emulator = $suite.Emulator
-        $accessToken = $suite.AccessToken
-        # What a child pwsh needs to sign in to the emulator (Invoke-RdsChildPwshCommand).
-        $childSignIn = @{ ManifestPath = $suite.ManifestPath; Url = $emulator.Url; AccessToken = $accessToken }
 
         $fqidSuffix = ',RdsSessions.Commands.InvokeRdsUserSessionLogoffCommand'
 
@@ -92,6 +94,15 @@ Describe 'Invoke-RdsUserSessionLogoff' -Tag 'Integration' -Skip:([bool]$skipReas
             }
         }
         $seed = New-RdsTestSeed -Session $sessionSpecs.ToArray() -UnreachableSessionHost 'stale1.contoso.com' -ForbiddenTenant 'Northwind'
+
+        $suite = Initialize-RdsTestSuite -SignIn -Flavour $Flavour -Seed $seed -ForbiddenTenant 'Northwind'
+        $seed = $suite.Seed
+        $emulator = $suite.Emulator
+        $accessToken = $suite.AccessToken
+        $logoffRoute = Get-RdsTestRoute -Flavour $Flavour -Operation Logoff
+        # What a child pwsh needs to sign in to the emulator (Invoke-RdsChildPwshCommand); on ARM
+        # it finds the mapping file through RDSSESSIONS_ARM_MAPPING, which it inherits.
+        $childSignIn = @{ ManifestPath = $suite.ManifestPath; Url = $emulator.Url; AccessToken = $accessToken }
     }
 
     AfterAll {
@@ -115,12 +126,12 @@ Describe 'Invoke-RdsUserSessionLogoff' -Tag 'Integration' -Skip:([bool]$skipReas
                 Should -BeExactly 'System.Management.Automation.SwitchParameter, optional, named, not from the pipeline, in every parameter set'
         }
 
-        It 'has a single parameter set and, like the original, no -WhatIf or -Confirm' {
+        It 'has a single parameter set, and -WhatIf and -Confirm for a dry run' {
             $command = Get-Command -Name 'Invoke-RdsUserSessionLogoff'
 
             $command.ParameterSets.Count | Should -Be 1
-            $command.Parameters.Keys | Should -Not -Contain 'WhatIf'
-            $command.Parameters.Keys | Should -Not -Contain 'Confirm'
+            $command.Parameters.Keys | Should -Contain 'WhatIf'
+            $command.Parameters.Keys | Should -Contain 'Confirm'
         }
     }
 
@@ -209,14 +220,14 @@ Describe 'Invoke-RdsUserSessionLogoff' -Tag 'Integration' -Skip:([bool]$skipReas
         It 'goes on with the next item after a failed one' {
             $sessions = @(
                 [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 2 }
-                [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 99 }
+                [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'nosuch.contoso.com'; SessionId = 99 }
                 [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 5 }
             )
 
             $sessions | Invoke-RdsUserSessionLogoff -NoUserPrompt -ErrorVariable err -ErrorAction SilentlyContinue
 
             $err.Count | Should -Be 1
-            $err[0].FullyQualifiedErrorId | Should -BeExactly "SessionNotFound$fqidSuffix"
+            $err[0].FullyQualifiedErrorId | Should -BeExactly "SessionHostNotFound$fqidSuffix"
             $err[0].TargetObject.SessionId | Should -Be 99
             Get-RdsSessionIdsLeft -Url $emulator.Url @sh1 | Should -BeExactly '3,17'
         }
@@ -224,7 +235,7 @@ Describe 'Invoke-RdsUserSessionLogoff' -Tag 'Integration' -Skip:([bool]$skipReas
         It 'stops at the failed item with -ErrorAction Stop, and try/catch catches the error' {
             $sessions = @(
                 [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 2 }
-                [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 99 }
+                [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'nosuch.contoso.com'; SessionId = 99 }
                 [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 5 }
             )
             $caught = $null
@@ -240,15 +251,15 @@ Describe 'Invoke-RdsUserSessionLogoff' -Tag 'Integration' -Skip:([bool]$skipReas
 
             $completed | Should -BeFalse
             $caught | Should -Not -BeNullOrEmpty
-            $caught.FullyQualifiedErrorId | Should -BeExactly "SessionNotFound$fqidSuffix"
+            $caught.FullyQualifiedErrorId | Should -BeExactly "SessionHostNotFound$fqidSuffix"
             $caught.TargetObject.SessionId | Should -Be 99
             # The first item was logged off; the third was never reached.
             Get-RdsSessionIdsLeft -Url $emulator.Url @sh1 | Should -BeExactly '3,5,17'
         }
 
         It 'throws the per-session error with -ErrorAction Stop (Should -Throw -ErrorId)' {
-            { Invoke-RdsUserSessionLogoff @sh1 -SessionId 99 -NoUserPrompt -ErrorAction Stop } |
-                Should -Throw -ErrorId "SessionNotFound$fqidSuffix"
+            { Invoke-RdsUserSessionLogoff @sh1 -SessionHostName 'nosuch.contoso.com' -SessionId 99 -NoUserPrompt -ErrorAction Stop } |
+                Should -Throw -ErrorId "SessionHostNotFound$fqidSuffix"
 
             Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore | Should -BeExactly ''
         }
@@ -278,7 +289,7 @@ Describe 'Invoke-RdsUserSessionLogoff' -Tag 'Integration' -Skip:([bool]$skipReas
             $result.ErrorId | Should -BeExactly "ConfirmationNotPossible$fqidSuffix"
             $result.Category | Should -BeExactly 'InvalidOperation'
             Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore | Should -BeExactly ''
-            @(Get-RdsEmulatorRequests -Url $emulator.Url | Where-Object { $_.route -eq 'logoffUser' }).Count | Should -Be 0
+            @(Get-RdsEmulatorRequests -Url $emulator.Url | Where-Object { $_.route -eq $logoffRoute }).Count | Should -Be 0
         }
     }
 
@@ -291,7 +302,7 @@ Describe 'Invoke-RdsUserSessionLogoff' -Tag 'Integration' -Skip:([bool]$skipReas
             $err[0].CategoryInfo.Category | Should -Be 'ResourceUnavailable'
             $err[0].TargetObject.ToString() | Should -BeExactly 'Contoso/Pool-Apps/stale1.contoso.com/3'
             Get-RdsSessionIdsLeft -Url $emulator.Url @stale1 | Should -BeExactly '3'
-            $requests = @(Get-RdsEmulatorRequests -Url $emulator.Url | Where-Object { $_.route -eq 'logoffUser' })
+            $requests = @(Get-RdsEmulatorRequests -Url $emulator.Url | Where-Object { $_.route -eq $logoffRoute })
             $requests.Count | Should -Be 1
             $requests[0].status | Should -Be 409
             $requests[0].force | Should -BeNullOrEmpty
@@ -303,7 +314,7 @@ Describe 'Invoke-RdsUserSessionLogoff' -Tag 'Integration' -Skip:([bool]$skipReas
             $err.Count | Should -Be 0 -Because ($err -join '; ')
             Get-RdsSessionIdsLeft -Url $emulator.Url @stale1 | Should -BeExactly ''
             Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore | Should -BeExactly 'Contoso/Pool-Apps/stale1.contoso.com/3'
-            $requests = @(Get-RdsEmulatorRequests -Url $emulator.Url | Where-Object { $_.route -eq 'logoffUser' })
+            $requests = @(Get-RdsEmulatorRequests -Url $emulator.Url | Where-Object { $_.route -eq $logoffRoute })
             $requests.Count | Should -Be 1
             $requests[0].force | Should -BeTrue
             $requests[0].status | Should -Be 200
@@ -311,11 +322,12 @@ Describe 'Invoke-RdsUserSessionLogoff' -Tag 'Integration' -Skip:([bool]$skipReas
     }
 
     Context 'errors' {
-        It '<ErrorId>: writes a non-terminating ObjectNotFound error that identifies the session, and changes nothing' -ForEach $notFoundCases {
+        It '<ErrorId> (ARM: <ArmErrorId>): writes a non-terminating ObjectNotFound error that identifies the session, and changes nothing' -ForEach @($notFoundCases | Where-Object { $Flavour -eq 'Classic' -or $_.ArmErrorId }) {
             Invoke-RdsUserSessionLogoff @Session -NoUserPrompt -ErrorVariable err -ErrorAction SilentlyContinue
 
             $err.Count | Should -Be 1
-            $err[0].FullyQualifiedErrorId | Should -BeExactly "$ErrorId$fqidSuffix"
+            $expectedId = if ($Flavour -eq 'Arm') { $ArmErrorId } else { $ErrorId }
+            $err[0].FullyQualifiedErrorId | Should -BeExactly "$expectedId$fqidSuffix"
             $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
             $target = $err[0].TargetObject
             $target.GetType().FullName | Should -BeExactly 'RdsSessions.SessionIdentity'
@@ -327,7 +339,23 @@ Describe 'Invoke-RdsUserSessionLogoff' -Tag 'Integration' -Skip:([bool]$skipReas
             Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore | Should -BeExactly ''
         }
 
-        It 'TenantGroupNotFound: reports a tenant group the broker does not know' {
+        if ($Flavour -eq 'Arm') {
+            It 'ARM: a session that does not exist is answered 204 and counted as done, with a verbose note' {
+                $result = Invoke-RdsUserSessionLogoff @sh1 -SessionId 99 -NoUserPrompt -PassThru -Verbose -ErrorVariable err -ErrorAction SilentlyContinue 4>&1
+
+                $err.Count | Should -Be 0
+                $verbose = @($result | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
+                $verbose -match 'did not exist \(ARM answered 204' | Should -Not -BeNullOrEmpty -Because ($verbose -join '; ')
+                $requests = @(Get-RdsEmulatorRequests -Url $emulator.Url | Where-Object { $_.route -eq $logoffRoute })
+                $requests.Count | Should -Be 1
+                $requests[0].status | Should -Be 204
+                Get-RdsRemovedSession -Url $emulator.Url -Before $sessionsBefore | Should -BeExactly ''
+            }
+        }
+
+        # ARM: the tenant group is part of how the emulator derives a tenant's subscription id,
+        # so the same move makes the mapped subscription unknown.
+        It 'TenantGroupNotFound (ARM: SubscriptionNotFound): reports a tenant group the broker does not know' {
             $otherGroup = New-RdsTestSeed -TenantGroupName 'Another Tenant Group' -Session @(
                 @{ TenantName = 'Contoso'; HostPoolName = 'Pool-Desktop'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 }
             )
@@ -336,7 +364,8 @@ Describe 'Invoke-RdsUserSessionLogoff' -Tag 'Integration' -Skip:([bool]$skipReas
             Invoke-RdsUserSessionLogoff @sh1 -SessionId 17 -NoUserPrompt -ErrorVariable err -ErrorAction SilentlyContinue
 
             $err.Count | Should -Be 1
-            $err[0].FullyQualifiedErrorId | Should -BeExactly "TenantGroupNotFound$fqidSuffix"
+            $expectedId = if ($Flavour -eq 'Arm') { 'SubscriptionNotFound' } else { 'TenantGroupNotFound' }
+            $err[0].FullyQualifiedErrorId | Should -BeExactly "$expectedId$fqidSuffix"
             $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
             $err[0].TargetObject.TenantGroupName | Should -BeExactly 'Default Tenant Group'
             Get-RdsSessionIdsLeft -Url $emulator.Url @sh1 -TenantGroupName 'Another Tenant Group' | Should -BeExactly '17'
@@ -363,11 +392,12 @@ Describe 'Invoke-RdsUserSessionLogoff' -Tag 'Integration' -Skip:([bool]$skipReas
             $requests | ForEach-Object { $_.status | Should -Be 401 }
         }
 
-        It 'BrokerForbidden: reports a tenant the caller has no role on' {
+        It 'BrokerForbidden (ARM: AuthorizationFailed): reports a tenant the caller has no role on' {
             Invoke-RdsUserSessionLogoff @northwind -SessionId 8 -NoUserPrompt -ErrorVariable err -ErrorAction SilentlyContinue
 
             $err.Count | Should -Be 1
-            $err[0].FullyQualifiedErrorId | Should -BeExactly "BrokerForbidden$fqidSuffix"
+            $expectedId = if ($Flavour -eq 'Arm') { 'AuthorizationFailed' } else { 'BrokerForbidden' }
+            $err[0].FullyQualifiedErrorId | Should -BeExactly "$expectedId$fqidSuffix"
             $err[0].CategoryInfo.Category | Should -Be 'PermissionDenied'
             Get-RdsSessionIdsLeft -Url $emulator.Url @northwind | Should -BeExactly '8'
         }
@@ -418,7 +448,7 @@ Describe 'Invoke-RdsUserSessionLogoff' -Tag 'Integration' -Skip:([bool]$skipReas
         }
 
         It 'writes no result for a session that failed' {
-            $results = @(Invoke-RdsUserSessionLogoff @sh1 -SessionId 99 -NoUserPrompt -PassThru -ErrorAction SilentlyContinue)
+            $results = @(Invoke-RdsUserSessionLogoff @sh1 -SessionHostName 'nosuch.contoso.com' -SessionId 99 -NoUserPrompt -PassThru -ErrorAction SilentlyContinue)
 
             $results.Count | Should -Be 0
         }
@@ -432,11 +462,19 @@ Describe 'Invoke-RdsUserSessionLogoff' -Tag 'Integration' -Skip:([bool]$skipReas
 
             $err.Count | Should -Be 0 -Because ($err -join '; ')
             Get-RdsSessionIdsLeft -Url $emulator.Url @address | Should -BeExactly '2'
-            $requests = @(Get-RdsEmulatorRequests -Url $emulator.Url | Where-Object { $_.route -eq 'logoffUser' })
+            $requests = @(Get-RdsEmulatorRequests -Url $emulator.Url | Where-Object { $_.route -eq $logoffRoute })
             $requests.Count | Should -Be 1
-            $requests[0].tenantGroup | Should -BeExactly 'Default Tenant Group'
-            $requests[0].tenant | Should -BeExactly $TenantName
-            $requests[0].hostPool | Should -BeExactly $HostPoolName
+            if ($Flavour -eq 'Arm') {
+                # ARM names the host pool by its mapped ARM name; the session host as given.
+                $mapped = (Get-Content -Raw -LiteralPath $suite.MappingPath | ConvertFrom-Json -AsHashtable).tenants[$TenantName].hostPools[$HostPoolName]
+                $requests[0].resourceGroup | Should -BeExactly $mapped.resourceGroup
+                $requests[0].hostPool | Should -BeExactly $mapped.name
+            }
+            else {
+                $requests[0].tenantGroup | Should -BeExactly 'Default Tenant Group'
+                $requests[0].tenant | Should -BeExactly $TenantName
+                $requests[0].hostPool | Should -BeExactly $HostPoolName
+            }
             $requests[0].sessionHost | Should -BeExactly $SessionHostName
             $requests[0].sessionId | Should -BeExactly '1'
             $requests[0].status | Should -Be 200

@@ -58,12 +58,23 @@ function Initialize-RdsTestSuite {
     <#
     .SYNOPSIS
         The start of every integration suite's BeforeAll: imports the BUILT module, starts an
-        emulator that accepts -AccessToken and, with -SignIn, signs in to it with that token.
-        Returns { ManifestPath; AccessToken; Emulator }; Complete-RdsTestSuite (AfterAll) undoes it.
+        emulator and, with -SignIn, signs in to it as the -Flavour says.
+        Returns { ManifestPath; AccessToken; Emulator; Flavour; Seed; MappingPath };
+        Complete-RdsTestSuite (AfterAll) undoes it.
+    .PARAMETER Flavour
+        Classic: the classic broker routes with the classic token, as before the retirement.
+        Arm: the same data through Azure Resource Manager, as admins run the old scripts today:
+        the ARM token and a mapping file (written from the emulator's data after -Seed is in
+        place, and found through RDSSESSIONS_ARM_MAPPING, so child processes and other
+        runspaces that sign in the old way use it too).
+    .PARAMETER Seed
+        The state the suite starts from (New-RdsTestSeed); put in place before the mapping is
+        written. With -Flavour Arm the returned Seed also carries role assignments that keep
+        -ForbiddenTenant out (ARM has no forbidden tenants: it has roles).
     .EXAMPLE
         BeforeAll {
             . (Join-Path -Path $PSScriptRoot -ChildPath 'common.ps1')
-            $suite = Initialize-RdsTestSuite -SignIn
+            $suite = Initialize-RdsTestSuite -SignIn -Flavour $Flavour -Seed $seed
             $emulator = $suite.Emulator
         }
         AfterAll {
@@ -72,17 +83,38 @@ function Initialize-RdsTestSuite {
     #>
     [CmdletBinding()]
     param(
-        [ValidateNotNullOrEmpty()]
-        [string] $AccessToken = 'rds-emulator-token',
+        [string] $AccessToken,
 
-        [switch] $SignIn
+        [switch] $SignIn,
+
+        [ValidateSet('Classic', 'Arm')]
+        [string] $Flavour = 'Classic',
+
+        [object] $Seed,
+
+        [string[]] $ForbiddenTenant = @()
     )
 
+    if (-not $AccessToken) {
+        $AccessToken = if ($Flavour -eq 'Arm') { 'rds-emulator-arm-token' } else { 'rds-emulator-token' }
+    }
     $manifestPath = Get-RdsModuleManifest
     # -Global: the suite's tests run outside this function and must see the cmdlets.
     Import-Module -Name $manifestPath -Force -Global -ErrorAction Stop
     $emulator = Start-RdsEmulator -AccessToken $AccessToken
+    $mappingPath = $null
     try {
+        if ($null -ne $Seed) {
+            Set-RdsEmulatorState -Url $emulator.Url -Seed $Seed
+        }
+        if ($Flavour -eq 'Arm') {
+            $mappingPath = Join-Path ([System.IO.Path]::GetTempPath()) ('rds-arm-mapping-{0}.json' -f [guid]::NewGuid())
+            $Seed = Write-RdsTestArmMapping -Url $emulator.Url -Path $mappingPath -Seed $Seed -ForbiddenTenant $ForbiddenTenant
+            $env:RDSSESSIONS_ARM_MAPPING = $mappingPath
+            if ($null -ne $Seed) {
+                Set-RdsEmulatorState -Url $emulator.Url -Seed $Seed
+            }
+        }
         if ($SignIn) {
             $null = Add-RdsAccount -DeploymentUrl $emulator.Url -AccessToken $AccessToken -ErrorAction Stop
         }
@@ -97,7 +129,105 @@ function Initialize-RdsTestSuite {
         ManifestPath = $manifestPath
         AccessToken  = $AccessToken
         Emulator     = $emulator
+        Flavour      = $Flavour
+        Seed         = $Seed
+        MappingPath  = $mappingPath
     }
+}
+
+function Write-RdsTestArmMapping {
+    <#
+    .SYNOPSIS
+        Writes the ARM mapping of the emulator's current data to -Path, as an admin would with
+        Set-RdsArmMapping: each tenant's subscription, each host pool's resource group and ARM
+        name. Returns -Seed with an "arm" section whose role assignments grant the emulator's ARM
+        principal 'Desktop Virtualization User Session Operator' on every host pool except those
+        of -ForbiddenTenant (no assignments when there is none: then everything is allowed).
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] [string] $Url,
+        [Parameter(Mandatory)] [string] $Path,
+        [object] $Seed,
+        [string[]] $ForbiddenTenant = @()
+    )
+
+    $pools = @(Invoke-RdsEmulatorAdminGet -Url $Url -Path '/_emulator/arm/hostPools' | ForEach-Object { $_ })
+    $tenants = [ordered]@{}
+    foreach ($pool in $pools) {
+        if (-not $tenants.Contains($pool.tenant)) {
+            $tenants[$pool.tenant] = [ordered]@{ subscriptionId = $pool.subscriptionId; hostPools = [ordered]@{} }
+        }
+        $tenants[$pool.tenant].hostPools[$pool.hostPool] = [ordered]@{ resourceGroup = $pool.resourceGroup; name = $pool.armHostPoolName }
+    }
+    # armEndpoint: the emulator stands in for https://management.azure.com.
+    $json = ConvertTo-Json -InputObject ([ordered]@{ armEndpoint = $Url.TrimEnd('/'); tenants = $tenants }) -Depth 8
+    [System.IO.File]::WriteAllText($Path, $json, [System.Text.UTF8Encoding]::new($false))
+
+    if ($null -eq $Seed) {
+        return $Seed
+    }
+    $assignments = @(
+        foreach ($pool in $pools) {
+            if ($ForbiddenTenant -cnotcontains $pool.tenant) {
+                [ordered]@{
+                    principalId        = '88888888-8888-8888-8888-888888888888'
+                    roleDefinitionName = 'Desktop Virtualization User Session Operator'
+                    scope              = $pool.id
+                }
+            }
+        }
+    )
+    $withRoles = [ordered]@{}
+    foreach ($entry in $Seed.GetEnumerator()) { $withRoles[$entry.Key] = $entry.Value }
+    # No assignments at all means everything is allowed. The behaviour suites run against
+    # buckets far larger than ARM's (the pacing suite and the benchmark test ARM's own): a
+    # 1,000-session test would otherwise take 80 s. The headers still count down, so the
+    # module's pacer learns the larger bucket from them as it would from a live one.
+    $large = [ordered]@{ burst = 1000000; perSecond = 1000000 }
+    $arm = [ordered]@{ rateLimits = [ordered]@{ reads = $large; deletes = $large; writes = $large } }
+    if ($ForbiddenTenant.Count -gt 0) {
+        $arm['roleAssignments'] = $assignments
+    }
+    $withRoles['arm'] = $arm
+    $withRoles
+}
+
+function Update-RdsTestArmMapping {
+    <#
+    .SYNOPSIS
+        For a suite on the ARM flavour whose tests add tenants (generated pools): rewrites the
+        suite's mapping file from the emulator's current data and signs in again, so the new
+        tenants are mapped. Does nothing on the classic flavour.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] [object] $Suite)
+
+    if ($Suite.Flavour -ne 'Arm') {
+        return
+    }
+    $null = Write-RdsTestArmMapping -Url $Suite.Emulator.Url -Path $Suite.MappingPath
+    $null = Add-RdsAccount -DeploymentUrl $Suite.Emulator.Url -AccessToken $Suite.AccessToken -ErrorAction Stop
+}
+
+function Get-RdsTestRoute {
+    <#
+    .SYNOPSIS
+        The emulator's request-log route name of an operation in a flavour (classic and ARM
+        routes have different names).
+    #>
+    [CmdletBinding()]
+    [OutputType([string])]
+    param(
+        [Parameter(Mandatory)] [ValidateSet('Classic', 'Arm')] [string] $Flavour,
+        [Parameter(Mandatory)] [ValidateSet('Logoff', 'Disconnect', 'SendMessage', 'ListSessions')] [string] $Operation
+    )
+
+    $routes = @{
+        Classic = @{ Logoff = 'logoffUser'; Disconnect = 'disconnectUser'; SendMessage = 'sendMessageUser'; ListSessions = 'listSessions' }
+        Arm     = @{ Logoff = 'armDeleteUserSession'; Disconnect = 'armDisconnect'; SendMessage = 'armSendMessage'; ListSessions = 'armListUserSessions' }
+    }
+    $routes[$Flavour][$Operation]
 }
 
 function Complete-RdsTestSuite {
@@ -114,6 +244,11 @@ function Complete-RdsTestSuite {
 
     Stop-RdsEmulator -Emulator $Emulator
     Remove-Module -Name 'RdsSessions' -Force -ErrorAction SilentlyContinue
+    $mapping = $env:RDSSESSIONS_ARM_MAPPING
+    if ($mapping -and (Split-Path -Leaf $mapping) -like 'rds-arm-mapping-*.json') {
+        Remove-Item -LiteralPath $mapping -ErrorAction SilentlyContinue
+        Remove-Item -Path Env:RDSSESSIONS_ARM_MAPPING -ErrorAction SilentlyContinue
+    }
 }
 
 #endregion

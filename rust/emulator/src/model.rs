@@ -262,9 +262,27 @@ impl HostPool {
         name
     }
 
-    /// The pool's ARM name: `armName`, else the classic name.
-    pub fn arm_name(&self) -> &str {
-        self.arm_name.as_deref().unwrap_or(&self.name)
+    /// The pool's ARM name: `armName`, else the classic name made a valid ARM host pool name
+    /// (ARM could never hold `x?y` or `Zoë 東京`, so a migrated pool cannot be named so):
+    /// every character other than an ASCII letter, digit, `@`, `.`, `-`, `_` or space becomes
+    /// `-`, the name is cut to 64 characters and padded with `-` to 3.
+    pub fn arm_name(&self) -> std::borrow::Cow<'_, str> {
+        if let Some(name) = &self.arm_name {
+            return std::borrow::Cow::Borrowed(name);
+        }
+        if is_arm_host_pool_name(&self.name) {
+            return std::borrow::Cow::Borrowed(&self.name);
+        }
+        let mut name: String = self
+            .name
+            .chars()
+            .map(|c| if is_arm_host_pool_char(c) { c } else { '-' })
+            .take(64)
+            .collect();
+        while name.len() < 3 {
+            name.push('-');
+        }
+        std::borrow::Cow::Owned(name)
     }
 
     /// The pool's ARM `location`.
@@ -317,15 +335,22 @@ fn resource_group_name<'de, D: Deserializer<'de>>(
     Ok(value)
 }
 
+/// What the ARM spec allows in a host pool name: ASCII letters, digits, `@`, `.`, `-`, `_`
+/// and space.
+fn is_arm_host_pool_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "@.-_ ".contains(c)
+}
+
+/// A valid ARM host pool name: 3-64 of [`is_arm_host_pool_char`].
+fn is_arm_host_pool_name(text: &str) -> bool {
+    (3..=64).contains(&text.len()) && text.chars().all(is_arm_host_pool_char)
+}
+
 /// Reads an optional ARM host pool name: 3-64 letters, digits, `@`, `.`, `-`, `_`, space.
 fn host_pool_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
     let value = Option::<String>::deserialize(deserializer)?;
     if let Some(text) = &value {
-        let valid = (3..=64).contains(&text.len())
-            && text
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "@.-_ ".contains(c));
-        if !valid {
+        if !is_arm_host_pool_name(text) {
             return Err(serde::de::Error::custom(format!(
                 "'{text}' is not a valid ARM host pool name (3-64 letters, digits, '@', '.', \
                  '-', '_' or spaces)"
@@ -561,6 +586,18 @@ mod tests {
         assert!(uuid::Uuid::try_parse(&derived).is_ok());
         assert_eq!(derived, odd.subscription_id("Default Tenant Group"));
         assert_ne!(derived, odd.subscription_id("Other Group"));
+        // A classic name ARM could not hold gets a valid ARM name by default.
+        assert_eq!(pool.arm_name(), "Pool -1.");
+        let unicode = HostPool {
+            name: "Zo\u{eb} \u{6771}".into(),
+            ..HostPool::default()
+        };
+        assert_eq!(unicode.arm_name(), "Zo- -");
+        let short = HostPool {
+            name: "x".into(),
+            ..HostPool::default()
+        };
+        assert_eq!(short.arm_name(), "x--");
     }
 
     #[test]

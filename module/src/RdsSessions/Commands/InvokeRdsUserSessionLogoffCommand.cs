@@ -15,8 +15,10 @@ namespace RdsSessions.Commands
     /// </summary>
     /// <remarks>
     /// The parameter contract is the original RDInfra one (positions 0-3, all mandatory, all
-    /// pipeline by value and by property name). Like the original it declares no ShouldProcess:
-    /// the prompt is its own, and -NoUserPrompt is what scripts use to skip it.
+    /// pipeline by value and by property name). The prompt is the module's own, as in the
+    /// original, and -NoUserPrompt is what scripts use to skip it; -WhatIf and an explicit
+    /// -Confirm come from ShouldProcess (see SessionConfirmation), and $ConfirmPreference never
+    /// adds a prompt, so old scripts behave as they did.
     /// </remarks>
     [Cmdlet(VerbsLifecycle.Invoke, "RdsUserSessionLogoff", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(RdsUserSessionLogoffResult))]

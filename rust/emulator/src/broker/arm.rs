@@ -24,7 +24,7 @@ pub(crate) struct ArmPool<'s> {
 
 impl<'s> ArmPool<'s> {
     /// The ARM host pool name.
-    pub(crate) fn name(&self) -> &'s str {
+    pub(crate) fn name(&self) -> std::borrow::Cow<'s, str> {
         self.pool.arm_name()
     }
 
@@ -90,7 +90,7 @@ pub(crate) fn mapping(seed: &Seed) -> Vec<ArmHostPool> {
             tenant: pool.tenant.name.clone(),
             host_pool: pool.pool.name.clone(),
             id: pool.id(),
-            arm_host_pool_name: pool.name().to_owned(),
+            arm_host_pool_name: pool.name().into_owned(),
             subscription_id: pool.subscription,
             resource_group: pool.resource_group,
         })

@@ -62,7 +62,7 @@ impl SystemData {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct HostPoolView<'a> {
-    name: &'a str,
+    name: std::borrow::Cow<'a, str>,
     id: String,
     #[serde(rename = "type")]
     kind: &'static str,
