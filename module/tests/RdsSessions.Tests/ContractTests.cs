@@ -75,7 +75,7 @@ public sealed class ContractTests : IDisposable
         var r = _engine.Run("$m = Get-Module RdsSessions; $m.Version.ToString(); $m.ExportedCmdlets.Keys | Sort-Object");
         Assert.Equal(TestEnv.Version, r.Output[0].ToString());
         var r2 = _engine.Run("(Get-Module RdsSessions).ExportedCmdlets.Keys");
-        Assert.Equal(new[] { "Add-RdsAccount", "Disconnect-RdsUserSession", "Get-RdsArmMapping", "Get-RdsContext", "Get-RdsUserSession", "Invoke-RdsUserSessionLogoff", "Send-RdsUserSessionMessage", "Set-RdsArmMapping", "Set-RdsContext" },
+        Assert.Equal(new[] { "Add-RdsAccount", "Disconnect-RdsUserSession", "Get-RdsArmMapping", "Get-RdsContext", "Get-RdsHostPool", "Get-RdsSessionHost", "Get-RdsTenant", "Get-RdsUserSession", "Invoke-RdsUserSessionLogoff", "Send-RdsUserSessionMessage", "Set-RdsArmMapping", "Set-RdsContext", "Set-RdsSessionHost" },
             r2.Output.Select(o => o.ToString()).OrderBy(s => s, StringComparer.Ordinal));
         var r3 = _engine.Run("(Get-Module RdsSessions).PowerShellVersion.ToString(); (Get-Module RdsSessions).PrivateData.PSData.Tags");
         Assert.Equal("7.4", r3.Output[0].ToString());

@@ -53,9 +53,66 @@ internal static class TestEnv
 /// shared launcher (module/tools/Shared/EmulatorLauncher.cs, also used by the benchmark), plus
 /// the admin routes the tests use.
 /// </summary>
+/// <summary>The two backends every behaviour test runs on.</summary>
+public enum Flavour
+{
+    /// <summary>The classic WVD broker routes (/RdsManagement/V1/...).</summary>
+    Classic,
+
+    /// <summary>Azure Resource Manager (Microsoft.DesktopVirtualization) through a mapping.</summary>
+    Arm,
+}
+
+/// <summary>The ARM mapping of the emulator's data, as an admin would write it.</summary>
+public static class ArmMapping
+{
+    public static JsonObject Of(Emulator emulator)
+    {
+        var tenants = new JsonObject();
+        foreach (var pool in emulator.AdminJson("/_emulator/arm/hostPools").AsArray())
+        {
+            string tenant = (string)pool!["tenant"]!;
+            if (tenants[tenant] is not JsonObject entry)
+            {
+                entry = new JsonObject { ["subscriptionId"] = (string?)pool["subscriptionId"], ["hostPools"] = new JsonObject() };
+                tenants[tenant] = entry;
+            }
+
+            entry["hostPools"]![(string)pool["hostPool"]!] = new JsonObject
+            {
+                ["resourceGroup"] = (string?)pool["resourceGroup"],
+                ["name"] = (string?)pool["armHostPoolName"],
+            };
+        }
+
+        return new JsonObject { ["armEndpoint"] = emulator.Url.TrimEnd('/'), ["tenants"] = tenants };
+    }
+
+    /// <summary>The mapping as the hashtable a script passes to Add-RdsAccount -ArmMapping.</summary>
+    public static System.Collections.Hashtable ToHashtable(JsonObject json)
+    {
+        // Case-sensitive keys, as names in the mapping file are.
+        var table = new System.Collections.Hashtable(StringComparer.Ordinal);
+        foreach (var (key, value) in json)
+        {
+            table[key] = value is JsonObject inner ? ToHashtable(inner) : (object?)value?.ToString();
+        }
+
+        return table;
+    }
+
+    /// <summary>The ARM host pool name the emulator serves a classic pool under.</summary>
+    public static string ArmName(Emulator emulator, string tenant, string hostPool) =>
+        (string)emulator.AdminJson("/_emulator/arm/hostPools").AsArray()
+            .First(p => (string?)p!["tenant"] == tenant && (string?)p["hostPool"] == hostPool)!["armHostPoolName"]!;
+}
+
 public sealed class Emulator : IDisposable
 {
     public const string Token = EmulatorLauncher.DefaultToken;
+
+    /// <summary>The static token the emulator's ARM routes accept.</summary>
+    public const string ArmToken = "rds-emulator-arm-token";
     private readonly EmulatorLauncher _launcher;
     private readonly HttpClient _http = new();
 
@@ -293,6 +350,31 @@ public sealed class Engine : IDisposable
     public Engine SignIn(Emulator emulator, string token = Emulator.Token)
     {
         Run("Add-RdsAccount -DeploymentUrl $args[0] -AccessToken $args[1] | Out-Null", emulator.Url, token);
+        return this;
+    }
+
+    /// <summary>
+    /// Signs in to the emulator the way <paramref name="flavour"/> says: the classic broker with
+    /// the classic token, or Azure Resource Manager with the ARM token and a mapping of the
+    /// emulator's current data (every tenant's subscription, every pool's resource group and ARM
+    /// name, the emulator as the ARM endpoint) given as Add-RdsAccount -ArmMapping. Sign in again
+    /// after a state with other tenants is put in place.
+    /// </summary>
+    public Engine SignIn(Emulator emulator, Flavour flavour, string? token = null)
+    {
+        if (flavour == Flavour.Classic)
+        {
+            return SignIn(emulator, token ?? Emulator.Token);
+        }
+
+        var r = Run(
+            "Add-RdsAccount -DeploymentUrl $args[0] -AccessToken $args[1] -ArmMapping $args[2] | Out-Null",
+            emulator.Url, token ?? Emulator.ArmToken, ArmMapping.ToHashtable(ArmMapping.Of(emulator)));
+        if (r.Errors.Count > 0 && token is null)
+        {
+            throw new InvalidOperationException("ARM sign-in failed: " + r.Errors[0]);
+        }
+
         return this;
     }
 

@@ -7,22 +7,55 @@ using Xunit;
 
 namespace RdsSessions.Tests;
 
-/// <summary>Invoke-RdsUserSessionLogoff through real pipelines in the hosted engine, against the emulator.</summary>
+/// <summary>Invoke-RdsUserSessionLogoff on the classic broker.</summary>
+public sealed class InvokeRdsUserSessionLogoffOnClassicTests : InvokeRdsUserSessionLogoffTests
+{
+    public InvokeRdsUserSessionLogoffOnClassicTests(EmulatorFixture fixture)
+        : base(fixture, Flavour.Classic)
+    {
+    }
+}
+
+/// <summary>Invoke-RdsUserSessionLogoff on Azure Resource Manager, through a mapping.</summary>
+public sealed class InvokeRdsUserSessionLogoffOnArmTests : InvokeRdsUserSessionLogoffTests
+{
+    public InvokeRdsUserSessionLogoffOnArmTests(EmulatorFixture fixture)
+        : base(fixture, Flavour.Arm)
+    {
+    }
+}
+
+/// <summary>
+/// Invoke-RdsUserSessionLogoff through real pipelines in the hosted engine, against the emulator,
+/// on both backends (one subclass each). Where ARM answers differently by design (a tenant is a
+/// mapping entry, a missing session is 204, permissions are roles), the test names both answers.
+/// </summary>
 [Collection("Engine")]
-public sealed class InvokeRdsUserSessionLogoffTests : IDisposable
+public abstract class InvokeRdsUserSessionLogoffTests : IDisposable
 {
     private const string Fqid = ",RdsSessions.Commands.InvokeRdsUserSessionLogoffCommand";
     private readonly Emulator _emulator;
     private readonly Engine _engine;
+    private readonly Flavour _flavour;
 
-    public InvokeRdsUserSessionLogoffTests(EmulatorFixture fixture)
+    protected InvokeRdsUserSessionLogoffTests(EmulatorFixture fixture, Flavour flavour)
     {
+        _flavour = flavour;
         _emulator = fixture.Emulator;
         _emulator.SetState(Seed.Default());
-        _engine = new Engine().SignIn(_emulator);
+        _engine = new Engine().SignIn(_emulator, flavour);
     }
 
     public void Dispose() => _engine.Dispose();
+
+    private bool OnArm => _flavour == Flavour.Arm;
+
+    /// <summary>Puts another state in place and signs in again (on ARM the mapping follows the data).</summary>
+    private void Reseed(JsonNode seed)
+    {
+        _emulator.SetState(seed);
+        _engine.SignIn(_emulator, _flavour);
+    }
 
     private static string S(string host, int id) => $"Contoso/Pool1/{host}/{id}";
 
@@ -137,7 +170,7 @@ public sealed class InvokeRdsUserSessionLogoffTests : IDisposable
         Assert.Empty(r.Errors);
         Assert.True((bool)Assert.Single(r.Output).Properties["Forced"].Value);
         Assert.Equal(Seed.DefaultExcept(S("stale1.contoso.com", 30)), _emulator.SessionsLeft());
-        Assert.Contains(_emulator.Requests(), q => (string?)q!["query"] == "force=true" && (string?)q["sessionId"] == "30");
+        Assert.Contains(_emulator.Requests(), q => (bool?)q!["force"] == true && (string?)q["sessionId"] == "30");
     }
 
     [Fact]
@@ -160,6 +193,25 @@ public sealed class InvokeRdsUserSessionLogoffTests : IDisposable
     {
         var r = _engine.Run("Invoke-RdsUserSessionLogoff $args[0] $args[1] $args[2] $args[3] -NoUserPrompt; 'still running'", tenant, pool, host, id);
         Assert.Equal("still running", Assert.Single(r.Output).BaseObject); // non-terminating
+        if (OnArm && errorId == "SessionNotFound")
+        {
+            // ARM answers the DELETE of a session that does not exist 204: done, not an error.
+            Assert.Empty(r.Errors);
+            Assert.Equal(204, (int?)Assert.Single(_emulator.Requests(), q => (string?)q!["route"] == "armDeleteUserSession")!["status"]);
+            return;
+        }
+
+        if (OnArm && errorId == "TenantNotFound")
+        {
+            // Under ARM a tenant is an entry of the mapping: one it lacks is refused before any request.
+            var missing = Assert.Single(r.Errors);
+            Assert.Equal("ArmMappingNotFound" + Fqid, missing.FullyQualifiedErrorId);
+            Assert.Equal(ErrorCategory.ObjectNotFound, missing.CategoryInfo.Category);
+            Assert.Contains("'Nope'", missing.Exception.Message);
+            Assert.Empty(_emulator.Requests());
+            return;
+        }
+
         var e = Assert.Single(r.Errors);
         Assert.Equal(errorId + Fqid, e.FullyQualifiedErrorId);
         Assert.Equal(ErrorCategory.ObjectNotFound, e.CategoryInfo.Category);
@@ -167,30 +219,49 @@ public sealed class InvokeRdsUserSessionLogoffTests : IDisposable
         Assert.Equal("RdsSessions.SessionIdentity", target.GetType().FullName);
         Assert.Equal($"{tenant}/{pool}/{host}/{id}", target.ToString());
         Assert.Equal(id, PSObject.AsPSObject(target).Properties["SessionId"].Value);
-        Assert.Contains("HTTP 404", e.Exception.Message);
-        Assert.Contains(errorId, e.Exception.Message); // the broker's code is quoted
-        Assert.Equal(404, PSObject.AsPSObject(e.Exception).Properties["HttpStatus"].Value);
+        if (OnArm && errorId == "HostPoolNotFound")
+        {
+            // A pool the mapping does not name is looked for by name in the subscription's list:
+            // none found is the module's answer, not ARM's 404.
+            Assert.Contains("'Nope'", e.Exception.Message);
+        }
+        else
+        {
+            Assert.Contains("HTTP 404", e.Exception.Message);
+            Assert.Equal(404, PSObject.AsPSObject(e.Exception).Properties["HttpStatus"].Value);
+            if (!OnArm)
+            {
+                Assert.Contains(errorId, e.Exception.Message); // the broker's code is quoted
+            }
+        }
+
         Assert.Equal(Seed.DefaultExcept(), _emulator.SessionsLeft());
     }
 
     [Fact]
     public void The_brokers_message_reaches_the_error_record()
     {
-        var r = _engine.Run("Invoke-RdsUserSessionLogoff Nope Pool1 sh1.contoso.com 17 -NoUserPrompt");
+        var r = _engine.Run("Invoke-RdsUserSessionLogoff Contoso Nope sh1.contoso.com 17 -NoUserPrompt");
         var e = Assert.Single(r.Errors);
-        // The emulator's message text: "Tenant 'Nope' does not exist in tenant group ..."
-        Assert.Contains("Tenant 'Nope' does not exist", e.Exception.Message);
+        // The emulator's message text: "Host pool 'Nope' does not exist ..." (classic); ARM's
+        // discovery finds no pool of that name in the tenant's subscription.
+        Assert.Contains("'Nope'", e.Exception.Message);
         Assert.Contains("Could not log off session 17", e.Exception.Message);
     }
 
     [Fact]
     public void A_failed_item_does_not_stop_the_pipeline()
     {
-        var r = _engine.Run("17, 99, 19 | Invoke-RdsUserSessionLogoff Contoso Pool1 sh1.contoso.com -NoUserPrompt -PassThru");
+        // The middle one names a session host that does not exist: an error on both backends.
+        var r = _engine.Run(@"
+            [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool1'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 },
+            [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool1'; SessionHostName = 'nope.contoso.com'; SessionId = 99 },
+            [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool1'; SessionHostName = 'sh1.contoso.com'; SessionId = 19 } |
+                Invoke-RdsUserSessionLogoff -NoUserPrompt -PassThru");
         Assert.Equal(new object[] { 17, 19 }, r.Output.Select(o => o.Properties["SessionId"].Value).ToArray());
         var e = Assert.Single(r.Errors);
-        Assert.Equal("SessionNotFound" + Fqid, e.FullyQualifiedErrorId);
-        Assert.Equal("Contoso/Pool1/sh1.contoso.com/99", e.TargetObject!.ToString());
+        Assert.Equal("SessionHostNotFound" + Fqid, e.FullyQualifiedErrorId);
+        Assert.Equal("Contoso/Pool1/nope.contoso.com/99", e.TargetObject!.ToString());
         Assert.Equal(Seed.DefaultExcept(S("sh1.contoso.com", 17), S("sh1.contoso.com", 19)), _emulator.SessionsLeft());
     }
 
@@ -198,9 +269,14 @@ public sealed class InvokeRdsUserSessionLogoffTests : IDisposable
     public void ErrorAction_Stop_throws_an_error_that_try_catch_catches()
     {
         var r = _engine.Run(@"
-            try { 99, 17 | Invoke-RdsUserSessionLogoff Contoso Pool1 sh1.contoso.com -NoUserPrompt -ErrorAction Stop; 'not reached' }
+            try {
+                [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool1'; SessionHostName = 'nope.contoso.com'; SessionId = 99 },
+                [pscustomobject]@{ TenantName = 'Contoso'; HostPoolName = 'Pool1'; SessionHostName = 'sh1.contoso.com'; SessionId = 17 } |
+                    Invoke-RdsUserSessionLogoff -NoUserPrompt -ErrorAction Stop
+                'not reached'
+            }
             catch { 'caught ' + $_.FullyQualifiedErrorId }");
-        Assert.Equal("caught SessionNotFound" + Fqid, Assert.Single(r.Output).BaseObject);
+        Assert.Equal("caught SessionHostNotFound" + Fqid, Assert.Single(r.Output).BaseObject);
         // Stop means stop: the session after the failing one was not touched.
         Assert.Equal(Seed.DefaultExcept(), _emulator.SessionsLeft());
     }
@@ -208,14 +284,14 @@ public sealed class InvokeRdsUserSessionLogoffTests : IDisposable
     [Fact]
     public void ErrorVariable_collects_the_error()
     {
-        var r = _engine.Run("Invoke-RdsUserSessionLogoff Contoso Pool1 sh1.contoso.com 99 -NoUserPrompt -ErrorVariable ev -ErrorAction SilentlyContinue; $ev[0].FullyQualifiedErrorId");
-        Assert.Equal("SessionNotFound" + Fqid, Assert.Single(r.Output).BaseObject);
+        var r = _engine.Run("Invoke-RdsUserSessionLogoff Contoso Pool1 nope.contoso.com 99 -NoUserPrompt -ErrorVariable ev -ErrorAction SilentlyContinue; $ev[0].FullyQualifiedErrorId");
+        Assert.Equal("SessionHostNotFound" + Fqid, Assert.Single(r.Output).BaseObject);
     }
 
     [Fact]
     public void A_rejected_token_is_an_authentication_error()
     {
-        using var engine = new Engine().SignIn(_emulator, token: "not-the-token");
+        using var engine = new Engine().SignIn(_emulator, _flavour, token: "not-the-token");
         var r = engine.Run("Invoke-RdsUserSessionLogoff Contoso Pool1 sh1.contoso.com 17 -NoUserPrompt");
         var e = Assert.Single(r.Errors);
         Assert.Equal("BrokerUnauthorized" + Fqid, e.FullyQualifiedErrorId);
@@ -228,10 +304,13 @@ public sealed class InvokeRdsUserSessionLogoffTests : IDisposable
     [Fact]
     public void A_forbidden_tenant_is_a_permission_error()
     {
-        _emulator.SetState(Seed.Of(new[] { ("Locked", "Pool1", "sh1.contoso.com", 5) }, forbiddenTenants: new[] { "Locked" }));
+        var seed = Seed.Of(new[] { ("Locked", "Pool1", "sh1.contoso.com", 5) }, forbiddenTenants: new[] { "Locked" });
+        // ARM has roles, not forbidden tenants: the identity's only role is somewhere else.
+        seed["arm"] = JsonNode.Parse("""{"roleAssignments": [{"principalId": "88888888-8888-8888-8888-888888888888", "roleDefinitionName": "Desktop Virtualization User Session Operator", "scope": "/subscriptions/00000000-0000-4000-8000-000000000000"}]}""");
+        Reseed(seed);
         var r = _engine.Run("Invoke-RdsUserSessionLogoff Locked Pool1 sh1.contoso.com 5 -NoUserPrompt");
         var e = Assert.Single(r.Errors);
-        Assert.Equal("BrokerForbidden" + Fqid, e.FullyQualifiedErrorId);
+        Assert.Equal((OnArm ? "AuthorizationFailed" : "BrokerForbidden") + Fqid, e.FullyQualifiedErrorId);
         Assert.Equal(ErrorCategory.PermissionDenied, e.CategoryInfo.Category);
         Assert.Equal(new[] { "Locked/Pool1/sh1.contoso.com/5" }, _emulator.SessionsLeft());
     }
@@ -258,15 +337,24 @@ public sealed class InvokeRdsUserSessionLogoffTests : IDisposable
     [MemberData(nameof(HostileNames))]
     public void Hostile_names_travel_as_one_segment_and_reach_the_broker_unchanged(string name)
     {
-        _emulator.SetState(Seed.Of(new[] { (name, name, name, 7), ("Other", "Pool", "host", 7) }));
+        Reseed(Seed.Of(new[] { (name, name, name, 7), ("Other", "Pool", "host", 7) }));
         var r = _engine.Run("Invoke-RdsUserSessionLogoff $args[0] $args[0] $args[0] 7 -NoUserPrompt", name);
         Assert.Empty(r.Errors);
         Assert.Equal(new[] { "Other/Pool/host/7" }, _emulator.SessionsLeft());
         var request = Assert.Single(_emulator.Requests());
-        Assert.Equal(name, (string?)request!["tenant"]);
-        Assert.Equal(name, (string?)request["hostPool"]);
-        Assert.Equal(name, (string?)request["sessionHost"]);
-        Assert.Equal("logoffUser", (string?)request["route"]);
+        Assert.Equal(name, (string?)request!["sessionHost"]);
+        if (OnArm)
+        {
+            // ARM knows the pool by its mapped ARM name (a classic name ARM cannot hold was renamed).
+            Assert.Equal(ArmMapping.ArmName(_emulator, name, name), (string?)request["hostPool"]);
+            Assert.Equal("armDeleteUserSession", (string?)request["route"]);
+        }
+        else
+        {
+            Assert.Equal(name, (string?)request["tenant"]);
+            Assert.Equal(name, (string?)request["hostPool"]);
+            Assert.Equal("logoffUser", (string?)request["route"]);
+        }
     }
 
     [Theory]

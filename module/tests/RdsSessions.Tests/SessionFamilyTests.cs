@@ -11,20 +11,55 @@ using Xunit;
 
 namespace RdsSessions.Tests;
 
-/// <summary>Get-RdsUserSession, Send-RdsUserSessionMessage, Disconnect-RdsUserSession, and the concurrent pipeline.</summary>
+/// <summary>The session family on the classic broker.</summary>
+public sealed class SessionFamilyOnClassicTests : SessionFamilyTests
+{
+    public SessionFamilyOnClassicTests(EmulatorFixture fixture)
+        : base(fixture, Flavour.Classic)
+    {
+    }
+}
+
+/// <summary>The session family on Azure Resource Manager, through a mapping.</summary>
+public sealed class SessionFamilyOnArmTests : SessionFamilyTests
+{
+    public SessionFamilyOnArmTests(EmulatorFixture fixture)
+        : base(fixture, Flavour.Arm)
+    {
+    }
+}
+
+/// <summary>
+/// Get-RdsUserSession, Send-RdsUserSessionMessage, Disconnect-RdsUserSession, and the concurrent
+/// pipeline, on both backends (one subclass each).
+/// </summary>
 [Collection("Engine")]
-public sealed class SessionFamilyTests : IDisposable
+public abstract class SessionFamilyTests : IDisposable
 {
     private readonly Emulator _emulator;
     private readonly Engine _engine;
     private static readonly HttpClient Http = new();
 
-    public SessionFamilyTests(EmulatorFixture fixture)
+    protected SessionFamilyTests(EmulatorFixture fixture, Flavour flavour)
     {
         _emulator = fixture.Emulator;
         _emulator.SetState(Seed.Default());
         SetLatency(0, 0);
-        _engine = new Engine().SignIn(_emulator);
+        if (flavour == Flavour.Arm)
+        {
+            // The generated pool Bulk/Pool-Bulk the tests add must be in the mapping too.
+            Generate(hosts: 1, perHost: 1);
+            _engine = new Engine().SignIn(_emulator, flavour);
+            _emulator.SetState(Seed.Default());
+            // Buckets far larger than ARM's: these tests are about concurrency, not throttling
+            // (the pacing tests and the benchmark use ARM's own). The headers still count down.
+            _emulator.Admin(HttpMethod.Put, "/_emulator/arm/ratelimits",
+                """{"reads": {"burst": 1000000, "perSecond": 1000000}, "deletes": {"burst": 1000000, "perSecond": 1000000}, "writes": {"burst": 1000000, "perSecond": 1000000}}""");
+        }
+        else
+        {
+            _engine = new Engine().SignIn(_emulator);
+        }
     }
 
     public void Dispose()
@@ -180,10 +215,12 @@ public sealed class SessionFamilyTests : IDisposable
         Generate(hosts: 2, perHost: 50);
         var r = _engine.Run(@"
             $sessions = @(Get-RdsUserSession Bulk Pool-Bulk)
-            $bad = [pscustomobject]@{ TenantName = 'Bulk'; HostPoolName = 'Pool-Bulk'; SessionHostName = $sessions[0].SessionHostName; SessionId = 99999 }
+            $bad = [pscustomobject]@{ TenantName = 'Bulk'; HostPoolName = 'Pool-Bulk'; SessionHostName = 'host-0999.bulk.test'; SessionId = 99999 }
             @($sessions[0..49]) + $bad + @($sessions[50..99]) | Invoke-RdsUserSessionLogoff -NoUserPrompt -PassThru");
+        // A session host that does not exist: an error on both backends (ARM answers a missing
+        // session on a real host 204, which counts as done).
         var e = Assert.Single(r.Errors);
-        Assert.Equal("SessionNotFound,RdsSessions.Commands.InvokeRdsUserSessionLogoffCommand", e.FullyQualifiedErrorId);
+        Assert.Equal("SessionHostNotFound,RdsSessions.Commands.InvokeRdsUserSessionLogoffCommand", e.FullyQualifiedErrorId);
         Assert.EndsWith("/99999", e.TargetObject!.ToString());
         Assert.Equal(100, r.Output.Count);
         Assert.Equal(0, BulkLeft());
