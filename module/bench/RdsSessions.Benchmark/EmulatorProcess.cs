@@ -24,6 +24,9 @@ internal sealed class EmulatorProcess : IDisposable
     public const string Tenant = "Bulk";
     public const string HostPool = "Pool-Bulk";
 
+    /// <summary>The emulator's static ARM token (its default; principal 88888888-8888-8888-8888-888888888888).</summary>
+    public const string ArmToken = "rds-emulator-arm-token";
+
     private readonly EmulatorLauncher _launcher;
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromMinutes(2) };
     private bool _disposed;
@@ -109,10 +112,38 @@ internal sealed class EmulatorProcess : IDisposable
         return left;
     }
 
-    /// <summary>What the activity record says about one run on a pool: how often sessions were targeted, and the most requests in flight.</summary>
-    public RunCheck Check(string hostPool, int expected)
+    /// <summary>
+    /// Sets ARM's rate limits: the deletes bucket as given, every other field at its default
+    /// (PUT /_emulator/arm/ratelimits); every bucket is refilled.
+    /// </summary>
+    public void SetDeleteBucket(int burst, int perSecond) =>
+        Send(HttpMethod.Put, "/_emulator/arm/ratelimits", string.Create(CultureInfo.InvariantCulture,
+            $"{{\"deletes\":{{\"burst\":{burst},\"perSecond\":{perSecond}}}}}"));
+
+    /// <summary>Restores ARM's default rate limits (DELETE /_emulator/arm/ratelimits).</summary>
+    public void DefaultRateLimits() => Send(HttpMethod.Delete, "/_emulator/arm/ratelimits", null);
+
+    /// <summary>The ARM settings in force (GET /_emulator/arm): api-versions, page size, rate limits.</summary>
+    public JsonNode ArmSettings() => Get("/_emulator/arm");
+
+    /// <summary>Where a pool of tenant Bulk is under ARM (GET /_emulator/arm/hostPools).</summary>
+    public ArmPlacement ArmPlacementOf(string hostPool)
     {
-        JsonNode activity = Activity();
+        foreach (var p in Get("/_emulator/arm/hostPools").AsArray())
+        {
+            if ((string?)p!["tenant"] == Tenant && (string?)p["hostPool"] == hostPool)
+            {
+                return new ArmPlacement((string)p["subscriptionId"]!, (string)p["resourceGroup"]!, (string)p["armHostPoolName"]!, (string)p["id"]!);
+            }
+        }
+
+        throw new InvalidOperationException($"The emulator has no ARM placement for {Tenant}/{hostPool}.");
+    }
+
+    /// <summary>What the activity record says about one run on a pool: how often sessions were targeted, and the most requests in flight.</summary>
+    public RunCheck Check(string hostPool, int expected, JsonNode? activity = null)
+    {
+        activity ??= Activity();
         var calls = activity["callsPerSession"]!.AsArray()
             .Where(c => (string?)c!["tenant"] == Tenant && (string?)c["hostPool"] == hostPool)
             .ToList();
@@ -124,7 +155,10 @@ internal sealed class EmulatorProcess : IDisposable
             Left: left,
             MaxInFlight: (int)activity["maxInFlight"]!,
             BrokerRequests: (long)activity["brokerRequests"]!,
-            Ok: calls.Count == expected && exactlyOnce == expected && left == 0);
+            Ok: calls.Count == expected && exactlyOnce == expected && left == 0)
+        {
+            MoreThanOnce = calls.Count(c => (long?)c!["logoff"] > 1),
+        };
     }
 
     public void Dispose()
@@ -140,4 +174,11 @@ internal sealed class EmulatorProcess : IDisposable
     }
 }
 
-internal sealed record RunCheck(int Targeted, int LoggedOffOnce, int Left, int MaxInFlight, long BrokerRequests, bool Ok);
+internal sealed record RunCheck(int Targeted, int LoggedOffOnce, int Left, int MaxInFlight, long BrokerRequests, bool Ok)
+{
+    /// <summary>Sessions whose logoff reached the broker more than once.</summary>
+    public int MoreThanOnce { get; init; }
+}
+
+/// <summary>A host pool's ARM coordinates in the emulator.</summary>
+internal sealed record ArmPlacement(string SubscriptionId, string ResourceGroup, string ArmHostPoolName, string Id);

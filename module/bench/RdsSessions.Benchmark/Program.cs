@@ -70,13 +70,15 @@ internal sealed record Config(
         8, 250, 32);
 }
 
-internal static class Program
+internal static partial class Program
 {
     private const string Pool = EmulatorProcess.HostPool;
     private const string RawPool = "Pool-Raw";
 
     private static Config s_cfg = Config.Full;
     private static readonly List<Table> s_tables = new();
+    private static readonly List<Table> s_armTables = new();
+    private static bool s_armOnly;
     private static readonly JsonObject s_json = new();
     private static bool s_allVerified = true;
 
@@ -87,20 +89,26 @@ internal static class Program
             return ImportProbe(args[1]);
         }
 
+        const string Usage = "usage: RdsSessions.Benchmark [--quick] [--arm-only]   (see module/bench/README.md)";
         foreach (string arg in args)
         {
             if (arg is "--quick")
             {
                 s_cfg = Config.Quick;
+                s_arm = ArmSizes.Quick;
+            }
+            else if (arg is "--arm-only")
+            {
+                s_armOnly = true;
             }
             else if (arg is "-h" or "--help")
             {
-                Console.WriteLine("usage: RdsSessions.Benchmark [--quick]   (see module/bench/README.md)");
+                Console.WriteLine(Usage);
                 return 0;
             }
             else
             {
-                Console.Error.WriteLine($"Unknown argument '{arg}'. Usage: RdsSessions.Benchmark [--quick]");
+                Console.Error.WriteLine($"Unknown argument '{arg}'. " + Usage);
                 return 2;
             }
         }
@@ -112,7 +120,7 @@ internal static class Program
         }
 
         var total = Stopwatch.StartNew();
-        Console.WriteLine($"RdsSessions {BenchEnv.Version} benchmark ({s_cfg.Mode}): the real cmdlets in the hosted PowerShell engine against rds-emulator");
+        Console.WriteLine($"RdsSessions {BenchEnv.Version} benchmark ({s_cfg.Mode}{(s_armOnly ? ", ARM section only" : string.Empty)}): the real cmdlets in the hosted PowerShell engine against rds-emulator");
         JsonObject machine = MachineInfo();
         Console.WriteLine($"  {machine["processorCount"]} CPUs ({machine["cpuModel"]}), {machine["os"]}, {machine["dotnet"]}, PowerShell engine {machine["powershellEngine"]}, {machine["date"]}");
         Console.WriteLine($"  module {BenchEnv.ManifestPath}");
@@ -127,22 +135,30 @@ internal static class Program
         {
             Console.WriteLine($"  emulator {emu.Url} (pid {emu.ProcessId})");
             emu.RequestLog(false);
+            if (!s_armOnly)
+            {
+                // Section 3 (a) must be measured before anything else imports the module.
+                var engineClock = Stopwatch.StartNew();
+                main = OpenRunspace();
+                double engineStartMs = engineClock.Elapsed.TotalMilliseconds;
+                double firstImportMs = ImportModule(main);
+                SignIn(main, emu.Url);
+                Console.WriteLine($"  engine start {engineStartMs:F0} ms, first Import-Module {firstImportMs:F1} ms; warming up...");
+                Console.WriteLine();
+                WarmUp(emu, main);
 
-            // Section 3 (a) must be measured before anything else imports the module.
-            var engineClock = Stopwatch.StartNew();
-            main = OpenRunspace();
-            double engineStartMs = engineClock.Elapsed.TotalMilliseconds;
-            double firstImportMs = ImportModule(main);
-            SignIn(main, emu.Url);
-            Console.WriteLine($"  engine start {engineStartMs:F0} ms, first Import-Module {firstImportMs:F1} ms; warming up...");
-            Console.WriteLine();
-            WarmUp(emu, main);
+                Bulk(emu, main);
+                Grid(emu, main);
+                PerCall(emu, main);
+                Imports(engineStartMs, firstImportMs);
+                Memory(emu, main);
+            }
+            else
+            {
+                Console.WriteLine();
+            }
 
-            Bulk(emu, main);
-            Grid(emu, main);
-            PerCall(emu, main);
-            Imports(engineStartMs, firstImportMs);
-            Memory(emu, main);
+            Arm(emu);
         }
         catch (Exception e)
         {
@@ -155,8 +171,18 @@ internal static class Program
             main?.Dispose();
         }
 
-        s_json["totalSeconds"] = Math.Round(total.Elapsed.TotalSeconds, 1);
-        s_json["allRunsVerified"] = s_allVerified;
+        if (s_armOnly)
+        {
+            // The classic figures in latest.json are kept as they were; these describe this run only.
+            s_json["arm"]!["totalSeconds"] = Math.Round(total.Elapsed.TotalSeconds, 1);
+            s_json["arm"]!["allRunsVerified"] = s_allVerified;
+        }
+        else
+        {
+            s_json["totalSeconds"] = Math.Round(total.Elapsed.TotalSeconds, 1);
+            s_json["allRunsVerified"] = s_allVerified;
+        }
+
         WriteResults(machine);
         Console.WriteLine($"Total {total.Elapsed.TotalSeconds:F0} s; every run verified against the emulator: {(s_allVerified ? "yes" : "NO")}");
         return s_allVerified ? 0 : 1;
@@ -974,6 +1000,13 @@ internal static class Program
         Console.WriteLine(table.ToText());
     }
 
+    /// <summary>A table of the ARM section: printed, and written between the ARM markers of latest.md.</summary>
+    private static void EmitArmTable(Table table)
+    {
+        s_armTables.Add(table);
+        Console.WriteLine(table.ToText());
+    }
+
     private static JsonObject MachineInfo()
     {
         string cpu = "unknown";
@@ -1047,6 +1080,9 @@ internal static class Program
         }
     }
 
+    private const string ArmBegin = "<!-- arm-section:begin -->";
+    private const string ArmEnd = "<!-- arm-section:end -->";
+
     private static void WriteResults(JsonObject machine)
     {
         machine["loadAverageAtEnd"] = LoadAverage();
@@ -1059,6 +1095,32 @@ internal static class Program
         }
 
         Directory.CreateDirectory(dir);
+        string jsonPath = Path.Combine(dir, stem + ".json"), mdPath = Path.Combine(dir, stem + ".md");
+        var indented = new JsonSerializerOptions { WriteIndented = true };
+        string armMarkdown = ArmMarkdown(machine);
+        if (s_armOnly)
+        {
+            // --arm-only: the ARM section replaces its predecessor in latest.json/latest.md; the
+            // classic sections (and the chart) stay as the last full run wrote them.
+            JsonObject armJson = (JsonObject)s_json["arm"]!;
+            s_json.Remove("arm");
+            armJson["machine"] = machine;
+            JsonObject existing = File.Exists(jsonPath) && JsonNode.Parse(File.ReadAllText(jsonPath)) is JsonObject o
+                ? o
+                : new JsonObject { ["benchmark"] = "RdsSessions" };
+            existing["arm"] = armJson;
+            File.WriteAllText(jsonPath, existing.ToJsonString(indented) + "\n");
+
+            string md = File.Exists(mdPath) ? File.ReadAllText(mdPath) : "# RdsSessions benchmark results\n\n";
+            int b = md.IndexOf(ArmBegin, StringComparison.Ordinal), e = md.IndexOf(ArmEnd, StringComparison.Ordinal);
+            md = b >= 0 && e > b
+                ? md[..b] + armMarkdown + md[(e + ArmEnd.Length)..].TrimStart('\n').Insert(0, "\n")
+                : md.TrimEnd('\n') + "\n\n" + armMarkdown + "\n";
+            File.WriteAllText(mdPath, md);
+            Console.WriteLine($"Wrote the ARM section into {jsonPath} and {stem}.md (the other sections kept)");
+            return;
+        }
+
         var doc = new JsonObject { ["benchmark"] = "RdsSessions", ["machine"] = machine };
         foreach (var (key, value) in s_json.ToList())
         {
@@ -1066,34 +1128,58 @@ internal static class Program
             doc[key] = value;
         }
 
-        File.WriteAllText(Path.Combine(dir, stem + ".json"),
-            doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        File.WriteAllText(jsonPath, doc.ToJsonString(indented) + "\n");
 
         string subtitle = $"RdsSessions {BenchEnv.Version}, PowerShell {machine["powershellEngine"]} (hosted), rds-emulator on loopback; " +
                           $"{machine["processorCount"]} CPUs, {(OperatingSystem.IsLinux() ? "Linux" : OperatingSystem.IsMacOS() ? "macOS" : "Windows")} {RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant()}; {machine["date"]!.ToString()[..10]}";
         File.WriteAllText(Path.Combine(dir, chart), SvgChart.Throughput(
             "Get-RdsUserSession | Invoke-RdsUserSessionLogoff: throughput", subtitle, ChartSeries(doc), s_cfg.Limits.Union(s_cfg.GridLimits).OrderBy(c => c).ToList()));
 
-        var md = new StringBuilder();
-        md.AppendLine("# RdsSessions benchmark results");
-        md.AppendLine();
-        md.AppendLine($"Produced by `bash scripts/bench.sh{(s_cfg.Mode == "quick" ? " --quick" : string.Empty)}` (module/bench/RdsSessions.Benchmark): the real cmdlets in the hosted " +
+        var mdb = new StringBuilder();
+        mdb.AppendLine("# RdsSessions benchmark results");
+        mdb.AppendLine();
+        mdb.AppendLine($"Produced by `bash scripts/bench.sh{(s_cfg.Mode == "quick" ? " --quick" : string.Empty)}` (module/bench/RdsSessions.Benchmark): the real cmdlets in the hosted " +
                       "PowerShell engine against `rds-emulator`, one run on one machine. Numbers: `" + stem + ".json`; chart: `" + chart + "`.");
+        mdb.AppendLine();
+        mdb.AppendLine($"- Date: {machine["date"]}; commit {machine["gitCommit"] ?? "?"}{((bool?)machine["gitDirty"] == true ? " (with uncommitted changes)" : string.Empty)}; mode: {s_cfg.Mode}");
+        mdb.AppendLine($"- Machine: {machine["processorCount"]} CPUs ({machine["cpuModel"]}), {machine["memoryTotalMB"]} MB, {machine["os"]} {machine["osArchitecture"]}");
+        mdb.AppendLine($"- Runtime: {machine["dotnet"]}, PowerShell engine (System.Management.Automation) {machine["powershellEngine"]}, RdsSessions {machine["moduleVersion"]}");
+        mdb.AppendLine($"- Emulator and benchmark share the machine's CPUs; 1-minute load average at start {machine["loadAverageAtStart"]}, at end {machine["loadAverageAtEnd"]}.");
+        mdb.AppendLine();
+        mdb.AppendLine($"![throughput]({chart})");
+        mdb.AppendLine();
+        foreach (Table t in s_tables)
+        {
+            mdb.Append(t.ToMarkdown());
+        }
+
+        mdb.Append(armMarkdown);
+        mdb.AppendLine();
+        File.WriteAllText(mdPath, mdb.ToString());
+        Console.WriteLine($"Wrote {jsonPath}, {stem}.md and {chart}");
+    }
+
+    /// <summary>The ARM section of latest.md, between markers so that --arm-only can replace it alone.</summary>
+    private static string ArmMarkdown(JsonObject machine)
+    {
+        var md = new StringBuilder();
+        md.AppendLine(ArmBegin);
+        md.AppendLine("# ARM flavour (Azure Resource Manager)");
+        md.AppendLine();
+        string args = (s_cfg.Mode == "quick" ? " --quick" : string.Empty) + (s_armOnly ? " --arm-only" : string.Empty);
+        md.AppendLine($"Produced by `bash scripts/bench.sh{args}`{(s_armOnly ? " (this section alone; the sections above are from the last full run)" : string.Empty)}: " +
+                      "the same cmdlets signed in to the emulator's ARM flavour with an ARM mapping; numbers under `arm` in `latest.json`.");
         md.AppendLine();
         md.AppendLine($"- Date: {machine["date"]}; commit {machine["gitCommit"] ?? "?"}{((bool?)machine["gitDirty"] == true ? " (with uncommitted changes)" : string.Empty)}; mode: {s_cfg.Mode}");
-        md.AppendLine($"- Machine: {machine["processorCount"]} CPUs ({machine["cpuModel"]}), {machine["memoryTotalMB"]} MB, {machine["os"]} {machine["osArchitecture"]}");
-        md.AppendLine($"- Runtime: {machine["dotnet"]}, PowerShell engine (System.Management.Automation) {machine["powershellEngine"]}, RdsSessions {machine["moduleVersion"]}");
-        md.AppendLine($"- Emulator and benchmark share the machine's CPUs; 1-minute load average at start {machine["loadAverageAtStart"]}, at end {machine["loadAverageAtEnd"]}.");
+        md.AppendLine($"- Machine: {machine["processorCount"]} CPUs ({machine["cpuModel"]}); 1-minute load average at start {machine["loadAverageAtStart"]}, at end {machine["loadAverageAtEnd"] ?? LoadAverage()}.");
         md.AppendLine();
-        md.AppendLine($"![throughput]({chart})");
-        md.AppendLine();
-        foreach (Table t in s_tables)
+        foreach (Table t in s_armTables)
         {
             md.Append(t.ToMarkdown());
         }
 
-        File.WriteAllText(Path.Combine(dir, stem + ".md"), md.ToString());
-        Console.WriteLine($"Wrote {Path.Combine(dir, stem + ".json")}, {stem}.md and {chart}");
+        md.Append(ArmEnd);
+        return md.ToString();
     }
 
     private static List<Series> ChartSeries(JsonObject doc)
