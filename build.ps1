@@ -16,7 +16,16 @@
       Build     One cargo invocation builds every workspace library and binary (release): the
                 native library, the emulator and the binding generator, with one feature set,
                 so a second build compiles nothing. Then it fails if bindings/Interop.cs is
-                stale, builds and lays out the module (dotnet build) and asserts the layout.
+                stale, compiles the help (docs/en-US -> out/help/en-US: MAML and about topics,
+                skipped when nothing changed), builds and lays out the module (dotnet build,
+                which copies the help into en-US/) and asserts the layout.
+      Package   Build (or, with -NoBuild, check the layout), then the module as it is published:
+                the layout plus LICENSE and the native library of every platform under
+                runtimes/<rid>/native/ (win, linux and osx; x64 and arm64), published with
+                Publish-PSResource into a temporary local repository, which gives
+                out/package/RdsSessions.<version>.nupkg. The native libraries of other
+                platforms come from -RuntimesPath; a missing one fails the task unless
+                -AllowMissingRuntimes is given (local runs, which only build their own).
       Test      Build, then every test of the project, each runner counted, ending with one
                 line "N passed, N failed":
                   cargo fmt --check and cargo clippy -D warnings (one check each),
@@ -32,7 +41,7 @@
     mirror. Where neither exists, cargo uses the crate registry as usual.
 
 .PARAMETER Task
-    One or more of Build, Test, Demo, Bindings and Clean. Default: Build.
+    One or more of Build, Test, Demo, Package, Bindings and Clean. Default: Build.
 
 .PARAMETER Configuration
     The .NET build configuration: Release (default) or Debug. Rust is always built with
@@ -42,8 +51,25 @@
 .PARAMETER Full
     With the Clean task, also run cargo clean (removes target/).
 
+.PARAMETER Arm
+    Demo: the ARM variant (bash scripts/demo.sh --arm): the same classic-style script
+    (demo/nightly-logoff.ps1) runs unchanged against the emulator's Azure Resource Manager
+    flavour with only a mapping file added.
+
 .PARAMETER NoBuild
-    Test and Demo use what the last build left (after checking the layout) instead of building.
+    Test, Demo and Package use what the last build left (after checking the layout) instead of building.
+
+.PARAMETER RuntimesPath
+    Package: where the native libraries of the platforms this machine does not build are, laid out
+    as <rid>/native/<library> (CI downloads each platform's build artifact there). Default:
+    out/runtimes. This machine's own library comes from the build.
+
+.PARAMETER PackagePath
+    Package: the folder the .nupkg is written to. Default: out/package.
+
+.PARAMETER AllowMissingRuntimes
+    Package: leave out the platforms whose native library is missing (with a warning) instead
+    of failing. For local packages; a release package has all six.
 
 .EXAMPLE
     ./build.ps1
@@ -70,17 +96,25 @@
 
     Builds, starts the emulator and runs demo/demo.ps1 against it.
 
+.EXAMPLE
+    ./build.ps1 -Task Package -AllowMissingRuntimes
+
+    Builds and packs out/package/RdsSessions.<version>.nupkg with this machine's native library only.
+
 .NOTES
     Requires PowerShell 7.4+, cargo (Rust 1.93+) and the .NET SDK (net8.0 for the module; the
-    xunit tests target net10.0). The Test task needs Pester 5: it uses yours when it is recent
-    enough (tools/toolchain.json), otherwise it installs the pinned one into the project's cache
-    with tools/install-toolchain.sh. rustfmt, clippy and valgrind are used when installed.
+    xunit tests and tools/HelpBuilder target net10.0). Where platyPS is installed, the help is
+    compiled with its New-ExternalHelp instead of tools/HelpBuilder. The Test task needs Pester 5:
+    it uses yours when it is recent enough (tools/toolchain.json), otherwise it installs the
+    pinned one into the project's cache with tools/install-toolchain.sh. rustfmt, clippy and
+    valgrind are used when installed. Package uses Microsoft.PowerShell.PSResourceGet, which
+    ships with PowerShell 7.4+.
 #>
 #Requires -Version 7.4
 [CmdletBinding()]
 param(
     [Parameter(Position = 0)]
-    [ValidateSet('Build', 'Test', 'Demo', 'Bindings', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Bindings', 'Clean')]
     [string[]] $Task = @('Build'),
 
     [ValidateSet('Release', 'Debug')]
@@ -88,7 +122,15 @@ param(
 
     [switch] $Full,
 
-    [switch] $NoBuild
+    [switch] $NoBuild,
+
+    [string] $RuntimesPath,
+
+    [string] $PackagePath,
+
+    [switch] $AllowMissingRuntimes,
+
+    [switch] $Arm
 )
 
 Set-StrictMode -Version Latest
@@ -105,6 +147,17 @@ if ([Console]::IsOutputRedirected) {
 $script:RepoRoot = $PSScriptRoot
 $script:BuildDone = $false
 $script:TestSummary = $null
+# The MAML file PowerShell looks for beside the module's assembly (<culture>/<Assembly>-Help.xml).
+$script:HelpFileName = 'RdsSessions.dll-Help.xml'
+# Every platform a release package carries: RID (the loader's runtimes/<rid>/native/) -> library.
+$script:PackageRuntimes = [ordered]@{
+    'win-x64'     = 'rds_sessions.dll'
+    'win-arm64'   = 'rds_sessions.dll'
+    'linux-x64'   = 'librds_sessions.so'
+    'linux-arm64' = 'librds_sessions.so'
+    'osx-x64'     = 'librds_sessions.dylib'
+    'osx-arm64'   = 'librds_sessions.dylib'
+}
 
 Import-Module -Name (Join-Path $PSScriptRoot 'tools' 'RdsSessions.Dev.psm1') -Force
 
@@ -227,6 +280,8 @@ function Assert-ModuleLayout {
         'RdsSessions.dll'
         'RdsSessions.Format.ps1xml'
         (Join-Path 'runtimes' $platform.Rid 'native' $platform.LibraryName)
+        (Join-Path 'en-US' $script:HelpFileName)
+        (Join-Path 'en-US' 'about_RdsSessions.help.txt')
     )
     $missing = @($expected | Where-Object { -not (Test-Path -LiteralPath (Join-Path $moduleDirectory $_) -PathType Leaf) })
     if ($missing.Count -gt 0) {
@@ -246,6 +301,67 @@ function Assert-ModuleLayout {
     Write-Host "RdsSessions $version is laid out at $moduleDirectory ($($platform.Rid))." -ForegroundColor Green
 }
 
+function Invoke-HelpBuild {
+    <#
+    .SYNOPSIS
+        Compiles docs/en-US (platyPS markdown) into out/help/en-US: RdsSessions.dll-Help.xml and
+        about_*.help.txt, which the module's layout step copies into en-US/. Skipped when every
+        output is newer than every input (the markdown, its folder, the tool's sources).
+    .DESCRIPTION
+        With platyPS installed its New-ExternalHelp does the work; otherwise tools/HelpBuilder
+        (Markdig and YamlDotNet; platyPS is not needed to build). Both fail on a malformed file,
+        naming it.
+    #>
+    $source = Join-Path $script:RepoRoot 'docs' 'en-US'
+    $output = Join-Path $script:RepoRoot 'out' 'help' 'en-US'
+    if (-not (Test-Path -LiteralPath $source -PathType Container)) {
+        throw "The help source '$source' does not exist: every cmdlet's help is written there (platyPS markdown)."
+    }
+
+    $markdown = @(Get-ChildItem -LiteralPath $source -Filter '*.md' -File)
+    $toolDirectory = Join-Path $script:RepoRoot 'tools' 'HelpBuilder'
+    $inputs = @($markdown) + @(Get-Item -LiteralPath $source) +
+        @(Get-ChildItem -LiteralPath $toolDirectory -File | Where-Object { $_.Extension -in '.cs', '.csproj' })
+    $outputs = @(Join-Path $output $script:HelpFileName) + @(
+        $markdown | Where-Object { $_.Name -like 'about_*' } | ForEach-Object {
+            Join-Path $output (($_.BaseName -replace '\.help$', '') + '.help.txt')
+        })
+    $outputItems = @($outputs | ForEach-Object { Get-Item -LiteralPath $_ -ErrorAction SilentlyContinue })
+    if ($outputItems.Count -eq $outputs.Count) {
+        $newestInput = ($inputs | Measure-Object -Property LastWriteTimeUtc -Maximum).Maximum
+        $oldestOutput = ($outputItems | Measure-Object -Property LastWriteTimeUtc -Minimum).Minimum
+        if ($oldestOutput -gt $newestInput) {
+            Write-Step 'Build: help is up to date (docs/en-US -> out/help/en-US)'
+            return
+        }
+    }
+
+    $platyPS = Get-Module -ListAvailable -Name 'platyPS' | Sort-Object -Property Version -Descending | Select-Object -First 1
+    if ($null -ne $platyPS) {
+        # Kept small on purpose: the project's own tool is what CI and this repository's machines use.
+        Write-Step "Build: help with platyPS $($platyPS.Version) (New-ExternalHelp)"
+        Import-Module -Name $platyPS.Path -ErrorAction Stop
+        Remove-Item -LiteralPath $output -Recurse -Force -ErrorAction SilentlyContinue
+        $null = New-ExternalHelp -Path $source -OutputPath $output -Force -ErrorAction Stop
+        # platyPS names about topics after the markdown file; about_X.help.md must give about_X.help.txt.
+        Get-ChildItem -LiteralPath $output -Filter '*.help.help.txt' | ForEach-Object {
+            Move-Item -LiteralPath $_.FullName -Destination (Join-Path $output ($_.Name -replace '\.help\.help\.txt$', '.help.txt')) -Force
+        }
+        return
+    }
+
+    Write-Step 'Build: help (tools/HelpBuilder: docs/en-US -> out/help/en-US)'
+    Invoke-NativeCommand -FilePath 'dotnet' -ArgumentList @('build', $toolDirectory, '-c', 'Release', '--nologo', '-v', 'quiet')
+    Invoke-NativeCommand -FilePath 'dotnet' -ArgumentList @(
+        (Get-HelpBuilderPath), 'build', '--source', $source, '--output', $output,
+        '--help-file', $script:HelpFileName, '--module', 'RdsSessions'
+    ) -FailureMessage 'Fix the help markdown named above (platyPS schema: see tools/HelpBuilder/CommandHelpReader.cs).'
+}
+
+function Get-HelpBuilderPath {
+    Join-Path $script:RepoRoot 'tools' 'HelpBuilder' 'bin' 'Release' 'net10.0' 'RdsSessions.HelpBuilder.dll'
+}
+
 #endregion
 
 #region Tasks
@@ -262,6 +378,8 @@ function Invoke-CleanTask {
         (Join-Path $script:RepoRoot 'module' 'tools' 'RdsSessions.ScriptHost' 'obj')
         (Join-Path $script:RepoRoot 'module' 'bench' 'RdsSessions.Benchmark' 'bin')
         (Join-Path $script:RepoRoot 'module' 'bench' 'RdsSessions.Benchmark' 'obj')
+        (Join-Path $script:RepoRoot 'tools' 'HelpBuilder' 'bin')
+        (Join-Path $script:RepoRoot 'tools' 'HelpBuilder' 'obj')
     )
     foreach ($path in $paths) {
         if (Test-Path -LiteralPath $path) {
@@ -297,6 +415,8 @@ function Invoke-BuildTask {
     Write-Step 'Build: check that bindings/Interop.cs is current'
     Invoke-NativeCommand -FilePath (Get-RustBinaryPath 'rds-bindgen') -ArgumentList @('--check') `
         -FailureMessage 'bindings/Interop.cs does not match the Rust library: run ./build.ps1 -Task Bindings and commit the result.'
+
+    Invoke-HelpBuild
 
     Write-Step "Build: module ($Configuration)"
     Invoke-NativeCommand -FilePath 'dotnet' -ArgumentList @(
@@ -565,8 +685,12 @@ function Invoke-DemoTask {
         $pwsh = Get-RdsPwshPath
         # Not through Invoke-NativeCommand: the demo writes straight to this console, colours
         # and table widths as pwsh shows them to a user.
-        & $pwsh -NoLogo -NoProfile -NonInteractive -File (Join-Path $script:RepoRoot 'demo' 'demo.ps1') `
-            -EmulatorUrl $emulator.Url -ManifestPath (Get-RdsModuleManifest)
+        $demoArguments = @('-EmulatorUrl', $emulator.Url, '-ManifestPath', (Get-RdsModuleManifest))
+        if ($Arm) {
+            # The same classic-style script against the emulator's ARM flavour, with a mapping.
+            $demoArguments += '-Arm'
+        }
+        & $pwsh -NoLogo -NoProfile -NonInteractive -File (Join-Path $script:RepoRoot 'demo' 'demo.ps1') @demoArguments
         if ($LASTEXITCODE -ne 0) {
             throw "demo/demo.ps1 failed with exit code $LASTEXITCODE. The emulator's log:$([Environment]::NewLine)$($emulator.Stop(); $emulator.Output())"
         }
@@ -574,6 +698,166 @@ function Invoke-DemoTask {
     finally {
         Stop-RdsEmulator -Emulator $emulator
     }
+}
+
+function Get-NativeLibraryRid {
+    <#
+    .SYNOPSIS
+        The RID a native library was built for, read from its header (ELF, Mach-O or PE):
+        'linux-x64', 'osx-arm64', 'win-arm64', ...; 'osx-universal' for a fat Mach-O; $null when
+        it is none of those, so a library put into the wrong runtimes/<rid>/ folder is caught.
+    #>
+    param([Parameter(Mandatory)] [string] $Path)
+
+    $stream = [System.IO.File]::OpenRead($Path)
+    try {
+        $header = [byte[]]::new([Math]::Min($stream.Length, 65536))
+        $read = $stream.Read($header, 0, $header.Length)
+    }
+    finally {
+        $stream.Dispose()
+    }
+    if ($read -lt 64) {
+        return $null
+    }
+    $uint16 = { param($offset) [System.BitConverter]::ToUInt16($header, $offset) }
+    $uint32 = { param($offset) [System.BitConverter]::ToUInt32($header, $offset) }
+
+    if ($header[0] -eq 0x7F -and $header[1] -eq 0x45 -and $header[2] -eq 0x4C -and $header[3] -eq 0x46) {
+        # ELF: e_machine at 18 (little-endian files only, as both targets are).
+        switch (& $uint16 18) {
+            0x3E { return 'linux-x64' }
+            0xB7 { return 'linux-arm64' }
+        }
+        return $null
+    }
+    $magic = & $uint32 0
+    if ($magic -eq 0xFEEDFACFu) {
+        # 64-bit Mach-O: cputype at 4.
+        switch (& $uint32 4) {
+            0x01000007 { return 'osx-x64' }
+            0x0100000C { return 'osx-arm64' }
+        }
+        return $null
+    }
+    if ($magic -eq 0xBEBAFECAu) {
+        return 'osx-universal'
+    }
+    if ($header[0] -eq 0x4D -and $header[1] -eq 0x5A) {
+        # PE: "PE\0\0" at e_lfanew, then the machine.
+        $peOffset = [int](& $uint32 0x3C)
+        if ($peOffset -gt 0 -and $peOffset + 6 -le $read -and (& $uint32 $peOffset) -eq 0x00004550) {
+            switch (& $uint16 ($peOffset + 4)) {
+                0x8664 { return 'win-x64' }
+                0xAA64 { return 'win-arm64' }
+            }
+        }
+        return $null
+    }
+    $null
+}
+
+function Invoke-PackageTask {
+    Invoke-BuildOrCheck
+
+    $version = Get-RdsProjectVersion
+    $platform = Get-RdsPlatform
+    $moduleDirectory = Get-RdsModuleDirectory
+    $runtimesSource = if ($RuntimesPath) {
+        $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($RuntimesPath)
+    }
+    else {
+        Join-Path $script:RepoRoot 'out' 'runtimes'
+    }
+    $packageDirectory = if ($PackagePath) {
+        $ExecutionContext.SessionState.Path.GetUnresolvedProviderPathFromPSPath($PackagePath)
+    }
+    else {
+        Join-Path $script:RepoRoot 'out' 'package'
+    }
+
+    Write-Step "Package: RdsSessions $version"
+    $stagingRoot = Join-Path $packageDirectory 'staging'
+    $staging = Join-Path $stagingRoot 'RdsSessions'
+    if (Test-Path -LiteralPath $stagingRoot) {
+        Remove-Item -LiteralPath $stagingRoot -Recurse -Force
+    }
+    $null = New-Item -ItemType Directory -Path $staging -Force
+
+    # The module as laid out (allow-list; not the C# XML doc file), its help and the license.
+    foreach ($file in 'RdsSessions.psd1', 'RdsSessions.dll', 'RdsSessions.pdb', 'RdsSessions.Format.ps1xml') {
+        Copy-Item -LiteralPath (Join-Path $moduleDirectory $file) -Destination $staging
+    }
+    $null = New-Item -ItemType Directory -Path (Join-Path $staging 'en-US')
+    Get-ChildItem -LiteralPath (Join-Path $moduleDirectory 'en-US') -File |
+        Where-Object { $_.Name -eq $script:HelpFileName -or $_.Name -like 'about_*.help.txt' } |
+        Copy-Item -Destination (Join-Path $staging 'en-US')
+    Copy-Item -LiteralPath (Join-Path $script:RepoRoot 'LICENSE') -Destination $staging
+
+    # runtimes/<rid>/native/: this machine's library from the build, the others from -RuntimesPath.
+    $packed = [System.Collections.Generic.List[string]]::new()
+    $missing = [System.Collections.Generic.List[string]]::new()
+    foreach ($rid in $script:PackageRuntimes.Keys) {
+        $library = $script:PackageRuntimes[$rid]
+        $candidates = @()
+        if ($rid -eq $platform.Rid) {
+            $candidates += Join-Path $moduleDirectory 'runtimes' $rid 'native' $library
+        }
+        $candidates += Join-Path $runtimesSource $rid 'native' $library
+        $found = $candidates | Where-Object { Test-Path -LiteralPath $_ -PathType Leaf } | Select-Object -First 1
+        if (-not $found) {
+            $missing.Add($rid)
+            continue
+        }
+        $builtFor = Get-NativeLibraryRid -Path $found
+        if ($builtFor -ne $rid -and -not ($builtFor -eq 'osx-universal' -and $rid -like 'osx-*')) {
+            $what = if ($builtFor) { "a $builtFor library" } else { 'not a Windows, Linux or macOS library of x64 or arm64' }
+            throw "'$found' is $what, not a $rid library: the runtimes folders are mixed up."
+        }
+        $destination = Join-Path $staging 'runtimes' $rid 'native'
+        $null = New-Item -ItemType Directory -Path $destination -Force
+        Copy-Item -LiteralPath $found -Destination $destination
+        Write-Host "  runtimes/$rid/native/$library <- $found"
+        $packed.Add($rid)
+    }
+    if ($missing.Count -gt 0) {
+        $message = "No native library for $($missing -join ', ') (looked for $runtimesSource/<rid>/native/<library>)."
+        if (-not $AllowMissingRuntimes) {
+            throw ("$message A release package carries all $($script:PackageRuntimes.Count) platforms: put their libraries " +
+                "there (CI downloads each platform's build artifact), or pass -AllowMissingRuntimes for a local package.")
+        }
+        Write-Warning "$message Packed without them (-AllowMissingRuntimes)."
+    }
+
+    $manifest = Import-PowerShellDataFile -LiteralPath (Join-Path $staging 'RdsSessions.psd1')
+    if ([string]$manifest.ModuleVersion -ne $version) {
+        throw "The manifest says ModuleVersion '$($manifest.ModuleVersion)', but Cargo.toml says '$version'."
+    }
+
+    # Publish-PSResource makes the .nupkg exactly as the gallery gets it; a temporary local
+    # repository (a folder) receives it, and is unregistered again whatever happens.
+    $repositoryName = 'RdsSessionsPackage-' + [guid]::NewGuid().ToString('N').Substring(0, 12)
+    $repositoryDirectory = Join-Path ([System.IO.Path]::GetTempPath()) $repositoryName
+    $null = New-Item -ItemType Directory -Path $repositoryDirectory
+    $nupkgName = "RdsSessions.$version.nupkg"
+    try {
+        Register-PSResourceRepository -Name $repositoryName -Uri $repositoryDirectory -Trusted -ErrorAction Stop
+        Publish-PSResource -Path $staging -Repository $repositoryName -ErrorAction Stop
+        $built = Join-Path $repositoryDirectory $nupkgName
+        if (-not (Test-Path -LiteralPath $built -PathType Leaf)) {
+            $found = @(Get-ChildItem -LiteralPath $repositoryDirectory -Name) -join ', '
+            throw "Publish-PSResource did not write '$nupkgName' into '$repositoryDirectory' (it holds: $found)."
+        }
+        $null = New-Item -ItemType Directory -Path $packageDirectory -Force
+        Get-ChildItem -LiteralPath $packageDirectory -Filter 'RdsSessions.*.nupkg' -File | Remove-Item -Force
+        Copy-Item -LiteralPath $built -Destination $packageDirectory
+    }
+    finally {
+        Unregister-PSResourceRepository -Name $repositoryName -ErrorAction SilentlyContinue
+        Remove-Item -LiteralPath $repositoryDirectory -Recurse -Force -ErrorAction SilentlyContinue
+    }
+
+    Write-Host "RdsSessions $version packed: $(Join-Path $packageDirectory $nupkgName) (native: $($packed -join ', '))." -ForegroundColor Green
 }
 
 #endregion
@@ -585,6 +869,7 @@ foreach ($name in $Task) {
         'Build' { Invoke-BuildTask }
         'Test' { Invoke-TestTask }
         'Demo' { Invoke-DemoTask }
+        'Package' { Invoke-PackageTask }
     }
 }
 

@@ -66,12 +66,19 @@ foreach ($container in $brokenFiles) {
     Write-Host "Failed as a whole: $($container.Item)" -ForegroundColor Red
 }
 
+# A run that found nothing to run (a wrong -Path, Invoke-Pester failing before discovery) is a
+# failure, not "0 failed".
+$nothingRan = ($null -eq $result) -or ($result.TotalCount -eq 0)
+if ($nothingRan) {
+    Write-Host "No Pester test ran from: $($Path -join ', ')" -ForegroundColor Red
+}
+
 $summary = [ordered]@{
-    Passed  = $result.PassedCount
-    Failed  = $result.FailedCount + $brokenFiles.Count
-    Skipped = $result.SkippedCount
-    NotRun  = $result.NotRunCount
-    Total   = $result.TotalCount
+    Passed  = if ($result) { $result.PassedCount } else { 0 }
+    Failed  = $(if ($result) { $result.FailedCount } else { 0 }) + $brokenFiles.Count + [int]$nothingRan
+    Skipped = if ($result) { $result.SkippedCount } else { 0 }
+    NotRun  = if ($result) { $result.NotRunCount } else { 0 }
+    Total   = if ($result) { $result.TotalCount } else { 0 }
 }
 $summary | ConvertTo-Json | Set-Content -LiteralPath (Join-Path $ResultDirectory 'pester-summary.json') -Encoding utf8NoBOM -ErrorAction Stop
 exit ([int]($summary.Failed -gt 0))

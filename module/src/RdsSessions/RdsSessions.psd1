@@ -1,6 +1,8 @@
 #
-# Module manifest for RdsSessions. The build replaces {{ModuleVersion}} with the one version
-# number of the project ([workspace.package].version in Cargo.toml).
+# Module manifest for RdsSessions. The build (LayoutModule in RdsSessions.csproj) replaces the
+# placeholder of ModuleVersion with the one version number of the project
+# ([workspace.package].version in Cargo.toml) and the placeholder of ReleaseNotes with that
+# version's section of CHANGELOG.md (quotes doubled).
 #
 @{
     RootModule           = 'RdsSessions.dll'
@@ -13,6 +15,7 @@
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('RdsSessions.Format.ps1xml')
+    HelpInfoURI          = 'https://github.com/rdssessions/rdssessions/tree/main/docs/en-US'
     CmdletsToExport      = @(
         'Add-RdsAccount'
         'Get-RdsContext'
@@ -36,7 +39,7 @@
             Tags         = @('WVD', 'AVD', 'RDS', 'WindowsVirtualDesktop', 'RemoteDesktop', 'Sessions', 'PSEdition_Core', 'Windows', 'Linux', 'MacOS')
             ProjectUri   = 'https://github.com/rdssessions/rdssessions'
             LicenseUri   = 'https://github.com/rdssessions/rdssessions/blob/main/LICENSE'
-            ReleaseNotes = 'Invoke-RdsUserSessionLogoff, Get-RdsUserSession, Disconnect-RdsUserSession, Send-RdsUserSessionMessage, Add-RdsAccount (credential, service principal, certificate, managed identity, device code, token), Get-RdsContext and Set-RdsContext (tenant group, retry settings) on PowerShell 7.4+ for Windows, Linux and macOS.'
+            ReleaseNotes = '{{ReleaseNotes}}'
         }
     }
 }
