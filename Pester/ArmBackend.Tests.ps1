@@ -230,6 +230,8 @@ if ($Error.Count) { exit 3 }
             $versions = @(Get-RdsEmulatorRequests -Url $url | Where-Object { $_.route -eq 'armListUserSessions' } | ForEach-Object apiVersion)
             $versions[0] | Should -BeExactly '2025-10-10'
             $versions[-1] | Should -BeExactly '2024-04-03'
+            # The context says which one is in use now.
+            (Get-RdsContext).ApiVersion | Should -BeExactly '2024-04-03'
         }
 
         It 'follows nextLink across pages and keeps the classic object shape' {
@@ -267,6 +269,21 @@ if ($Error.Count) { exit 3 }
             @($activity.callsPerSession | Where-Object { $_.tenant -ceq 'Bulk' -and $_.logoff -ne 1 }).Count | Should -Be 0
             $verbose = @($output | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] } | ForEach-Object Message)
             ($verbose -match 'quota for deletes') | Should -Not -BeNullOrEmpty
+        }
+        It 'without pacing (-NoArmPacing, as the context shows) the same run meets many 429s' {
+            $null = New-RdsEmulatorBulkPool -Url $url -HostCount 2 -SessionsPerHost 30 -TenantName 'Bulk' -HostPoolName 'Pool-Bulk'
+            $null = Write-RdsTestArmMapping -Url $url -Path $suite.MappingPath
+            $null = Invoke-RdsEmulatorAdminRequest -Url $url -Method Put -Path '/_emulator/arm/ratelimits' -Body @{ deletes = @{ burst = 10; perSecond = 20 } }
+            $context = Add-RdsAccount -DeploymentUrl $url -AccessToken 'rds-emulator-arm-token' -NoArmPacing
+            $null = Invoke-RdsEmulatorAdminRequest -Url $url -Method Delete -Path '/_emulator/activity'
+
+            Get-RdsUserSession Bulk Pool-Bulk | Invoke-RdsUserSessionLogoff -NoUserPrompt -ThrottleLimit 32 -ErrorAction SilentlyContinue
+
+            $context.ArmPacing | Should -BeFalse
+            $activity = Get-RdsEmulatorActivity -Url $url
+            ([int]$activity.arm.throttled.deletes / [int]$activity.arm.requests.deletes) | Should -BeGreaterThan 0.1
+            # Never twice: a 429 is a known outcome (not applied), so its retry is safe.
+            @($activity.logoffs | Where-Object tenant -CEQ 'Bulk' | Group-Object -Property sessionHost, sessionId | Where-Object Count -GT 1).Count | Should -Be 0
         }
     }
 }

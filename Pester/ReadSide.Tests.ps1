@@ -9,6 +9,44 @@ BeforeDiscovery {
     . (Join-Path -Path $PSScriptRoot -ChildPath 'common.ps1')
 
     $skipReason = Get-RdsTestSkipReason -SuiteName 'read side'
+
+    # The original contracts: positions, and binding by property name so that
+    # Get-RdsTenant | Get-RdsHostPool | Get-RdsSessionHost (and | Get-RdsUserSession) work.
+    $contractCases = @(
+        @{ CommandName = 'Get-RdsTenant'; ParameterName = 'Name'; Contract = 'System.String, optional, position 0, from the pipeline by property name, in every parameter set, aliases TenantName' }
+        @{ CommandName = 'Get-RdsHostPool'; ParameterName = 'TenantName'; Contract = 'System.String, mandatory, position 0, from the pipeline by value and by property name, in every parameter set' }
+        @{ CommandName = 'Get-RdsHostPool'; ParameterName = 'Name'; Contract = 'System.String, optional, position 1, from the pipeline by property name, in every parameter set, aliases HostPoolName' }
+        @{ CommandName = 'Get-RdsSessionHost'; ParameterName = 'TenantName'; Contract = 'System.String, mandatory, position 0, from the pipeline by value and by property name, in every parameter set' }
+        @{ CommandName = 'Get-RdsSessionHost'; ParameterName = 'HostPoolName'; Contract = 'System.String, mandatory, position 1, from the pipeline by value and by property name, in every parameter set' }
+        @{ CommandName = 'Get-RdsSessionHost'; ParameterName = 'Name'; Contract = 'System.String, optional, position 2, from the pipeline by property name, in every parameter set, aliases SessionHostName' }
+        @{ CommandName = 'Set-RdsSessionHost'; ParameterName = 'TenantName'; Contract = 'System.String, mandatory, position 0, from the pipeline by property name, in every parameter set' }
+        @{ CommandName = 'Set-RdsSessionHost'; ParameterName = 'HostPoolName'; Contract = 'System.String, mandatory, position 1, from the pipeline by property name, in every parameter set' }
+        @{ CommandName = 'Set-RdsSessionHost'; ParameterName = 'Name'; Contract = 'System.String, mandatory, position 2, from the pipeline by property name, in every parameter set, aliases SessionHostName' }
+        @{ CommandName = 'Set-RdsSessionHost'; ParameterName = 'AllowNewSession'; Contract = 'System.Boolean, mandatory, named, not from the pipeline, in every parameter set' }
+    )
+}
+
+Describe 'The read-side cmdlets'' parameters' -Tag 'ReadSide' -Skip:([bool]$skipReason) {
+    BeforeAll {
+        . (Join-Path -Path $PSScriptRoot -ChildPath 'common.ps1')
+        Import-Module -Name (Get-RdsModuleManifest) -Force -ErrorAction Stop
+    }
+
+    AfterAll {
+        Remove-Module -Name 'RdsSessions' -Force -ErrorAction SilentlyContinue
+    }
+
+    It '<CommandName> -<ParameterName>: <Contract>' -ForEach $contractCases {
+        Get-RdsParameterContract -CommandName $CommandName -ParameterName $ParameterName | Should -BeExactly $Contract
+    }
+
+    It 'Set-RdsSessionHost supports -WhatIf and -Confirm; the Get cmdlets write RdsTenant, RdsHostPool and RdsSessionHost' {
+        (Get-Command Set-RdsSessionHost).Parameters.Keys | Should -Contain 'WhatIf'
+        (Get-Command Get-RdsTenant).OutputType.Name | Should -Be 'RdsSessions.RdsTenant'
+        (Get-Command Get-RdsHostPool).OutputType.Name | Should -Be 'RdsSessions.RdsHostPool'
+        (Get-Command Get-RdsSessionHost).OutputType.Name | Should -Be 'RdsSessions.RdsSessionHost'
+        (Get-Command Set-RdsSessionHost).OutputType.Name | Should -Be 'RdsSessions.RdsSessionHost'
+    }
 }
 
 Describe 'The read side and drain mode (<Flavour>)' -Tag 'Integration', 'ReadSide' -Skip:([bool]$skipReason) -ForEach @(
@@ -102,6 +140,17 @@ Describe 'The read side and drain mode (<Flavour>)' -Tag 'Integration', 'ReadSid
             $err[0].FullyQualifiedErrorId | Should -BeExactly 'HostPoolNotFound,RdsSessions.Commands.GetRdsSessionHostCommand'
             $err[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
             @($hosts | ForEach-Object SessionHostName | Sort-Object) -join ',' | Should -BeExactly 'app1.contoso.com'
+        }
+
+        It 'reports an unknown session host as SessionHostNotFound, and Set-RdsSessionHost changes nothing for it' {
+            $null = Get-RdsSessionHost Contoso Pool-Desktop nosuch.contoso.com -ErrorVariable err -ErrorAction SilentlyContinue
+            $null = Set-RdsSessionHost Contoso Pool-Desktop nosuch.contoso.com -AllowNewSession $false -ErrorVariable setErr -ErrorAction SilentlyContinue
+
+            $err.Count | Should -Be 1
+            $err[0].FullyQualifiedErrorId | Should -BeExactly 'SessionHostNotFound,RdsSessions.Commands.GetRdsSessionHostCommand'
+            $setErr.Count | Should -Be 1
+            $setErr[0].FullyQualifiedErrorId | Should -BeExactly 'SessionHostNotFound,RdsSessions.Commands.SetRdsSessionHostCommand'
+            (Get-RdsSessionHost Contoso Pool-Desktop) | ForEach-Object { $_.AllowNewSession | Should -BeTrue }
         }
 
         It 'reports an unknown tenant as TenantNotFound (ARM: ArmMappingNotFound)' {

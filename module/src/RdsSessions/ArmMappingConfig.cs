@@ -1,6 +1,7 @@
 // Copyright (c) RdsSessions contributors. Licensed under the MIT License.
 
 using System;
+using System.Collections.Generic;
 using System.Collections;
 using System.Globalization;
 using System.IO;
@@ -113,7 +114,7 @@ namespace RdsSessions
             {
                 string key = entry.Key?.ToString() ?? string.Empty;
                 bool isName = depth == 1;
-                string name = isName ? key : Alias(CamelCase(key));
+                string name = isName ? key : Canonical(key);
                 result[name] = ToNode(entry.Value, isName ? 2 : name is "tenants" or "hostPools" ? 1 : 0);
             }
 
@@ -133,14 +134,26 @@ namespace RdsSessions
         }
 
         /// <summary>The cmdlet parameters' spellings, accepted for the file's.</summary>
-        private static string Alias(string key) => key switch
+        /// <summary>
+        /// The file's field names, and the cmdlet parameter names that mean the same, whatever their
+        /// case (a hashtable's keys are typed by hand: SubscriptionID, subscriptionid, ...).
+        /// </summary>
+        private static readonly Dictionary<string, string> s_fields = new(StringComparer.OrdinalIgnoreCase)
         {
-            "resourceGroupName" => "resourceGroup",
-            "armHostPoolName" => "name",
-            _ => key,
+            ["armEndpoint"] = "armEndpoint",
+            ["apiVersion"] = "apiVersion",
+            ["tenants"] = "tenants",
+            ["subscriptionId"] = "subscriptionId",
+            ["hostPools"] = "hostPools",
+            ["resourceGroup"] = "resourceGroup",
+            ["resourceGroupName"] = "resourceGroup",
+            ["name"] = "name",
+            ["armHostPoolName"] = "name",
         };
 
-        private static string CamelCase(string key) =>
-            key.Length == 0 ? key : char.ToLowerInvariant(key[0]) + key[1..];
+        /// <summary>A known field by its file name; anything else camelCased, for the native parser to refuse by name.</summary>
+        private static string Canonical(string key) =>
+            s_fields.TryGetValue(key, out string? field) ? field
+            : key.Length == 0 ? key : char.ToLowerInvariant(key[0]) + key[1..];
     }
 }

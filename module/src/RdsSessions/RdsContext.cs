@@ -22,7 +22,6 @@ namespace RdsSessions
             Connection = connection;
             ArmEndpoint = NativeCalls.ArmEndpoint(connection);
             ArmPacing = connection.Pacing().Is;
-            ApiVersion = NativeCalls.ArmApiVersion(connection);
             RetrySettings retry = NativeCalls.RetrySettingsOf(connection);
             MaximumRetryCount = (int)retry.max_retries;
             RetryIntervalSec = retry.initial_delay_ms / 1000.0;
@@ -45,8 +44,11 @@ namespace RdsSessions
         /// <summary>The Azure Resource Manager endpoint every call goes to; null for a classic broker.</summary>
         public string? ArmEndpoint { get; }
 
-        /// <summary>The ARM api-version in use when the context was made; null for a classic broker.</summary>
-        public string? ApiVersion { get; }
+        /// <summary>
+        /// The ARM api-version in use now (read from the connection each time: after ARM refused the
+        /// default and the fallback took over, it says so); null for a classic broker.
+        /// </summary>
+        public string? ApiVersion => ArmEndpoint is null ? null : NativeCalls.ArmApiVersion(Connection);
 
         /// <summary>Whether ARM requests are paced to ARM's token buckets (always false for a classic broker).</summary>
         public bool ArmPacing { get; }

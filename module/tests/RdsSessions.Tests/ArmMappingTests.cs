@@ -123,4 +123,22 @@ public sealed class ArmMappingTests : IDisposable
         Assert.True(e.Exception.Message.Length < 2000, e.Exception.Message.Length.ToString());
         Assert.False(File.Exists(File_), "nothing is written");
     }
+
+    [Fact]
+    public void A_hashtable_mapping_takes_field_names_in_any_case_and_names_a_field_it_does_not_know()
+    {
+        // Keys typed by hand: the case of a field name does not matter, as in any PowerShell hashtable.
+        var ok = _engine.Run(
+            "Add-RdsAccount -DeploymentUrl https://rdbroker.wvd.microsoft.com -AccessToken t -ArmMapping @{ Contoso = @{ SUBSCRIPTIONID = $args[0]; hostpools = @{ 'Pool-Apps' = @{ ResourceGroupName = 'rg-apps'; ArmHostPoolName = 'hp-apps' } } } } | Out-Null; (Get-RdsContext).Backend",
+            Sub);
+        Assert.Empty(ok.Errors);
+        Assert.Equal("ARM", Assert.Single(ok.Output).ToString());
+
+        var bad = _engine.Run(
+            "try { Add-RdsAccount -DeploymentUrl https://rdbroker.wvd.microsoft.com -AccessToken t -ArmMapping @{ Contoso = @{ Subscription = $args[0] } } } catch { $_ }",
+            Sub);
+        var e = bad.Errors.Concat(bad.Output.Select(o => o?.BaseObject).OfType<ErrorRecord>()).Single();
+        Assert.StartsWith("ArmMappingInvalid,", e.FullyQualifiedErrorId);
+        Assert.Contains("subscription", e.Exception.Message, StringComparison.Ordinal);
+    }
 }

@@ -349,13 +349,13 @@ fn is_arm_host_pool_name(text: &str) -> bool {
 /// Reads an optional ARM host pool name: 3-64 letters, digits, `@`, `.`, `-`, `_`, space.
 fn host_pool_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
     let value = Option::<String>::deserialize(deserializer)?;
-    if let Some(text) = &value {
-        if !is_arm_host_pool_name(text) {
-            return Err(serde::de::Error::custom(format!(
-                "'{text}' is not a valid ARM host pool name (3-64 letters, digits, '@', '.', \
-                 '-', '_' or spaces)"
-            )));
-        }
+    if let Some(text) = &value
+        && !is_arm_host_pool_name(text)
+    {
+        return Err(serde::de::Error::custom(format!(
+            "'{text}' is not a valid ARM host pool name (3-64 letters, digits, '@', '.', \
+             '-', '_' or spaces)"
+        )));
     }
     Ok(value)
 }

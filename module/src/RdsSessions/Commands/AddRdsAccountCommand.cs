@@ -193,7 +193,7 @@ namespace RdsSessions.Commands
             }
 
             RdsContextStore.Set(context);
-            if (HasRetrySettings)
+            if (HasRetryValues)
             {
                 WriteVerbose($"Retry settings: {context.MaximumRetryCount} retries, first after {context.RetryIntervalSec} s, " +
                     $"none later than {context.RetryTimeoutSec} s; request timeout {context.TimeoutSec} s.");

@@ -41,9 +41,11 @@ namespace RdsSessions.Commands
         #endregion
 
         /// <summary>Whether any retry or timeout parameter was given.</summary>
-        protected bool HasRetrySettings =>
-            MaximumRetryCount.HasValue || RetryIntervalSec.HasValue || RetryTimeoutSec.HasValue || TimeoutSec.HasValue
-            || MyInvocation.BoundParameters.ContainsKey(nameof(NoArmPacing));
+        protected bool HasRetryValues =>
+            MaximumRetryCount.HasValue || RetryIntervalSec.HasValue || RetryTimeoutSec.HasValue || TimeoutSec.HasValue;
+
+        /// <summary>Whether any setting of the context (retry values or -NoArmPacing) was given.</summary>
+        protected bool HasRetrySettings => HasRetryValues || MyInvocation.BoundParameters.ContainsKey(nameof(NoArmPacing));
 
         /// <summary>The given settings over <paramref name="current"/> (the others are kept).</summary>
         protected RetrySettings MergeRetrySettings(RetrySettings current) => new()
@@ -65,14 +67,24 @@ namespace RdsSessions.Commands
                 return context;
             }
 
-            RdsContext changed = context.WithRetrySettings(MergeRetrySettings(NativeCalls.RetrySettingsOf(context.Connection)));
+            RdsContext changed = context;
+            if (HasRetryValues)
+            {
+                changed = changed.WithRetrySettings(MergeRetrySettings(NativeCalls.RetrySettingsOf(context.Connection)));
+                WriteVerbose($"Retry settings: {changed.MaximumRetryCount} retries, first after {changed.RetryIntervalSec} s, " +
+                    $"none later than {changed.RetryTimeoutSec} s; request timeout {changed.TimeoutSec} s.");
+            }
+
             if (MyInvocation.BoundParameters.ContainsKey(nameof(NoArmPacing)))
             {
                 changed = changed.WithPacing(!NoArmPacing.IsPresent);
+                WriteVerbose(changed.ArmPacing
+                    ? "ARM requests are paced to Azure Resource Manager's token buckets."
+                    : changed.ArmEndpoint is null
+                        ? "-NoArmPacing has no effect on a classic broker (it has no token buckets)."
+                        : "ARM requests are not paced: they go as fast as -ThrottleLimit allows, and ARM's 429 answers are retried.");
             }
 
-            WriteVerbose($"Retry settings: {changed.MaximumRetryCount} retries, first after {changed.RetryIntervalSec} s, " +
-                $"none later than {changed.RetryTimeoutSec} s; request timeout {changed.TimeoutSec} s.");
             return changed;
         }
 

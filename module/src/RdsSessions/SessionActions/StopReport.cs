@@ -17,19 +17,26 @@ namespace RdsSessions.SessionActions
         private const int Shown = 20;
 
         /// <summary>
-        /// Warns through the host: a stopped pipeline can no longer write records. Nothing is
-        /// written when every session was processed.
+        /// Warns through the host (a stopped pipeline can no longer write records) which sessions
+        /// the stop left undone, or that every session received was done.
         /// </summary>
         public static void Write(PSHost host, IReadOnlyList<SessionIdentity> notProcessed)
         {
+            string warning;
             if (notProcessed.Count == 0)
             {
-                return;
+                // Ctrl+C while the upstream command was producing the next session: everything
+                // this command had received was done, and what the upstream still held was never
+                // sent. Said all the same: a stopped run must never look like a finished one.
+                warning = "Stopped: every session received before the stop was processed; the sessions not yet received were not processed.";
+            }
+            else
+            {
+                string list = string.Join(", ", notProcessed.Take(Shown).Select(s => s.ToString()));
+                string more = notProcessed.Count > Shown ? $" and {notProcessed.Count - Shown} more" : string.Empty;
+                warning = $"Stopped: {notProcessed.Count} session(s) were not processed (or their outcome is unknown): {list}{more}.";
             }
 
-            string list = string.Join(", ", notProcessed.Take(Shown).Select(s => s.ToString()));
-            string more = notProcessed.Count > Shown ? $" and {notProcessed.Count - Shown} more" : string.Empty;
-            string warning = $"Stopped: {notProcessed.Count} session(s) were not processed (or their outcome is unknown): {list}{more}.";
             try
             {
                 host.UI.WriteWarningLine(warning);
