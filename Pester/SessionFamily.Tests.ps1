@@ -560,6 +560,24 @@ Describe 'The session family and its concurrent pipeline (<Flavour>)' -Tag 'Inte
             $calls.Count | Should -Be 200
         }
 
+        It 'shows the total from the start when the input is a host pool''s sessions' {
+            $null = New-RdsEmulatorBulkPool -Url $emulator.Url -HostCount 2 -SessionsPerHost 100
+            # 200 sessions, 8 at a time, 100 ms each: about 2.5 s, long enough for several records.
+            Set-RdsEmulatorLatency -Url $emulator.Url -FixedMs 100
+
+            $run = Invoke-RdsSignedInScript @signIn -Script 'Get-RdsUserSession -TenantName Bulk -HostPoolName Pool-Bulk | Invoke-RdsUserSessionLogoff -NoUserPrompt -ThrottleLimit 8'
+
+            $run.Errors.Count | Should -Be 0 -Because ($run.Errors -join '; ')
+            $processing = @($run.Progress | Where-Object { $_.RecordType -eq 'Processing' })
+            $processing.Count | Should -BeGreaterThan 2
+            # The module reads the input ahead of the requests in flight, so even the first record
+            # knows the total, with a percentage and the time left.
+            $processing | ForEach-Object { $_.StatusDescription | Should -Match '^\d+ of 200 sessions done' }
+            $processing[0].PercentComplete | Should -BeLessThan 100
+            @($processing | Where-Object { $_.SecondsRemaining -gt 0 }).Count | Should -BeGreaterThan 0
+            (Get-RdsEmulatorActivity -Url $emulator.Url).maxInFlight | Should -BeLessOrEqual 8
+        }
+
         It 'writes no progress for a single session' {
             $run = Invoke-RdsSignedInScript @signIn -Script "Invoke-RdsUserSessionLogoff -TenantName 'Contoso' -HostPoolName 'Pool1' -SessionHostName 'sh1.contoso.com' -SessionId 17 -NoUserPrompt"
 

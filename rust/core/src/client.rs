@@ -771,22 +771,31 @@ impl BrokerClient {
             }
             _ => None,
         };
+        // Until its answer is observed, a request cancelled in flight (Ctrl+C) is taken off the
+        // pacer's count of requests on their way.
+        let in_flight = paced
+            .as_ref()
+            .map(|(pacer, subscription, class)| pacer.in_flight(subscription, *class));
         let sent = self.transport.send(request).await;
-        if let Some((pacer, subscription, class)) = paced {
+        if let Some(flight) = in_flight {
+            flight.observed();
+        }
+        if let Some((pacer, subscription, class)) = &paced {
+            let class = *class;
             let seen = match &sent {
                 Ok(answer) | Err(Failure::Status(answer)) => Some(answer),
                 Err(_) => None,
             };
             let quota = match seen {
                 Some(answer) => pacer.observe(
-                    &subscription,
+                    subscription,
                     class,
                     answer.status.as_u16(),
                     &answer.headers,
                     answer.retry_after(),
                 ),
                 // No answer: the token may or may not have been spent; nothing to correct.
-                None => pacer.observe(&subscription, class, 0, &Default::default(), None),
+                None => pacer.observe(subscription, class, 0, &Default::default(), None),
             };
             if let Some(note) = quota {
                 self.note(notes, note.clone(), note);

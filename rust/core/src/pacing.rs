@@ -121,6 +121,33 @@ impl State {
     }
 }
 
+/// A reservation whose answer has not been observed yet; see [`Pacer::in_flight`].
+#[derive(Debug)]
+#[must_use = "dropping it at once abandons the reservation"]
+pub struct Abandoned<'a> {
+    pacer: &'a Pacer,
+    subscription: &'a str,
+    class: OperationClass,
+    refund: bool,
+    armed: bool,
+}
+
+impl Abandoned<'_> {
+    /// The answer was observed: nothing to undo.
+    pub fn observed(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for Abandoned<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.pacer
+                .abandon(self.subscription, self.class, self.refund);
+        }
+    }
+}
+
 /// The buckets of one principal (one signed-in context), per subscription and class.
 #[derive(Debug)]
 pub struct Pacer {
@@ -229,9 +256,50 @@ impl Pacer {
             (wait, note)
         };
         if !wait.is_zero() {
+            // A request stopped while it waits (Ctrl+C) was never sent: its token goes back.
+            let mut unsent = Abandoned {
+                pacer: self,
+                subscription,
+                class,
+                refund: true,
+                armed: true,
+            };
             self.clock.sleep(wait).await;
+            unsent.armed = false;
         }
         note
+    }
+
+    /// The reservation of a request that [`Pacer::acquire`] let go, until its answer is
+    /// [`Pacer::observe`]d: dropped without [`Abandoned::observed`] (the request was cancelled
+    /// in flight), it stops counting as on its way, so later corrections from the headers are
+    /// not lowered by answers that will never come, and requests waiting behind an unanswered
+    /// probe go on at once.
+    pub fn in_flight<'a>(&'a self, subscription: &'a str, class: OperationClass) -> Abandoned<'a> {
+        Abandoned {
+            pacer: self,
+            subscription,
+            class,
+            refund: false,
+            armed: true,
+        }
+    }
+
+    /// Undoes one reservation whose answer will not be observed; `refund` when the request was
+    /// never sent (the service spent no token for it).
+    fn abandon(&self, subscription: &str, class: OperationClass, refund: bool) {
+        let now = self.clock.now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let state = self.state(&mut buckets, subscription, class, now);
+        state.refill(now);
+        state.outstanding = state.outstanding.saturating_sub(1);
+        if refund {
+            state.tokens = (state.tokens + 1.0).min(state.nominal.burst);
+        }
+        if !state.seeded && state.outstanding == 0 {
+            // The probe will never be answered: the requests behind it must not wait for it.
+            self.answered.notify_waiters();
+        }
     }
 
     /// Corrects the bucket from an answer's headers (and a 429's `Retry-After`); returns a
@@ -400,6 +468,56 @@ mod tests {
     }
 
     const SUB: &str = "11111111-1111-1111-1111-111111111111";
+
+    /// Time that never passes for a sleeper: a paced request waits forever (until dropped).
+    #[derive(Debug)]
+    struct StuckClock(Instant);
+
+    impl Clock for StuckClock {
+        fn now(&self) -> Instant {
+            self.0
+        }
+
+        fn sleep(&self, _: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+            Box::pin(std::future::pending())
+        }
+    }
+
+    #[test]
+    fn a_request_stopped_while_it_waits_gives_its_token_back_and_one_stopped_in_flight_stops_counting()
+     {
+        let pacer = Pacer::new(Arc::new(StuckClock(Instant::now()))).with_bucket(
+            OperationClass::Deletes,
+            Bucket {
+                burst: 1.0,
+                refill_per_sec: 1.0,
+            },
+        );
+        // The probe: sent at once, then stopped in flight (Ctrl+C) before its answer.
+        assert!(block_on(pacer.acquire(SUB, OperationClass::Deletes)).is_none());
+        drop(pacer.in_flight(SUB, OperationClass::Deletes));
+        // Nothing is on its way any more: the next request is not held behind the lost probe
+        // (it would wait PROBE_WAIT), and it takes the bucket's last token... or waits for one.
+        assert!(pacer.tokens(SUB, OperationClass::Deletes) < 0.5);
+        let mut waiting = Box::pin(pacer.acquire(SUB, OperationClass::Deletes));
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(
+            waiting.as_mut().poll(&mut context).is_pending(),
+            "the bucket is empty: it waits"
+        );
+        let reserved = pacer.tokens(SUB, OperationClass::Deletes);
+        // Stopped while waiting: never sent, so its token comes back.
+        drop(waiting);
+        assert_eq!(pacer.tokens(SUB, OperationClass::Deletes), reserved + 1.0);
+        // An observed answer is not undone.
+        let pacer = Pacer::new(FakeClock::new());
+        block_on(pacer.acquire(SUB, OperationClass::Deletes));
+        let flight = pacer.in_flight(SUB, OperationClass::Deletes);
+        pacer.observe(SUB, OperationClass::Deletes, 200, &HeaderMap::new(), None);
+        flight.observed();
+        let before = pacer.tokens(SUB, OperationClass::Deletes);
+        assert_eq!(pacer.tokens(SUB, OperationClass::Deletes), before);
+    }
 
     #[test]
     fn the_burst_is_spent_at_once_then_requests_leave_at_the_refill_rate() {

@@ -10,21 +10,27 @@ namespace RdsSessions.SessionActions
     internal sealed record PendingAction(SessionIdentity Session, Task<ActionDone> Task);
 
     /// <summary>
-    /// The session actions in flight, in input order. Outcomes are taken from the head only, so
-    /// they are written in input order however the requests finish; the queue is full at twice
-    /// the throttle limit, where the cmdlet waits for the oldest before reading more input.
+    /// The session actions started, in input order. Outcomes are taken from the head only, so
+    /// they are written in input order however the requests finish; the queue is full at
+    /// <see cref="LookAhead"/> actions (or twice the throttle limit, if more), where the cmdlet
+    /// waits for the oldest before reading more input.
     /// </summary>
     /// <remarks>
-    /// Twice the limit lets the next requests wait behind the native semaphore while the oldest
-    /// is awaited, so one slow session does not leave the others idle; the bound keeps the
-    /// memory of a long pipeline flat.
+    /// The native semaphore, not this queue, bounds the requests in flight (-ThrottleLimit); the
+    /// actions beyond it wait there, in order, at the cost of a small task each. Reading that far
+    /// ahead lets the input of a typical run (a host pool's sessions, a list in a variable) arrive
+    /// at once, so the progress bar shows the total from the start instead of only for the last
+    /// few sessions; the bound keeps the memory of a very long pipeline flat.
     /// </remarks>
     internal sealed class CompletionQueue
     {
+        /// <summary>How many sessions a run reads ahead of the oldest unfinished one.</summary>
+        public const int LookAhead = 2048;
+
         private readonly Queue<PendingAction> _pending = new();
         private readonly int _capacity;
 
-        public CompletionQueue(int throttleLimit) => _capacity = 2 * throttleLimit;
+        public CompletionQueue(int throttleLimit) => _capacity = Math.Max(LookAhead, 2 * throttleLimit);
 
         /// <summary>Whether no action is pending.</summary>
         public bool IsEmpty => _pending.Count == 0;
