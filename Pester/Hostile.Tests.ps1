@@ -343,15 +343,5 @@ try { Get-RdsContext -ErrorAction Stop; 'CMDLET RAN' } catch { 'CMDLET REFUSED: 
             $err[0].Exception.Message | Should -Not -Match 'steal'
             $connections | Should -Be 1
         }
-
-        It 'README''s ErrorId table lists exactly the module''s ErrorIds' {
-            $readme = Get-Content -Raw -LiteralPath (Join-Path (Get-RdsRepositoryRoot) 'README.md')
-            $section = ($readme -split '(?m)^## ')[1..100] | Where-Object { $_ -like 'ErrorIds*' } | Select-Object -First 1
-            $inReadme = @([regex]::Matches($section, '(?m)^\| `([A-Za-z]+)` \|') | ForEach-Object { $_.Groups[1].Value } | Sort-Object)
-            $inModule = @([RdsSessions.BrokerErrors]::ErrorIds | Sort-Object)
-
-            $inReadme.Count | Should -BeGreaterThan 40
-            $inReadme -join ',' | Should -BeExactly ($inModule -join ',')
-        }
     }
 }

@@ -246,22 +246,8 @@ internal static partial class Program
         using var self = Process.GetCurrentProcess();
         long before = SettledWorkingSet(self);
         long managedBefore = GC.GetTotalMemory(false);
-        long peak = before;
-        using var stop = new ManualResetEventSlim();
-        var sampler = new Thread(() =>
-        {
-            using var p = Process.GetCurrentProcess();
-            while (!stop.Wait(20))
-            {
-                p.Refresh();
-                peak = Math.Max(peak, p.WorkingSet64);
-            }
-        }) { IsBackground = true, Name = "ws-sampler-arm" };
-        sampler.Start();
         DateTimeOffset start = DateTimeOffset.UtcNow;
-        PipelineRun pipeline = InvokeTimed(rs, spec.Script);
-        stop.Set();
-        sampler.Join();
+        (PipelineRun pipeline, long peak) = WithPeakWorkingSet(before, () => InvokeTimed(rs, spec.Script), "ws-sampler-arm");
         long after = SettledWorkingSet(self);
         long managedAfter = GC.GetTotalMemory(false);
         ArmRun run = Measure(emu, spec, pipeline, start, l);

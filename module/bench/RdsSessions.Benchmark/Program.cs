@@ -924,6 +924,35 @@ internal static partial class Program
         return self.WorkingSet64;
     }
 
+    /// <summary>
+    /// The process's peak working set while <paramref name="run"/> runs, sampled every 20 ms on a
+    /// thread of its own (the memory sections of the classic and the ARM runs).
+    /// </summary>
+    private static (T Result, long Peak) WithPeakWorkingSet<T>(long floor, Func<T> run, string name)
+    {
+        long peak = floor;
+        using var stop = new ManualResetEventSlim();
+        var sampler = new Thread(() =>
+        {
+            using var p = Process.GetCurrentProcess();
+            while (!stop.Wait(20))
+            {
+                p.Refresh();
+                peak = Math.Max(peak, p.WorkingSet64);
+            }
+        }) { IsBackground = true, Name = name };
+        sampler.Start();
+        try
+        {
+            return (run(), Interlocked.Read(ref peak));
+        }
+        finally
+        {
+            stop.Set();
+            sampler.Join();
+        }
+    }
+
     private static void Memory(EmulatorProcess emu, Runspace main)
     {
         Config cfg = s_cfg;
@@ -938,21 +967,7 @@ internal static partial class Program
         long before = SettledWorkingSet(self);
         long managedBefore = GC.GetTotalMemory(false);
 
-        long peak = before;
-        using var stop = new ManualResetEventSlim();
-        var sampler = new Thread(() =>
-        {
-            using var p = Process.GetCurrentProcess();
-            while (!stop.Wait(20))
-            {
-                p.Refresh();
-                peak = Math.Max(peak, p.WorkingSet64);
-            }
-        }) { IsBackground = true, Name = "ws-sampler" };
-        sampler.Start();
-        PipelineRun run = LogoffPipeline(main, cfg.MemThrottleLimit);
-        stop.Set();
-        sampler.Join();
+        (PipelineRun run, long peak) = WithPeakWorkingSet(before, () => LogoffPipeline(main, cfg.MemThrottleLimit), "ws-sampler");
 
         long after = SettledWorkingSet(self);
         long managedAfter = GC.GetTotalMemory(false);
